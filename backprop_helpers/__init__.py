@@ -1,0 +1,84 @@
+"""backprop_helpers: the reference implementation behind the backpropagation course.
+
+One module per stage of training a network:
+
+- ``layers``     the forward pass, as forward/backward pairs (linear, sigmoid, tanh, ReLU, leaky ReLU)
+- ``losses``     MSE, softmax cross-entropy, binary cross-entropy, each returning (loss, gradient)
+- ``network``    ``MLP``: the pairs chained into a network, with ``params`` and ``grads`` dicts
+- ``optim``      gradient descent: ``SGD``, ``Momentum``, ``Adam``
+- ``training``   the iterative process: ``train``, ``Trainer``, mini-batches, early stopping
+- ``gradcheck``  numerical gradients and the checks that compare them with yours
+- ``autograd``   ``Value``: a scalar engine that differentiates any expression by the chain rule
+- ``datasets``   seeded toy data (circle, xor, gauss, spiral, moons, regression sets) and your own
+- ``plots``      loss curves, decision boundaries, computational graphs
+
+**BLAS threads.** On import the package limits numpy's BLAS library to one thread: the course's
+matrices are small, and on a shared machine two threads can make a small matrix product 25-100 times
+slower when the other core is busy. Set the environment variable ``BACKPROP_BLAS_THREADS`` (a number,
+or ``default`` to leave BLAS alone) before importing, or call ``set_blas_threads(n)`` at any time.
+"""
+from __future__ import annotations
+
+import os
+
+from threadpoolctl import threadpool_limits
+
+__version__ = "0.1.0"
+
+_blas_limiter = None
+
+
+def set_blas_threads(n: int | None) -> None:
+    """Limit numpy's BLAS to ``n`` threads (``None``: restore the library's own default)."""
+    global _blas_limiter
+    if _blas_limiter is not None:
+        _blas_limiter.restore_original_limits()
+        _blas_limiter = None
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"set_blas_threads: n must be a positive integer or None, got {n!r}")
+        _blas_limiter = threadpool_limits(limits=n, user_api="blas")
+
+
+def blas_threads() -> dict:
+    """The number of threads of each BLAS library numpy uses, e.g. ``{'openblas': 1}``."""
+    from threadpoolctl import threadpool_info
+    return {info["internal_api"]: info["num_threads"] for info in threadpool_info()
+            if info["user_api"] == "blas"}
+
+
+def _configure_blas_from_env() -> None:
+    setting = os.environ.get("BACKPROP_BLAS_THREADS", "1").strip().lower()
+    if setting in ("default", "none", ""):
+        return
+    try:
+        n = int(setting)
+    except ValueError:
+        raise ValueError(f"backprop_helpers: BACKPROP_BLAS_THREADS must be a positive integer or "
+                         f"'default', got {setting!r}") from None
+    set_blas_threads(n)
+
+
+_configure_blas_from_env()
+
+from .layers import (linear_forward, linear_backward, sigmoid, sigmoid_forward,  # noqa: E402
+                     sigmoid_backward, tanh_forward, tanh_backward, relu_forward, relu_backward,
+                     leaky_relu_forward, leaky_relu_backward)
+from .losses import (mse_loss, softmax, softmax_cross_entropy, binary_cross_entropy,  # noqa: E402
+                     sigmoid_binary_cross_entropy)
+from .network import MLP  # noqa: E402
+from .optim import SGD, Momentum, Adam, make_optimizer  # noqa: E402
+from .training import (train, Trainer, History, TrainingDiverged, EarlyStopping,  # noqa: E402
+                       PrintProgress, Callback, minibatches)
+
+__all__ = [
+    "set_blas_threads", "blas_threads",
+    "linear_forward", "linear_backward", "sigmoid", "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward", "relu_forward", "relu_backward", "leaky_relu_forward",
+    "leaky_relu_backward",
+    "mse_loss", "softmax", "softmax_cross_entropy", "binary_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "MLP", "SGD", "Momentum", "Adam", "make_optimizer",
+    "train", "Trainer", "History", "TrainingDiverged", "EarlyStopping", "PrintProgress", "Callback",
+    "minibatches",
+]

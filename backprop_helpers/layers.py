@@ -1,0 +1,260 @@
+"""Forward/backward pairs: the building blocks of a network, one derivation each.
+
+Every layer is two functions. ``*_forward`` computes the output and returns a *cache*: exactly what
+the backward pass will need, as a small typed ``NamedTuple``. ``*_backward(dout, cache)`` receives
+``dout = dL/d(out)`` (the upstream gradient, same shape as ``out``) and applies the chain rule:
+
+    dL/d(input) = dL/d(out) * d(out)/d(input)        (upstream gradient times local gradient)
+
+Shapes follow the course's notation: ``X`` is (N, D), ``W`` is (D, H), ``b`` is (H,), ``out`` is (N, H).
+
+The public functions validate their inputs and then call a private kernel (``_linear_forward`` ...)
+holding the math; the network and the training loop call the kernels directly after validating once.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validate import as_float_array, check_same_dtype
+
+__all__ = [
+    "LinearCache", "SigmoidCache", "TanhCache", "ReLUCache", "LeakyReLUCache",
+    "linear_forward", "linear_backward",
+    "sigmoid", "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward",
+    "relu_forward", "relu_backward",
+    "leaky_relu_forward", "leaky_relu_backward",
+    "ACTIVATIONS",
+]
+
+
+class LinearCache(NamedTuple):
+    """What ``linear_backward`` needs: the layer's input X (N, D) and weights W (D, H)."""
+    X: np.ndarray
+    W: np.ndarray
+
+
+class SigmoidCache(NamedTuple):
+    """The sigmoid's *output* (N, H): its derivative is out * (1 - out)."""
+    out: np.ndarray
+
+
+class TanhCache(NamedTuple):
+    """The tanh's *output* (N, H): its derivative is 1 - out**2."""
+    out: np.ndarray
+
+
+class ReLUCache(NamedTuple):
+    """The ReLU's *input* (N, H): the gradient passes where the input was positive."""
+    x: np.ndarray
+
+
+class LeakyReLUCache(NamedTuple):
+    """The leaky ReLU's input (N, H) and its slope ``alpha`` for negative inputs."""
+    x: np.ndarray
+    alpha: float
+
+
+# --------------------------------------------------------------------------- kernels (the math)
+
+def _linear_forward(X, W, b):
+    out = X @ W                      # (N, D) @ (D, H) -> (N, H)
+    out += b                         # b (H,) is broadcast over the N rows
+    return out, LinearCache(X, W)
+
+
+def _linear_backward(dout, cache, input_grad=True):
+    X, W = cache
+    dW = X.T @ dout                  # (D, N) @ (N, H) -> (D, H): each example's contribution, summed
+    db = dout.sum(axis=0)            # (H,): b was added to every row, so its gradient sums over rows
+    dX = dout @ W.T if input_grad else None   # (N, H) @ (H, D) -> (N, D)
+    return dX, dW, db
+
+
+def sigmoid(x):
+    """Numerically stable logistic function 1 / (1 + exp(-x)), elementwise (never overflows)."""
+    if np.iscomplexobj(x):           # analytic formula, kept for complex-step derivatives
+        return 1.0 / (1.0 + np.exp(-x))
+    e = np.exp(-np.abs(x))           # in (0, 1]: no overflow for large |x|
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid_forward(x):
+    out = sigmoid(x)
+    return out, SigmoidCache(out)
+
+
+def _sigmoid_backward(dout, cache):
+    s = cache.out
+    return dout * s * (1.0 - s)      # d sigma/dx = sigma (1 - sigma), written with the cached output
+
+
+def _tanh_forward(x):
+    out = np.tanh(x)
+    return out, TanhCache(out)
+
+
+def _tanh_backward(dout, cache):
+    t = cache.out
+    return dout * (1.0 - t * t)      # d tanh/dx = 1 - tanh(x)^2, written with the cached output
+
+
+def _relu_forward(x):
+    return np.maximum(x, 0.0), ReLUCache(x)
+
+
+def _relu_backward(dout, cache):
+    return dout * (cache.x > 0)      # 1 where the input was positive, 0 elsewhere (0 at the kink x = 0)
+
+
+def _leaky_relu_forward(x, alpha=0.01):
+    return np.where(x > 0, x, alpha * x), LeakyReLUCache(x, alpha)
+
+
+def _leaky_relu_backward(dout, cache):
+    return np.where(cache.x > 0, dout, cache.alpha * dout)
+
+
+# --------------------------------------------------------------------------- public, validated
+
+def linear_forward(X, W, b):
+    """Affine layer: ``out = X @ W + b``.
+
+    Args:
+        X: inputs, one example per row, shape (N, D).
+        W: weights, shape (D, H).
+        b: bias, shape (H,).
+    Returns:
+        out: shape (N, H), with ``out[n, h] = sum_d X[n, d] W[d, h] + b[h]``.
+        cache: ``LinearCache(X, W)`` for ``linear_backward``.
+    """
+    fn = "linear_forward"
+    X = as_float_array(fn, "X", X, ndim=2)
+    W = as_float_array(fn, "W", W, ndim=2, allow_empty=True)
+    b = as_float_array(fn, "b", b, ndim=1, allow_empty=True)
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(f"{fn}: X has {X.shape[1]} features but W expects {W.shape[0]} "
+                         f"(X.shape={X.shape}, W.shape={W.shape})")
+    if b.shape != (W.shape[1],):
+        raise ValueError(f"{fn}: b must have shape ({W.shape[1]},), one entry per column of W, "
+                         f"got b.shape={b.shape} (W.shape={W.shape})")
+    check_same_dtype(fn, X=X, W=W, b=b)
+    return _linear_forward(X, W, b)
+
+
+def linear_backward(dout, cache):
+    """Backward pass of ``out = X @ W + b``.
+
+    Derivation (one element, then vectorised): ``out[n, h] = sum_d X[n, d] W[d, h] + b[h]``, so
+
+    - ``dL/dX[n, d] = sum_h dout[n, h] W[d, h]``   ->  ``dX = dout @ W.T``   (N, H)(H, D) = (N, D)
+    - ``dL/dW[d, h] = sum_n X[n, d] dout[n, h]``   ->  ``dW = X.T @ dout``   (D, N)(N, H) = (D, H)
+    - ``dL/db[h]    = sum_n dout[n, h]``           ->  ``db = dout.sum(axis=0)``          (H,)
+
+    Args:
+        dout: upstream gradient dL/d(out), shape (N, H).
+        cache: the ``LinearCache`` returned by ``linear_forward``.
+    Returns:
+        ``(dX, dW, db)`` with the shapes of ``X``, ``W`` and ``b``.
+    """
+    fn = "linear_backward"
+    if not isinstance(cache, LinearCache):
+        raise TypeError(f"{fn}: cache must be the LinearCache returned by linear_forward, "
+                        f"got {type(cache).__name__}")
+    dout = as_float_array(fn, "dout", dout, ndim=2)
+    expected = (cache.X.shape[0], cache.W.shape[1])
+    if dout.shape != expected:
+        raise ValueError(f"{fn}: dout must have the shape of the layer's output {expected} "
+                         f"(N={expected[0]}, H={expected[1]}), got dout.shape={dout.shape}")
+    return _linear_backward(dout, cache)
+
+
+def _activation_input(fn, x):
+    return as_float_array(fn, "x", x)
+
+
+def _check_dout(fn, dout, like):
+    dout = as_float_array(fn, "dout", dout)
+    if dout.shape != like.shape:
+        raise ValueError(f"{fn}: dout must have the shape of the forward output {like.shape}, "
+                         f"got dout.shape={dout.shape}")
+    return dout
+
+
+def _check_cache(fn, cache, kind, forward_name):
+    if not isinstance(cache, kind):
+        raise TypeError(f"{fn}: cache must be the {kind.__name__} returned by {forward_name}, "
+                        f"got {type(cache).__name__}")
+
+
+def sigmoid_forward(x):
+    """``out = 1 / (1 + exp(-x))`` elementwise (any shape); cache holds ``out``."""
+    return _sigmoid_forward(_activation_input("sigmoid_forward", x))
+
+
+def sigmoid_backward(dout, cache):
+    """``dx = dout * out * (1 - out)``: the sigmoid's derivative expressed through its output."""
+    _check_cache("sigmoid_backward", cache, SigmoidCache, "sigmoid_forward")
+    return _sigmoid_backward(_check_dout("sigmoid_backward", dout, cache.out), cache)
+
+
+def tanh_forward(x):
+    """``out = tanh(x)`` elementwise (any shape); cache holds ``out``."""
+    return _tanh_forward(_activation_input("tanh_forward", x))
+
+
+def tanh_backward(dout, cache):
+    """``dx = dout * (1 - out**2)``: the tanh's derivative expressed through its output."""
+    _check_cache("tanh_backward", cache, TanhCache, "tanh_forward")
+    return _tanh_backward(_check_dout("tanh_backward", dout, cache.out), cache)
+
+
+def relu_forward(x):
+    """``out = max(x, 0)`` elementwise (any shape); cache holds the input ``x``."""
+    x = _activation_input("relu_forward", x)
+    if np.iscomplexobj(x):
+        raise TypeError("relu_forward: x must be real; ReLU is not analytic, so the complex step "
+                        "cannot differentiate it (use central differences)")
+    return _relu_forward(x)
+
+
+def relu_backward(dout, cache):
+    """``dx = dout * (x > 0)``: the gradient flows only where the *input* was positive."""
+    _check_cache("relu_backward", cache, ReLUCache, "relu_forward")
+    return _relu_backward(_check_dout("relu_backward", dout, cache.x), cache)
+
+
+def leaky_relu_forward(x, alpha=0.01):
+    """``out = x`` where ``x > 0`` else ``alpha * x`` (any shape); cache holds ``x`` and ``alpha``."""
+    x = _activation_input("leaky_relu_forward", x)
+    if np.iscomplexobj(x):
+        raise TypeError("leaky_relu_forward: x must be real; the leaky ReLU is not analytic")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 <= alpha < 1:
+        raise ValueError(f"leaky_relu_forward: alpha must be a number in [0, 1), got {alpha!r}")
+    return _leaky_relu_forward(x, float(alpha))
+
+
+def leaky_relu_backward(dout, cache):
+    """``dx = dout`` where ``x > 0`` else ``alpha * dout``."""
+    _check_cache("leaky_relu_backward", cache, LeakyReLUCache, "leaky_relu_forward")
+    return _leaky_relu_backward(_check_dout("leaky_relu_backward", dout, cache.x), cache)
+
+
+def _identity_forward(x):
+    return x, None
+
+
+def _identity_backward(dout, cache):
+    return dout
+
+
+#: name -> (forward kernel, backward kernel); the network picks its hidden activation here.
+ACTIVATIONS = {
+    "relu": (_relu_forward, _relu_backward),
+    "leaky_relu": (_leaky_relu_forward, _leaky_relu_backward),
+    "tanh": (_tanh_forward, _tanh_backward),
+    "sigmoid": (_sigmoid_forward, _sigmoid_backward),
+    "linear": (_identity_forward, _identity_backward),
+}

@@ -1,0 +1,140 @@
+"""Gradient descent: step against the gradient, scaled by the learning rate.
+
+Each optimizer is the lesson's update rule for one parameter array ``theta`` with gradient ``g``:
+
+- ``SGD``:       ``theta <- theta - lr * g``
+- ``Momentum``:  ``v <- mu * v - lr * g``;  ``theta <- theta + v``
+- ``Adam``:      ``m <- b1 m + (1 - b1) g``;  ``s <- b2 s + (1 - b2) g**2``;
+                 ``m_hat = m / (1 - b1**t)``;  ``s_hat = s / (1 - b2**t)``;
+                 ``theta <- theta - lr * m_hat / (sqrt(s_hat) + eps)``
+
+``step(params, grads)`` applies the rule to every array of a dict (such as ``model.params`` and
+``model.grads``) or to a single array. Updates happen in place, so the model sees them at once.
+Optimizer state (velocity, moments) is kept per parameter name between steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import check_choice, check_positive, describe
+
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "make_optimizer", "OPTIMIZERS"]
+
+
+class Optimizer:
+    """Base class: ``step`` walks the parameters and calls ``update`` on each one."""
+
+    def __init__(self, lr):
+        self.lr = check_positive(type(self).__name__, "lr", lr)
+        self.t = 0                                # number of steps taken
+        self.state: dict = {}
+
+    def step(self, params, grads):
+        """Update every parameter in place from its gradient.
+
+        Args:
+            params: a dict name -> array (e.g. ``model.params``), or one array.
+            grads: the same structure of gradients (e.g. ``model.grads``).
+        """
+        name = type(self).__name__ + ".step"
+        if isinstance(params, np.ndarray):
+            params, grads = {"theta": params}, {"theta": grads}
+        if not isinstance(params, dict) or not isinstance(grads, dict):
+            raise TypeError(f"{name}: params and grads must both be dicts of arrays (model.params, "
+                            f"model.grads) or both arrays, got {describe(params)} and {describe(grads)}")
+        self.t += 1
+        for key, theta in params.items():
+            if key not in grads:
+                raise KeyError(f"{name}: grads has no entry {key!r} for the parameter {key!r}; "
+                               f"its keys are {list(grads)}")
+            g = grads[key]
+            if not isinstance(g, np.ndarray) or g.shape != np.shape(theta):
+                raise ValueError(f"{name}: grads[{key!r}] must have the shape of params[{key!r}] "
+                                 f"{np.shape(theta)}, got {describe(g)}")
+            self.update(key, theta, g)
+
+    def update(self, key, theta, g):
+        raise NotImplementedError
+
+    def reset(self):
+        """Forget all state (velocities, moments, step count)."""
+        self.t = 0
+        self.state.clear()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.lr:g})"
+
+
+class SGD(Optimizer):
+    """Plain gradient descent: ``theta <- theta - lr * g``."""
+
+    def update(self, key, theta, g):
+        theta -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum: a velocity that remembers past steps.
+
+    ``v <- mu * v - lr * g`` then ``theta <- theta + v``. With ``mu = 0`` it is plain SGD; with
+    ``mu = 0.9`` steps along a consistent direction grow up to ``1 / (1 - mu) = 10`` times.
+    """
+
+    def __init__(self, lr, mu=0.9):
+        super().__init__(lr)
+        self.mu = _fraction(type(self).__name__, "mu", mu)
+
+    def update(self, key, theta, g):
+        v = self.state.get(key)
+        if v is None:
+            v = self.state[key] = np.zeros_like(theta)
+        v *= self.mu
+        v -= self.lr * g
+        theta += v
+
+    def __repr__(self):
+        return f"Momentum(lr={self.lr:g}, mu={self.mu:g})"
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient (``m``) and a per-parameter step size from its square (``s``).
+
+    The bias corrections ``1 - b**t`` undo the pull of the zero initial ``m`` and ``s`` in early steps.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1 = _fraction("Adam", "beta1", beta1)
+        self.beta2 = _fraction("Adam", "beta2", beta2)
+        self.eps = check_positive("Adam", "eps", eps)
+
+    def update(self, key, theta, g):
+        if key not in self.state:
+            self.state[key] = (np.zeros_like(theta), np.zeros_like(theta))
+        m, s = self.state[key]
+        b1, b2 = self.beta1, self.beta2
+        m *= b1
+        m += (1 - b1) * g                             # m <- b1 m + (1 - b1) g
+        s *= b2
+        s += (1 - b2) * (g * g)                       # s <- b2 s + (1 - b2) g^2
+        m_hat = m / (1 - b1 ** self.t)
+        s_hat = s / (1 - b2 ** self.t)
+        theta -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g})"
+
+
+def _fraction(fn, name, value):
+    v = check_positive(fn, name, value, allow_zero=True)
+    if v >= 1:
+        raise ValueError(f"{fn}: {name} must be in [0, 1), got {value!r}")
+    return v
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name, lr, **kwargs):
+    """Build an optimizer by name: ``sgd``, ``momentum`` or ``adam``."""
+    key = check_choice("make_optimizer", "name", name, OPTIMIZERS)
+    return OPTIMIZERS[key](lr, **kwargs)
