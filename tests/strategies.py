@@ -1,0 +1,93 @@
+"""Hypothesis strategies shared by the test modules.
+
+Arrays are drawn from a seed rather than element by element: the properties under test are about
+shapes and the chain rule, not about particular float bit patterns, and seeded draws keep the shrunk
+examples readable (a failing case prints as a handful of small integers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
+LOSS_NAMES = ("softmax_cross_entropy", "mse", "binary_cross_entropy")
+
+seeds = st.integers(min_value=0, max_value=2**31 - 1)
+batch_sizes = st.integers(min_value=1, max_value=7)
+widths = st.integers(min_value=1, max_value=6)
+
+
+@st.composite
+def linear_shapes(draw):
+    """(N, D, H) for a linear layer, including batches of one and single units."""
+    return draw(batch_sizes), draw(widths), draw(widths)
+
+
+@st.composite
+def activation_shapes(draw):
+    """A 1-D to 3-D shape for an elementwise activation."""
+    ndim = draw(st.integers(1, 3))
+    return tuple(draw(st.integers(1, 5)) for _ in range(ndim))
+
+
+def normal(seed, shape, scale=1.0, dtype=np.float64):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def away_from_kinks(x, margin=1e-3):
+    """Move entries within ``margin`` of 0 away from it, so finite differences never straddle a kink."""
+    x = x.copy()
+    near = np.abs(x) < margin
+    x[near] = np.where(x[near] >= 0, margin, -margin) * 2
+    return x
+
+
+@dataclass(frozen=True)
+class NetCase:
+    """A random network and a batch for it."""
+    layer_sizes: tuple
+    activation: str
+    loss: str
+    regularization: str | None
+    reg_strength: float
+    n: int
+    seed: int
+
+    def build(self):
+        from backprop_helpers import MLP
+        return MLP(list(self.layer_sizes), activation=self.activation, loss=self.loss, seed=self.seed,
+                   regularization=self.regularization, reg_strength=self.reg_strength)
+
+    def data(self):
+        rng = np.random.default_rng(self.seed + 1)
+        D, C = self.layer_sizes[0], self.layer_sizes[-1]
+        X = rng.standard_normal((self.n, D))
+        if self.loss == "softmax_cross_entropy":
+            y = rng.integers(0, C, self.n)
+        elif self.loss == "mse":
+            y = rng.standard_normal((self.n, C))
+        else:
+            y = rng.integers(0, 2, (self.n, 1)).astype(float)
+        return X, y
+
+
+@st.composite
+def net_cases(draw, max_depth=3, max_width=5, activations=ACTIVATION_NAMES, losses=LOSS_NAMES,
+              regularization=True):
+    """A random MLP (depth 1..max_depth linear layers, widths 1..max_width) with data."""
+    loss = draw(st.sampled_from(losses))
+    depth = draw(st.integers(1, max_depth))
+    hidden = [draw(st.integers(1, max_width)) for _ in range(depth - 1)]
+    D = draw(st.integers(1, 4))
+    if loss == "binary_cross_entropy":
+        C = 1
+    elif loss == "softmax_cross_entropy":
+        C = draw(st.integers(1, 4))          # C = 1 is legal: a single class, loss 0
+    else:
+        C = draw(st.integers(1, 3))
+    reg = draw(st.sampled_from([None, "l1", "l2"])) if regularization else None
+    return NetCase(layer_sizes=(D, *hidden, C), activation=draw(st.sampled_from(activations)),
+                   loss=loss, regularization=reg, reg_strength=0.1 if reg else 0.0,
+                   n=draw(batch_sizes), seed=draw(seeds))
