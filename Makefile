@@ -1,0 +1,158 @@
+# The course's commands. README.md shows the same steps as plain commands for machines without make.
+#
+#   make lab        install (first time only), then open JupyterLab on lessons/
+#   make test       install (first time only), then run the whole test suite
+#   make bench      run the benchmarks (bench/run.py)
+#   make lessons    regenerate lessons/ from solutions/ (python -m backprop_helpers build)
+#   make clean      remove caches and test artifacts; `make distclean` also removes .venv
+#
+# Variables (override on the command line, e.g. `make test PYTHON=python3.12 XDIST=`):
+#   PYTHON       the interpreter that creates .venv (default python3; must be 3.10 or newer)
+#   VENV         where the virtual environment lives (default .venv)
+#   LAB_PORT     JupyterLab's port on 127.0.0.1 (default 8888)
+#   LAB_BROWSER  auto | yes | no: open a browser tab? auto opens one unless this is a Linux machine
+#                without a display (no DISPLAY or WAYLAND_DISPLAY), where there is nothing to open
+#   XDIST        pytest-xdist options for the test runs (default -n 2 --dist loadfile; empty: no xdist)
+#   PYTEST_ARGS  extra pytest arguments for every test run, e.g. PYTEST_ARGS=-x
+
+PYTHON ?= python3
+VENV ?= .venv
+LAB_PORT ?= 8888
+LAB_BROWSER ?= auto
+XDIST ?= -n 2 --dist loadfile
+PYTEST_ARGS ?=
+
+VENV_PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Notebooks run in a kernel of this very environment, whatever kernels the machine has registered.
+NBVAL_OPTS := --nbval-current-env --nbval-cell-timeout=600
+
+# Exits with status 1 unless the interpreter given as $(1) is Python 3.10 or newer.
+py_ok = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1
+
+.DEFAULT_GOAL := help
+.PHONY: help install lab test bench lessons clean distclean
+
+help:
+	@echo "make lab        open JupyterLab on lessons/ (installs into $(VENV) the first time)"
+	@echo "make test       run the whole test suite (installs into $(VENV) the first time)"
+	@echo "make bench      run the benchmarks"
+	@echo "make lessons    regenerate lessons/ from solutions/"
+	@echo "make clean      remove caches and test artifacts (make distclean: also $(VENV))"
+
+install: $(STAMP)
+
+# The environment is rebuilt whenever requirements.txt or pyproject.toml is newer than the stamp.
+$(STAMP): requirements.txt pyproject.toml
+	@if ! $(call py_ok,$(PYTHON)); then \
+	  echo "error: the course needs Python 3.10 or newer, but '$(PYTHON)' is" \
+	       "$$($(PYTHON) -V 2>&1 || echo 'not installed')." >&2; \
+	  echo "       Install a newer Python, then run e.g. 'make test PYTHON=python3.12'." >&2; \
+	  exit 1; \
+	fi
+	@if [ ! -x $(VENV_PY) ]; then \
+	  echo "Creating $(VENV) with $$($(PYTHON) -V 2>&1) ..."; \
+	  $(PYTHON) -m venv $(VENV) || { \
+	    rm -rf $(VENV); \
+	    echo "error: '$(PYTHON) -m venv' failed. On Debian or Ubuntu install the venv module first:" \
+	         "sudo apt-get install python3-venv" >&2; \
+	    exit 1; }; \
+	fi
+	@if ! $(call py_ok,$(VENV_PY)); then \
+	  echo "error: $(VENV) was made with $$($(VENV_PY) -V 2>&1), older than 3.10." \
+	       "Remove it with 'make distclean' and run again." >&2; \
+	  exit 1; \
+	fi
+	@# pip older than 21.3 cannot install the package in editable mode from pyproject.toml alone
+	@$(VENV_PY) -c 'import sys, pip; sys.exit(int(pip.__version__.split(".")[0]) < 23)' \
+	  || $(VENV_PY) -m pip install --disable-pip-version-check --upgrade pip
+	$(VENV_PY) -m pip install --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# JupyterLab on 127.0.0.1 with token authentication: the token is $JUPYTER_TOKEN when set and not
+# empty, otherwise a fresh random one; the server is never started without a token.
+lab: $(STAMP)
+	@token="$${JUPYTER_TOKEN:-}"; \
+	if [ -z "$$token" ]; then \
+	  token="$$($(VENV_PY) -c 'import secrets; print(secrets.token_hex(24))')"; \
+	fi; \
+	if [ -z "$$token" ]; then \
+	  echo "error: make lab could not create an access token, so JupyterLab was not started." >&2; \
+	  exit 1; \
+	fi; \
+	extra=""; \
+	if [ "$$(id -u)" = 0 ]; then extra="--allow-root"; fi; \
+	case "$(LAB_BROWSER)" in \
+	  yes) ;; \
+	  no) extra="$$extra --no-browser" ;; \
+	  auto) if [ "$$(uname -s)" = Linux ] && [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	          extra="$$extra --no-browser"; \
+	        fi ;; \
+	  *) echo "error: LAB_BROWSER must be auto, yes or no, got '$(LAB_BROWSER)'" >&2; exit 1 ;; \
+	esac; \
+	mkdir -p lessons; \
+	echo ""; \
+	echo "JupyterLab will listen on 127.0.0.1:$(LAB_PORT). Open this address (it carries the token):"; \
+	echo ""; \
+	echo "    http://127.0.0.1:$(LAB_PORT)/lab?token=$$token"; \
+	echo ""; \
+	echo "Stop it with Ctrl-C (twice)."; \
+	echo ""; \
+	JUPYTER_TOKEN="$$token" exec $(VENV)/bin/jupyter lab \
+	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+	  --IdentityProvider.token="$$token" --ServerApp.root_dir="$(CURDIR)/lessons" $$extra
+
+# Three pytest runs, each reported, all run even if one fails:
+#   tests/      unit and property-based tests, MPLBACKEND=Agg
+#   solutions/  notebooks executed and their outputs compared (--nbval; cells marked
+#               NBVAL_IGNORE_OUTPUT are run but not compared)
+#   lessons/    notebooks executed, outputs not compared (--nbval-lax)
+# The notebook runs leave MPLBACKEND unset so kernels draw inline as in JupyterLab (a kernel that
+# inherits MPLBACKEND=Agg shows no figures and warns on plt.show()). pytest's exit status 5 ("no tests
+# collected") counts as success only for a notebook folder that holds no notebook at all.
+test: $(STAMP)
+	@t0=$$(date +%s); failed=""; \
+	echo "==> tests/: unit and property-based tests"; \
+	rc=0; MPLBACKEND=Agg BACKPROP_BLAS_THREADS=1 \
+	  $(VENV_PY) -m pytest $(XDIST) tests $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 2 ]; then echo "make test: interrupted" >&2; exit 2; fi; \
+	if [ $$rc -ne 0 ]; then failed="$$failed tests/"; fi; \
+	for run in "solutions --nbval" "lessons --nbval-lax"; do \
+	  set -- $$run; dir=$$1; mode=$$2; \
+	  echo ""; echo "==> $$dir/: notebooks ($$mode)"; \
+	  rc=0; (unset MPLBACKEND; BACKPROP_BLAS_THREADS=1 \
+	    exec $(VENV_PY) -m pytest $(XDIST) $(NBVAL_OPTS) $$mode $$dir $(PYTEST_ARGS)) || rc=$$?; \
+	  if [ $$rc -eq 2 ]; then echo "make test: interrupted" >&2; exit 2; fi; \
+	  if [ $$rc -eq 5 ] && [ -z "$$(find $$dir -name '*.ipynb' ! -path '*/.ipynb_checkpoints/*')" ]; then \
+	    echo "$$dir/ holds no notebooks yet: nothing to run there"; rc=0; \
+	  fi; \
+	  if [ $$rc -ne 0 ]; then failed="$$failed $$dir/"; fi; \
+	done; \
+	echo ""; \
+	if [ -n "$$failed" ]; then \
+	  echo "make test: FAILED in$$failed ($$(( $$(date +%s) - t0 )) s)" >&2; exit 1; \
+	fi; \
+	echo "make test: all passed ($$(( $$(date +%s) - t0 )) s)"
+
+bench: $(STAMP)
+	@if [ ! -f bench/run.py ]; then \
+	  echo "error: bench/run.py does not exist yet, so there is no benchmark to run." >&2; \
+	  exit 1; \
+	fi
+	$(VENV_PY) bench/run.py
+
+lessons: $(STAMP)
+	@if ! $(VENV_PY) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("backprop_helpers.__main__") is None)'; then \
+	  echo "error: the course tool 'python -m backprop_helpers build' does not exist yet," \
+	       "so lessons/ cannot be generated." >&2; \
+	  exit 1; \
+	fi
+	$(VENV_PY) -m backprop_helpers build
+
+clean:
+	find . -path ./$(VENV) -prune -o -path ./.git -prune -o \
+	  \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
+	rm -rf .pytest_cache .hypothesis build test-artifacts
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
