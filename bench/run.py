@@ -1,0 +1,84 @@
+"""Run the benchmarks and print their tables.
+
+    python bench/run.py                    # full run (a few minutes): writes bench/results/latest.json
+    python bench/run.py --quick            # smoke run (under a minute): writes bench/results/quick.json
+    python bench/run.py --only training    # one benchmark: training, gradcheck or fd_accuracy
+
+Every timing is side by side in this one process: numpy's BLAS on one thread (set when
+``backprop_helpers`` is imported), torch on one intra-op and one inter-op thread, rounds that time
+every contender back to back in rotating order, and ratios taken round by round (see ``_timing.py``).
+torch is optional: without it the numpy columns still run and the tables say torch is absent.
+``--only`` updates that benchmark's section in the existing JSON and keeps the others.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("BACKPROP_BLAS_THREADS", "1")
+
+import _env  # noqa: E402  (sets torch's threads before anything else imports it)
+from _report import markdown  # noqa: E402
+from _timing import Settings  # noqa: E402
+
+BENCHMARKS = ("training", "gradcheck", "fd_accuracy")
+
+
+def _module(name):
+    if name == "training":
+        import bench_training as mod
+    elif name == "gradcheck":
+        import bench_gradcheck as mod
+    else:
+        import bench_fd_accuracy as mod
+    return mod
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="few short rounds: a smoke run, numbers not meaningful")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append",
+                        help="run only this benchmark (may be repeated)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON file to write (default bench/results/latest.json, or quick.json "
+                             "with --quick)")
+    args = parser.parse_args(argv)
+    settings = Settings.quick() if args.quick else Settings.full()
+    out = args.out or HERE / "results" / ("quick.json" if args.quick else "latest.json")
+    names = args.only or list(BENCHMARKS)
+
+    results = {"sections": {}}
+    if args.only and out.exists():
+        results = json.loads(out.read_text())
+    results["machine"] = _env.machine_info()
+    if _env.torch is None:
+        print(_env.TORCH_MISSING, flush=True)
+    command = "python bench/run.py" + (" --quick" if args.quick else "") + \
+        "".join(f" --only {n}" for n in (args.only or []))
+    for name in names:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        result = _module(name).run(settings)
+        results["sections"][name] = {
+            "result": result, "command": command, "mode": "quick" if args.quick else "full",
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "seconds": time.perf_counter() - start,
+        }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(markdown(results))
+    print(f"\n(results written to {out})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
