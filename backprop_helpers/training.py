@@ -24,6 +24,10 @@ __all__ = ["History", "Trainer", "train", "minibatches", "TrainingDiverged", "Ca
            "EarlyStopping", "PrintProgress"]
 
 
+#: training stops as diverged when the loss exceeds this many times its first value (or 1)
+BLOWUP_FACTOR = 1e6
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite: gradient descent overshot and blew up."""
 
@@ -195,6 +199,7 @@ class Trainer:
         self.history = History()
         self.epoch = 0
         self.last_loss = math.nan
+        self._first_loss = None
         self._stop_reason = None
         self.classification = self.y.ndim == 1 and self.y.dtype.kind in "iu"
 
@@ -218,7 +223,9 @@ class Trainer:
             loss = model._loss(X, y)
         else:
             loss = float(model.loss(X, y))
-        if not math.isfinite(loss):
+        if self._first_loss is None:
+            self._first_loss = loss
+        if not math.isfinite(loss) or loss > BLOWUP_FACTOR * max(self._first_loss, 1.0):
             self._diverged(loss)
             return loss
         if self._fast:
@@ -235,16 +242,19 @@ class Trainer:
 
     def train_epoch(self):
         """One pass over the shuffled training set. Returns the epoch's mean loss (or NaN)."""
-        total, count = 0.0, 0
-        # a diverging run overflows before its loss turns NaN; the message below says it once
+        # a diverging run overflows before its loss turns NaN; the stop message says it once
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for Xb, yb in _minibatches(self.X, self.y, self.batch_size, self.rng, self.shuffle,
-                                       self.drop_last):
-                loss = self.step(Xb, yb)
-                if self._stop_reason is not None:
-                    return loss
-                total += loss * Xb.shape[0]
-                count += Xb.shape[0]
+            return self._train_epoch()
+
+    def _train_epoch(self):
+        total, count = 0.0, 0
+        for Xb, yb in _minibatches(self.X, self.y, self.batch_size, self.rng, self.shuffle,
+                                   self.drop_last):
+            loss = self.step(Xb, yb)
+            if self._stop_reason is not None:
+                return loss
+            total += loss * Xb.shape[0]
+            count += Xb.shape[0]
         self.epoch += 1
         h = self.history
         h.epoch.append(self.epoch)
@@ -296,7 +306,10 @@ class Trainer:
     def _diverged(self, loss):
         lr = getattr(self.optimizer, "lr", None)
         where = f"epoch {self.epoch + 1}, step {self.history.steps + 1}"
-        msg = (f"training diverged: the loss became {loss} at {where}. Gradient descent overshot the "
+        what = (f"the loss became {loss}" if not math.isfinite(loss) else
+                f"the loss grew to {loss:.3g}, over {BLOWUP_FACTOR:.0e} times its first value "
+                f"{self._first_loss:.3g},")
+        msg = (f"training diverged: {what} at {where}. Gradient descent overshot the "
                f"minimum and each step made things worse.")
         if lr is not None:
             msg += (f" Lower the learning rate (it is {lr:g}; try {lr / 10:g}) and create the model "

@@ -1,0 +1,94 @@
+"""Gradient descent rules, each against the lesson's equation computed by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backprop_helpers as bh
+
+
+def quadratic_grad(theta):
+    """Gradient of f(theta) = 0.5 * sum(a * theta**2) with a = [1, 10]: a long ravine."""
+    return np.array([1.0, 10.0]) * theta
+
+
+def test_sgd_is_theta_minus_lr_times_grad():
+    theta = np.array([1.0, -2.0])
+    g = np.array([0.5, 4.0])
+    bh.SGD(0.1).step({"t": theta}, {"t": g})
+    np.testing.assert_array_equal(theta, [1.0 - 0.05, -2.0 - 0.4])
+
+
+def test_momentum_matches_hand_iteration_and_keeps_velocity():
+    theta, v = np.array([1.0, 1.0]), np.zeros(2)
+    expected = theta.copy()
+    opt = bh.Momentum(0.05, mu=0.9)
+    for _ in range(5):
+        g = quadratic_grad(expected)
+        v = 0.9 * v - 0.05 * g
+        expected = expected + v
+        opt.step(theta, quadratic_grad(theta))
+    np.testing.assert_allclose(theta, expected, rtol=1e-14)
+    # without the kept velocity (mu = 0) it is plain SGD, a different path
+    plain = np.array([1.0, 1.0])
+    sgd = bh.Momentum(0.05, mu=0.0)
+    for _ in range(5):
+        sgd.step(plain, quadratic_grad(plain))
+    assert not np.allclose(plain, theta)
+
+
+def test_adam_matches_hand_iteration_with_bias_correction():
+    theta = np.array([1.0, 1.0])
+    expected = theta.copy()
+    m = s = np.zeros(2)
+    opt = bh.Adam(0.1)
+    for t in range(1, 6):
+        g = quadratic_grad(expected)
+        m = 0.9 * m + 0.1 * g
+        s = 0.999 * s + 0.001 * g * g
+        m_hat, s_hat = m / (1 - 0.9 ** t), s / (1 - 0.999 ** t)
+        expected = expected - 0.1 * m_hat / (np.sqrt(s_hat) + 1e-8)
+        opt.step(theta, quadratic_grad(theta))
+    np.testing.assert_allclose(theta, expected, rtol=1e-14)
+    # the first Adam step moves every coordinate by about lr, whatever the gradient's scale
+    first = np.array([1.0, 1.0])
+    bh.Adam(0.1).step(first, quadratic_grad(first))
+    np.testing.assert_allclose(first, [0.9, 0.9], rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda: bh.SGD(0.15), lambda: bh.Momentum(0.05, 0.8),
+                                  lambda: bh.Adam(0.1)], ids=["sgd", "momentum", "adam"])
+def test_each_optimizer_reaches_the_minimum_of_a_ravine(make):
+    theta = np.array([3.0, -2.0])
+    opt = make()
+    for _ in range(300):
+        opt.step(theta, quadratic_grad(theta))
+    assert np.linalg.norm(theta) < 1e-2
+
+
+def test_sgd_beyond_the_curvature_bound_diverges():
+    """On f = a theta^2 / 2, SGD converges iff lr < 2 / a: the bound the lesson derives."""
+    for lr, converges in [(0.19, True), (0.21, False)]:
+        theta = np.array([0.0, 1.0])
+        opt = bh.SGD(lr)
+        for _ in range(200):
+            opt.step(theta, quadratic_grad(theta))
+        assert (abs(theta[1]) < 1e-3) == converges
+
+
+def test_state_is_per_parameter_and_reset_forgets_it():
+    opt = bh.Momentum(0.1)
+    p = {"a": np.ones(2), "b": np.ones(3)}
+    g = {"a": np.ones(2), "b": 2 * np.ones(3)}
+    opt.step(p, g)
+    assert set(opt.state) == {"a", "b"} and opt.t == 1
+    np.testing.assert_allclose(opt.state["b"], -0.2)
+    opt.reset()
+    assert opt.state == {} and opt.t == 0
+
+
+def test_make_optimizer_and_repr():
+    assert isinstance(bh.make_optimizer("Adam", 0.01), bh.Adam)
+    assert repr(bh.make_optimizer("momentum", 0.1, mu=0.5)) == "Momentum(lr=0.1, mu=0.5)"
+    with pytest.raises(ValueError, match="make_optimizer: name must be one of"):
+        bh.make_optimizer("rmsprop", 0.1)
