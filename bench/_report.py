@@ -31,6 +31,8 @@ def _met(flag) -> str:
 def _time(seconds) -> str:
     if seconds is None:
         return "absent"
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.3g} ms"
     return f"{seconds * 1e6:.3g} us"
@@ -96,15 +98,22 @@ def _gradcheck(res) -> list[str]:
             "| contender | function | parameters checked | time per call | time per parameter | "
             "target (per parameter) |",
             "| --- | --- | ---: | ---: | ---: | --- |"]
+    notes = []
     for c in e["rows"]:
         per = c.get("per_param_s")
         tgt = ""
         if c["who"] == "ours":
-            tgt = f"<= {e['target_s'] * 1e6:g} us: {_met(c.get('met'))}" if per is not None else \
-                f"<= {e['target_s'] * 1e6:g} us: pending"
-        call = _time(c.get("per_call_s")) if per is not None else c.get("status", "absent")
-        out.append(f"| {c['label']} | {c['function']} | {c['num_params']:,} | {call} | "
-                   f"{_time(per) if per is not None else c.get('status', 'absent')} | {tgt} |")
+            tgt = f"<= {e['target_s'] * 1e6:g} us: " + (_met(c.get("met")) if per is not None
+                                                       else "pending")
+        if per is None:
+            word = c["status"].split(":")[0].split(" (")[0]
+            notes.append(c["status"])
+            call = each = word
+        else:
+            call, each = _time(c["per_call_s"]), _time(per)
+        out.append(f"| {c['label']} | {c['function']} | {c['num_params']:,} | {call} | {each} | {tgt} |")
+    for note in dict.fromkeys(notes):
+        out += ["", f"_{note}._"]
     return out
 
 
