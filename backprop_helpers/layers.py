@@ -65,10 +65,12 @@ def _linear_forward(X, W, b):
     return out, LinearCache(X, W)
 
 
-def _linear_backward(dout, cache, input_grad=True):
+def _linear_backward(dout, cache, input_grad=True, dW=None, db=None):
+    # dW, db: optional arrays to write the results into (the network's gradient buffers);
+    # input_grad=False skips dX when nothing needs it (the first layer of a network)
     X, W = cache
-    dW = X.T @ dout                  # (D, N) @ (N, H) -> (D, H): each example's contribution, summed
-    db = dout.sum(axis=0)            # (H,): b was added to every row, so its gradient sums over rows
+    dW = np.matmul(X.T, dout, out=dW)   # (D, N) @ (N, H) -> (D, H): each example's contribution, summed
+    db = np.sum(dout, axis=0, out=db)   # (H,): b was added to every row, so its gradient sums over rows
     dX = dout @ W.T if input_grad else None   # (N, H) @ (H, D) -> (N, D)
     return dX, dW, db
 

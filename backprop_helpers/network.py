@@ -123,6 +123,9 @@ class MLP:
             dict.__setitem__(self.params, name, self.flat_params[offset:offset + size].reshape(shape))
             dict.__setitem__(self.grads, name, self.flat_grads[offset:offset + size].reshape(shape))
             offset += size
+        L = self.num_layers
+        self._layers = [(self.params[f"W{l}"], self.params[f"b{l}"]) for l in range(1, L + 1)]
+        self._grad_layers = [(self.grads[f"W{l}"], self.grads[f"b{l}"]) for l in range(1, L + 1)]
         self.reset(seed)
         self._caches = None
         self._dscores = None
@@ -190,11 +193,11 @@ class MLP:
     def _forward(self, X):
         caches = []
         h = X
-        L = self.num_layers
-        for l in range(1, L + 1):
-            h, lin_cache = _linear_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
+        last = self.num_layers - 1
+        for l, (W, b) in enumerate(self._layers):
+            h, lin_cache = _linear_forward(h, W, b)
             act_cache = None
-            if l < L:                                     # no activation after the output layer
+            if l < last:                                  # no activation after the output layer
                 h, act_cache = self._act_forward(h)
             caches.append((lin_cache, act_cache))
         self._caches = caches
@@ -205,8 +208,7 @@ class MLP:
         if not self.regularization or self.reg_strength == 0.0:
             return 0.0
         total = 0.0
-        for l in range(1, self.num_layers + 1):
-            W = self.params[f"W{l}"]
+        for W, _ in self._layers:
             total += float(np.vdot(W, W)) / 2 if self.regularization == "l2" else float(np.abs(W).sum())
         return self.reg_strength * total
 
@@ -242,20 +244,16 @@ class MLP:
         return self._backward(dscores)
 
     def _backward(self, dout):
-        grads = self.grads
-        for l in range(self.num_layers, 0, -1):           # last layer first: the chain rule's order
-            lin_cache, act_cache = self._caches[l - 1]
+        for l in range(self.num_layers - 1, -1, -1):      # last layer first: the chain rule's order
+            lin_cache, act_cache = self._caches[l]
             if act_cache is not None:
                 dout = self._act_backward(dout, act_cache)
-            dout, dW, db = _linear_backward(dout, lin_cache, input_grad=l > 1)
-            np.copyto(grads[f"W{l}"], dW)
-            np.copyto(grads[f"b{l}"], db)
+            # write dW, db straight into the gradient buffers; the input X needs no gradient
+            dout, _, _ = _linear_backward(dout, lin_cache, l > 0, *self._grad_layers[l])
         if self.regularization and self.reg_strength:
-            for l in range(1, self.num_layers + 1):
-                W = self.params[f"W{l}"]
-                reg = W if self.regularization == "l2" else np.sign(W)
-                grads[f"W{l}"] += self.reg_strength * reg
-        return grads
+            for (W, _), (dW, _) in zip(self._layers, self._grad_layers):
+                dW += self.reg_strength * (W if self.regularization == "l2" else np.sign(W))
+        return self.grads
 
     def predict(self, X):
         """Class indices (N,) for classification, predicted values (N, C) for regression."""

@@ -56,6 +56,12 @@ class Optimizer:
     def update(self, key, theta, g):
         raise NotImplementedError
 
+    def step_vector(self, theta, g):
+        """One step on a single parameter vector (``model.flat_params``), without the checks of
+        ``step``: the training loop's fast path. Same update, same state, keyed ``"flat"``."""
+        self.t += 1
+        self.update("flat", theta, g)
+
     def reset(self):
         """Forget all state (velocities, moments, step count)."""
         self.t = 0

@@ -230,7 +230,7 @@ class Trainer:
             return loss
         if self._fast:
             model._backward(model._dscores)
-            self.optimizer.step(model.flat_params, model.flat_grads)
+            self.optimizer.step_vector(model.flat_params, model.flat_grads)
         else:
             model.backward()
             self.optimizer.step(model.params, model.grads)
