@@ -99,7 +99,8 @@ class Value:
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"Value.__truediv__: division by zero (the denominator is {other!r})")
-        return Value._result(a / b, "/", (self, other), (1.0 / b, -a / (b * b)))  # d(a/b) = da/b - a db/b^2
+        q = a / b
+        return Value._result(q, "/", (self, other), (1.0 / b, -q / b))   # d(a/b) = da/b - (a/b^2) db
 
     # reflected operators: 2 + v, 2 - v, 2 * v, 2 / v (and sum([...]), which starts from 0)
     __radd__ = _binary(lambda self, other: other + self)
@@ -154,7 +155,7 @@ class Value:
         return Value._result(t, "tanh", (self,), (1.0 - t * t,))
 
     def sigmoid(self) -> Value:
-        """``s(x) = 1 / (1 + e^-x)``, ``ds/dx = s (1 - s)``; the exponent is never positive, so no overflow."""
+        """``s(x) = 1 / (1 + e^-x)``, ``ds/dx = s (1 - s)``; the exponent is never positive (no overflow)."""
         x = self.data
         if x >= 0:
             s = 1.0 / (1.0 + math.exp(-x))
@@ -280,7 +281,8 @@ def _layer_params(fn: str, params: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     L = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
     expected = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
     if L == 0 or sorted(params) != sorted(expected):
-        raise ValueError(f"{fn}: params must have the keys W1, b1, ..., WL, bL, got {sorted(map(str, params))}")
+        raise ValueError(f"{fn}: params must have the keys W1, b1, ..., WL, bL, "
+                         f"got {sorted(map(str, params))}")
     layers, fan_in = [], None
     for l in range(1, L + 1):
         W, b = params[f"W{l}"], params[f"b{l}"]
@@ -304,7 +306,8 @@ def _targets(fn: str, y: Any, n: int, c: int) -> np.ndarray:
     if y.ndim == 1 and c == 1:
         y = y.reshape(-1, 1)
     if y.shape != (n, c):
-        raise ValueError(f"{fn}: y must have the shape of the scores (N, C) = ({n}, {c}), got y.shape={y.shape}")
+        raise ValueError(f"{fn}: y must have the shape of the scores (N, C) = ({n}, {c}), "
+                         f"got y.shape={y.shape}")
     check_finite(fn, "y", y)
     return y
 
