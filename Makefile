@@ -14,6 +14,7 @@
 #                without a display (no DISPLAY or WAYLAND_DISPLAY), where there is nothing to open
 #   XDIST        pytest-xdist options for the test runs (default -n 2 --dist loadfile; empty: no xdist)
 #   PYTEST_ARGS  extra pytest arguments for every test run, e.g. PYTEST_ARGS=-x
+#   BENCH_ARGS   arguments for bench/run.py, e.g. BENCH_ARGS=--quick
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,6 +22,7 @@ LAB_PORT ?= 8888
 LAB_BROWSER ?= auto
 XDIST ?= -n 2 --dist loadfile
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -139,7 +141,7 @@ bench: $(STAMP)
 	  echo "error: bench/run.py does not exist yet, so there is no benchmark to run." >&2; \
 	  exit 1; \
 	fi
-	$(VENV_PY) bench/run.py
+	$(VENV_PY) bench/run.py $(BENCH_ARGS)
 
 lessons: $(STAMP)
 	@if ! $(VENV_PY) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("backprop_helpers.__main__") is None)'; then \
