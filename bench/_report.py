@@ -79,25 +79,27 @@ def _gradcheck(res) -> list[str]:
             f"parameters, {d['num_directions']} directions per call:", ""]
     if d.get("pending"):
         out += [f"ours: **pending** ({d['pending']})", ""]
-    out += ["| contender | time per call | time per direction | target (per direction) |",
-            "| --- | ---: | ---: | --- |"]
+    out += ["| contender | passed | time per call | time per direction | target (per direction) |",
+            "| --- | --- | ---: | ---: | --- |"]
     for name in ("ours", "torch"):
         c = d["contenders"].get(name)
         label = {"ours": "check_gradient_directional",
                  "torch": "torch.autograd.gradcheck(fast_mode=True)"}[name]
         if c is None:
-            out.append(f"| {label} | absent | absent | |")
+            out.append(f"| {label} | absent | absent | absent | |")
             continue
         tgt = f"<= {d['target_s'] * 1e3:g} ms: {_met(d['met'])}" if name == "ours" else ""
-        out.append(f"| {label} | {_time(c['per_call_s'])} | {_time(c['per_direction_s'])} | {tgt} |")
+        ok = d["ours_passed"] if name == "ours" else d["torch_passed"]
+        out.append(f"| {label} | {'yes' if ok else 'NO'} | {_time(c['per_call_s'])} | "
+                   f"{_time(c['per_direction_s'])} | {tgt} |")
     if d.get("ratio") is not None:
         out += ["", f"Per direction, ours is {_ratio(d['ratio'])} as fast as torch's fast mode "
                 "(paired rounds)."]
     e = res["elementwise"]
     out += ["", "(b) Elementwise check, cost per parameter checked (float64):", "",
-            "| contender | function | parameters checked | time per call | time per parameter | "
-            "target (per parameter) |",
-            "| --- | --- | ---: | ---: | ---: | --- |"]
+            "| contender | function | parameters checked | passed | time per call | "
+            "time per parameter | target (per parameter) |",
+            "| --- | --- | ---: | --- | ---: | ---: | --- |"]
     notes = []
     for c in e["rows"]:
         per = c.get("per_param_s")
@@ -106,12 +108,16 @@ def _gradcheck(res) -> list[str]:
             tgt = f"<= {e['target_s'] * 1e6:g} us: " + (_met(c.get("met")) if per is not None
                                                        else "pending")
         if per is None:
-            word = c["status"].split(":")[0].split(" (")[0]
+            word = c["status"].split(":")[0].split(" (")[0].split(" in ")[0]
             notes.append(c["status"])
-            call = each = word
+            call = each = ok = word
+            if word == "skipped":
+                tgt = ""
         else:
             call, each = _time(c["per_call_s"]), _time(per)
-        out.append(f"| {c['label']} | {c['function']} | {c['num_params']:,} | {call} | {each} | {tgt} |")
+            ok = "yes" if c.get("passed") else "NO"
+        count = f"{c['num_params']:,}" if c["num_params"] else ""
+        out.append(f"| {c['label']} | {c['function']} | {count} | {ok} | {call} | {each} | {tgt} |")
     for note in dict.fromkeys(notes):
         out += ["", f"_{note}._"]
     return out
@@ -153,6 +159,8 @@ def markdown(results: dict) -> str:
         if name in sections:
             s = sections[name]
             lines += fmt(s["result"])
+            load = s.get("load_average_1min")
+            load = f", 1-min load average {load[0]:g} before, {load[1]:g} after" if load else ""
             lines += ["", f"_Command: `{s['command']}` ({s['mode']} mode, {s['date']}, "
-                      f"{s['seconds']:.0f} s)._", ""]
+                      f"{s['seconds']:.0f} s{load})._", ""]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ class Settings:
     rounds: int = 21
     min_time: float = 0.010
     warmup_time: float = 0.05
+    quick: bool = False
 
     @classmethod
     def full(cls) -> "Settings":
@@ -33,7 +34,7 @@ class Settings:
 
     @classmethod
     def quick(cls) -> "Settings":
-        return cls(rounds=3, min_time=0.002, warmup_time=0.005)
+        return cls(rounds=3, min_time=0.002, warmup_time=0.005, quick=True)
 
 
 def quantiles(values: list[float]) -> tuple[float, float, float]:

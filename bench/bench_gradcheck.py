@@ -111,17 +111,31 @@ def directional(settings: Settings) -> dict:
 # --------------------------------------------------------------------------- (b) elementwise
 
 def _check_model_gradient():
-    """The package's elementwise model check, or None while it does not exist yet."""
-    return getattr(gradcheck, "check_model_gradient", None)
+    """(the package's elementwise model check, where it lives), or (None, None) while it is absent."""
+    fn = getattr(gradcheck, "check_model_gradient", None)
+    if fn is not None:
+        return fn, "backprop_helpers.gradcheck"
+    try:
+        from backprop_helpers import modelcheck
+    except ImportError:
+        return None, None
+    fn = getattr(modelcheck, "check_model_gradient", None)
+    return (fn, "backprop_helpers.modelcheck") if fn is not None else (None, None)
 
 
 def elementwise(settings: Settings) -> dict:
-    check_model_gradient = _check_model_gradient()
+    check_model_gradient, where = _check_model_gradient()
     rows = []
     problems = [("small", SMALL, 32, None), ("big", BIG, 16, ["b1", "W3"])]
     for key, sizes, n, torch_inputs in problems:
-        model, X, y = _problem(sizes, n)
         net = f"{'-'.join(map(str, sizes))}, batch {n}"
+        if key == "big" and settings.quick:       # seconds per call: not for a smoke run
+            for who, label in (("ours", "check_model_gradient"),
+                               ("torch", "torch.autograd.gradcheck(fast_mode=False)")):
+                rows.append({"who": who, "problem": key, "label": label, "function": net,
+                             "num_params": 0, "status": "skipped in --quick mode (seconds per call)"})
+            continue
+        model, X, y = _problem(sizes, n)
         contenders, counts, labels = {}, {}, {}
         if check_model_gradient is not None:
             contenders["ours"] = lambda model=model, X=X, y=y: check_model_gradient(model, X, y)
@@ -134,7 +148,9 @@ def elementwise(settings: Settings) -> dict:
             which = "all parameters" if torch_inputs is None else " and ".join(torch_inputs) + " only"
             labels["torch"] = ("torch.autograd.gradcheck(fast_mode=False)", f"{net}, {which}")
         passed = {name: bool(fn()) for name, fn in contenders.items()}
-        m = measure(contenders, settings) if contenders else None
+        # the large problem takes seconds per call: the minimum of 15 rounds is enough there
+        slow = Settings(rounds=min(settings.rounds, 15), min_time=settings.min_time, warmup_time=0.0)
+        m = measure(contenders, slow if key == "big" else settings) if contenders else None
         for who in ("ours", "torch"):
             row = {"who": who, "problem": key}
             if who in contenders:
@@ -153,7 +169,7 @@ def elementwise(settings: Settings) -> dict:
                 row.update(label="torch.autograd.gradcheck(fast_mode=False)", function=net,
                            num_params=0, status="absent (torch not installed)")
             rows.append(row)
-    return {"rows": rows, "target_s": ELEMENTWISE_TARGET_S,
+    return {"rows": rows, "target_s": ELEMENTWISE_TARGET_S, "module": where,
             "pending": check_model_gradient is None}
 
 

@@ -67,11 +67,14 @@ def main(argv=None) -> int:
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
+        load_before = os.getloadavg()[0]
         result = _module(name).run(settings)
         results["sections"][name] = {
             "result": result, "command": command, "mode": "quick" if args.quick else "full",
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "seconds": time.perf_counter() - start,
+            # other work on the machine slows the absolute times (ratios suffer less)
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
