@@ -19,12 +19,22 @@ The loss values of the unperturbed network also give one-sided differences, used
 """
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 
+from . import gradcheck as _gc
+from ._validate import check_positive, describe
 from .layers import ACTIVATIONS
 from .network import MLP
 
-__all__ = ["mlp_numerical_gradient"]
+__all__ = ["mlp_numerical_gradient", "NumericalGradient", "check_model_gradient",
+           "ModelGradCheckReport"]
+
+#: the smaller step used to measure again an element whose nudge crossed a kink
+KINK_H = 1e-8
 
 #: elements per stacked block; keeps the working set of one block inside the CPU cache
 _BLOCK_ELEMENTS = 1 << 16
@@ -61,9 +71,10 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         X: inputs (N, D); y: targets as for ``model.loss``.
         h: the step of the central differences.
     Returns:
-        ``(numeric, plus, minus, base)``: dicts keyed like ``model.params`` holding the central
-        differences and the losses ``L(theta + h e_k)`` and ``L(theta - h e_k)`` for every parameter,
-        and the unperturbed loss ``base``.
+        ``NumericalGradient(numeric, plus, minus, base, crossed)``: dicts keyed like
+        ``model.params`` holding the central differences, the losses ``L(theta + h e_k)`` and
+        ``L(theta - h e_k)``, and whether either nudge moved a ReLU-like unit across its kink at 0
+        (for some example); and the unperturbed loss ``base``.
     """
     if not isinstance(model, MLP):
         raise TypeError(f"mlp_numerical_gradient: model must be an MLP, got {type(model).__name__}")
@@ -86,6 +97,8 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             return np.maximum(z, 0.0, out=z)
         return act(z)[0]
 
+    kinked = model.activation in ("relu", "leaky_relu")
+
     def loss_changes(l, j, cols):
         """Change of the data loss, (P,), when column j of z_l is replaced by each row of cols (P, N).
 
@@ -93,24 +106,28 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         inactive ReLU unit) are skipped, and the change is summed per example, which avoids the
         cancellation of subtracting two nearly equal totals.
         """
+        no_kink = np.zeros(cols.shape[0], dtype=bool)
         if l == L:
             scores = np.repeat(A[L][None], cols.shape[0], axis=0)
             scores[:, :, j] = cols
-            return (_loss_rows(model.loss_name, scores, y) - rows0).sum(axis=1) / n
+            return (_loss_rows(model.loss_name, scores, y) - rows0).sum(axis=1) / n, no_kink
+        crossed = ((cols > 0) != (Z[l - 1][:, j] > 0)).any(axis=1) if kinked else no_kink
         delta = act(cols)[0] - A[l][:, j]                       # (P, N): change of a_l[:, j]
         moved = np.flatnonzero(delta.any(axis=0))               # examples that felt the nudge
         if moved.size == 0:
-            return np.zeros(cols.shape[0])
+            return np.zeros(cols.shape[0]), crossed
         if moved.size < n:
             delta = delta[:, moved]
         z = delta[:, :, None] * P[f"W{l + 1}"][j]               # (P, N', H_{l+1}) outer products
         z += Z[l][moved]
         for m in range(l + 1, L):
+            if kinked:                                          # did a unit of layer m switch?
+                crossed |= ((z > 0) != (Z[m - 1][moved] > 0)).any(axis=(1, 2))
             z = act_inplace(z) @ P[f"W{m + 1}"]
             z += P[f"b{m + 1}"]
-        return (_loss_rows(model.loss_name, z, y[moved]) - rows0[moved]).sum(axis=1) / n
+        return (_loss_rows(model.loss_name, z, y[moved]) - rows0[moved]).sum(axis=1) / n, crossed
 
-    numeric, plus, minus = {}, {}, {}
+    numeric, plus, minus, crossed = {}, {}, {}, {}
     for l in range(1, L + 1):
         W = P[f"W{l}"]
         d_in, d_out = W.shape
@@ -119,15 +136,17 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         block = max(1, _BLOCK_ELEMENTS // (2 * n * width))
         lp = np.empty((d_in + 1, d_out))
         lm = np.empty((d_in + 1, d_out))
+        cr = np.zeros((d_in + 1, d_out), dtype=bool)
         for j in range(d_out):
             zc = Z[l - 1][:, j]
             for start in range(0, d_in + 1, block):
                 src = sources[start:start + block]
                 k = src.shape[0]
                 cols = np.concatenate([zc + h * src, zc - h * src])      # (2k, N): both signs
-                change = loss_changes(l, j, cols)
+                change, kink = loss_changes(l, j, cols)
                 lp[start:start + k, j] = change[:k]
                 lm[start:start + k, j] = change[k:]
+                cr[start:start + k, j] = kink[:k] | kink[k:]
         reg = _reg_difference(model, W, h)
         gW = (lp[:-1] - lm[:-1]) / (2 * h) + reg
         gb = (lp[-1] - lm[-1]) / (2 * h)
@@ -141,6 +160,153 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             r = (lambda w: lam / 2 * w * w) if model.regularization == "l2" else (lambda w: lam * np.abs(w))
             lp[:-1] += r(W + h) - r(W)
             lm[:-1] += r(W - h) - r(W)
+            if model.regularization == "l1":
+                cr[:-1] |= np.abs(W) < h                  # |w| has its own kink at w = 0
         plus[f"W{l}"], plus[f"b{l}"] = lp[:-1], lp[-1]
         minus[f"W{l}"], minus[f"b{l}"] = lm[:-1], lm[-1]
-    return numeric, plus, minus, base
+        crossed[f"W{l}"], crossed[f"b{l}"] = cr[:-1], cr[-1]
+    return NumericalGradient(numeric, plus, minus, base, crossed)
+
+
+class NumericalGradient(NamedTuple):
+    """What ``mlp_numerical_gradient`` measured, each a dict keyed like ``model.params``."""
+    numeric: dict
+    plus: dict
+    minus: dict
+    base: float
+    crossed: dict
+
+
+# --------------------------------------------------------------------------- the check
+
+@dataclass(frozen=True, eq=False)
+class ModelGradCheckReport:
+    """Outcome of ``check_model_gradient``: one ``GradCheckReport`` per parameter array.
+
+    Attributes:
+        passed: every parameter's check passed.
+        reports: name -> ``GradCheckReport`` (``W1``, ``b1``, ...).
+        worst: the name of the parameter with the largest counted relative error.
+        num_checked: parameters compared in all.
+    """
+    passed: bool
+    reports: dict
+    worst: str
+    num_checked: int
+
+    def __bool__(self):
+        return self.passed
+
+    @property
+    def max_rel_error(self):
+        return self.reports[self.worst].max_rel_error
+
+    def __str__(self):
+        head = "Gradient check of the whole network " + ("passed" if self.passed else "FAILED")
+        lines = [f"{head}: {self.num_checked} parameters, each compared with central differences; "
+                 f"worst relative error {self.max_rel_error:.2e} in {self.worst}."]
+        for name, r in self.reports.items():
+            status = "ok  " if r.passed else "FAIL"
+            line = (f"  {status} {name:>4}: worst {r.max_rel_error:.1e} at {r.index} "
+                    f"(analytic {r.analytic:.6g}, numeric {r.numeric:.6g})")
+            if r.kinks:
+                line += f", {len(r.kinks)} kink(s) excused"
+            if r.hint and not r.passed:
+                line += f". Hint: {r.hint}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        color = "#2e7d32" if self.passed else "#c62828"
+        return (f'<pre style="border-left: 4px solid {color}; padding-left: 8px">'
+                f"{html.escape(str(self))}</pre>")
+
+
+def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
+                         rtol: float | None = None) -> ModelGradCheckReport:
+    """Check every gradient of an ``MLP`` against central differences, element by element.
+
+    Args:
+        model: the network; its parameters are read, never changed.
+        X, y: a batch, as for ``model.loss``.
+        grads: the analytic gradients to check, a dict keyed like ``model.params`` (default: what
+            ``model.loss(X, y)`` then ``model.backward()`` give).
+        h: the central-difference step; rtol: relative tolerance (``gradcheck.DEFAULT_RTOL``).
+    Returns:
+        A ``ModelGradCheckReport``. The same rules as ``gradcheck.check_gradient`` apply: a
+        difference under the round-off floor is not an error, a mismatch is measured again at
+        ``h/2`` (Richardson extrapolation) before it counts, and a step that crossed a kink (a ReLU
+        unit switching on or off) is reported as a kink when the analytic value matches the slope
+        on one side.
+    """
+    fn = "check_model_gradient"
+    if not isinstance(model, MLP):
+        raise TypeError(f"{fn}: model must be an MLP, got {describe(model)}")
+    h = check_positive(fn, "h", h)
+    if grads is None:
+        model.loss(X, y)
+        grads = {k: g.copy() for k, g in model.backward().items()}
+    elif not isinstance(grads, dict) or set(grads) != set(model.params):
+        raise ValueError(f"{fn}: grads must be a dict with the keys {list(model.params)}, "
+                         f"got {describe(grads) if not isinstance(grads, dict) else list(grads)}")
+    low = model.dtype == np.float32
+    if low:
+        _gc._warn_float32(fn, "the model is")
+    rtol = _gc.DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else \
+        check_positive(fn, "rtol", rtol)
+    numeric, plus, minus, base, crossed = mlp_numerical_gradient(model, X, y, h)
+    eps = float(np.finfo(model.dtype).eps)
+    reports = {}
+    for name, p in model.params.items():
+        g = np.asarray(grads[name], dtype=np.float64)
+        if g.shape != p.shape:
+            raise ValueError(f"{fn}: grads[{name!r}] must have the shape of {name} {p.shape}, "
+                             f"got {g.shape}" + (" (it is transposed)" if g.shape == p.shape[::-1] else ""))
+        a = g.reshape(-1)
+        n = numeric[name].reshape(-1).copy()
+        fp, fm = plus[name].reshape(-1), minus[name].reshape(-1)
+        noise = _gc._NOISE_FACTOR * eps * np.maximum(abs(base), np.maximum(np.abs(fp), np.abs(fm))) / h
+        floor = noise.copy()
+        kink = crossed[name].reshape(-1)
+        match = np.zeros(a.size, dtype=bool)
+        bad = np.flatnonzero((np.abs(a - n) > floor) & (np.abs(a - n) > rtol * (np.abs(a) + np.abs(n))))
+        for i in bad:
+            index = np.unravel_index(i, p.shape)
+            if kink[i]:
+                # the nudge switched a unit on or off: measure again with a step too small to reach
+                # the kink; the analytic value must match the slope on the parameter's own side
+                # (or, for a parameter sitting exactly on the kink, one of the one-sided slopes)
+                fp_s, fm_s = _nudged_losses(model, X, y, p, index, KINK_H)
+                f0 = model.loss(X, y)
+                candidates = ((fp_s - fm_s) / (2 * KINK_H), (fp_s - f0) / KINK_H, (f0 - fm_s) / KINK_H)
+                noise_s = _gc._NOISE_FACTOR * eps * max(abs(f0), 1.0) / KINK_H
+                match[i] = any(abs(a[i] - c) <= max(noise_s, rtol * (abs(a[i]) + abs(c)))
+                               for c in candidates)
+            else:                           # measure again at h/2: only truncation error?
+                n[i] = (4 * _central(model, X, y, p, index, h / 2) - n[i]) / 3
+                floor[i] = 3 * noise[i]
+        indices = [tuple(int(k) for k in np.unravel_index(i, p.shape)) for i in range(p.size)]
+        reports[name] = _gc._judge(a, n, floor, rtol, indices, kink=kink, match=match, low=low,
+                                   method="central", h=h, x_shape=p.shape)
+    worst = max(reports, key=lambda k: reports[k].max_rel_error)
+    return ModelGradCheckReport(passed=all(r.passed for r in reports.values()), reports=reports,
+                                worst=worst, num_checked=model.num_params)
+
+
+def _nudged_losses(model, X, y, p, index, h):
+    """The loss at p[index] + h and at p[index] - h (two full forward passes), restoring p."""
+    old = p[index]
+    try:
+        p[index] = old + h
+        fp = model.loss(X, y)
+        p[index] = old - h
+        fm = model.loss(X, y)
+    finally:
+        p[index] = old
+    return fp, fm
+
+
+def _central(model, X, y, p, index, h):
+    """One central difference by brute force."""
+    fp, fm = _nudged_losses(model, X, y, p, index, h)
+    return (fp - fm) / (2 * h)

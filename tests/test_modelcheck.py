@@ -1,0 +1,169 @@
+"""check_model_gradient: passes every correct network, names what is wrong in broken ones."""
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from backprop_helpers import MLP, layers
+from backprop_helpers.modelcheck import check_model_gradient, mlp_numerical_gradient
+
+from strategies import net_cases
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=net_cases(max_depth=4, max_width=6))
+def test_correct_networks_always_pass(case):
+    model = case.build()
+    X, y = case.data()
+    report = check_model_gradient(model, X, y)
+    assert report.passed, str(report)
+    assert set(report.reports) == set(model.params)
+
+
+@pytest.mark.parametrize("seed", range(25))
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_relu_nets_with_inputs_at_the_kink_never_fail(seed, activation):
+    """Put many hidden pre-activations within the step h of 0: nudges cross the kink."""
+    rng = np.random.default_rng(seed)
+    model = MLP([3, 8, 6, 3], activation=activation, seed=seed)
+    X = rng.standard_normal((6, 3))
+    y = rng.integers(0, 3, 6)
+    z1 = X @ model.params["W1"]
+    # shift each unit's bias so that, for one example, its pre-activation is +-3e-7 (< h = 1e-5)
+    pick = rng.integers(0, 6, 8)
+    model.params["b1"] = -z1[pick, np.arange(8)] + rng.choice([-3e-7, 3e-7], 8)
+    report = check_model_gradient(model, X, y)
+    assert report.passed, str(report)
+
+
+def test_kinks_are_reported_as_kinks():
+    rng = np.random.default_rng(0)
+    model = MLP([2, 4, 2], seed=0)
+    X = rng.standard_normal((3, 2))
+    z1 = X @ model.params["W1"]
+    model.params["b1"] = -z1[0] + 2e-6                   # every unit sits 2e-6 above its kink
+    report = check_model_gradient(model, X, np.array([0, 1, 0]))
+    assert report.passed
+    assert sum(len(r.kinks) for r in report.reports.values()) > 0
+    assert "kink" in report.reports["b1"].verdict
+
+
+class Broken(MLP):
+    """An MLP whose backward pass has one classic mistake, chosen by name."""
+
+    def __init__(self, *args, mistake, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mistake = mistake
+
+    def _backward(self, dout):
+        m = self.mistake
+        if m == "missing 1/N":
+            dout = dout * dout.shape[0]
+        if m == "wrong sign":
+            dout = -dout
+        L = self.num_layers
+        order = range(L) if m == "forward order" else range(L - 1, -1, -1)
+        for l in order:
+            (X, W), act_cache = self._caches[l]
+            if act_cache is not None:
+                if m == "relu mask on dout":
+                    dout = dout * (dout > 0)
+                elif m == "sigmoid derivative of the input":
+                    x = np.log(act_cache.out / (1 - act_cache.out))        # the pre-activation
+                    s = x
+                    dout = dout * s * (1 - s)
+                else:
+                    dout = self._act_backward(dout, act_cache)
+            if m == "forward order" and dout.shape[1] != W.shape[1]:
+                dout = np.resize(dout, (dout.shape[0], W.shape[1]))
+            gW, gb = self._grad_layers[l]
+            gW[...] = (X.T @ dout).T if m == "transposed dW" else X.T @ dout
+            gb[...] = dout.mean(axis=0) if m == "bias averaged" else dout.sum(axis=0)
+            dout = dout @ (W if m == "dX without transpose" else W.T)
+        if self.regularization and m != "regularization forgotten":
+            for (W, _), (gW, _) in zip(self._layers, self._grad_layers):
+                gW += self.reg_strength * W
+        return self.grads
+
+
+MISTAKES = {
+    # mistake: (layer sizes, activation, extra model kwargs)
+    "missing 1/N": ((3, 4, 3), "relu", {}),
+    "wrong sign": ((3, 4, 3), "tanh", {}),
+    "forward order": ((3, 3, 3, 3), "tanh", {}),
+    "relu mask on dout": ((3, 5, 3), "relu", {}),
+    "sigmoid derivative of the input": ((3, 4, 3), "sigmoid", {}),
+    "transposed dW": ((4, 4, 4), "tanh", {}),
+    "bias averaged": ((3, 4, 3), "tanh", {}),
+    "dX without transpose": ((4, 4, 4), "tanh", {}),
+    "regularization forgotten": ((3, 4, 3), "tanh", {"regularization": "l2", "reg_strength": 0.3}),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+@pytest.mark.parametrize("seed", range(5))
+def test_classic_mistakes_are_flagged(mistake, seed):
+    sizes, activation, kwargs = MISTAKES[mistake]
+    model = Broken(list(sizes), activation=activation, seed=seed, mistake=mistake, **kwargs)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((5, sizes[0]))
+    y = rng.integers(0, sizes[-1], 5)
+    report = check_model_gradient(model, X, y)
+    assert not report.passed, f"{mistake} went unnoticed:\n{report}"
+    assert "FAIL" in str(report)
+
+
+def test_hints_name_the_pattern():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    r = check_model_gradient(Broken([3, 4, 3], mistake="missing 1/N", seed=0), X, y)
+    assert "5 times" in r.reports["W2"].hint
+    r = check_model_gradient(Broken([3, 4, 3], activation="tanh", mistake="wrong sign", seed=0), X, y)
+    assert "wrong sign" in r.reports["W1"].hint
+    X4 = rng.standard_normal((5, 4))
+    r = check_model_gradient(Broken([4, 4, 4], activation="tanh", mistake="transposed dW", seed=0), X4,
+                             rng.integers(0, 4, 5))
+    assert "transpose" in r.reports["W1"].hint
+
+
+def test_learner_gradients_can_be_passed_in():
+    rng = np.random.default_rng(0)
+    model = MLP([2, 3, 2], seed=0)
+    X, y = rng.standard_normal((4, 2)), rng.integers(0, 2, 4)
+    model.loss(X, y)
+    grads = {k: g.copy() for k, g in model.backward().items()}
+    assert check_model_gradient(model, X, y, grads).passed
+    grads["b1"] = grads["b1"] + 0.1
+    report = check_model_gradient(model, X, y, grads)
+    assert not report.passed and report.worst == "b1"
+    with pytest.raises(ValueError, match=r"check_model_gradient: grads\['W1'\] must have the shape"
+                                         r" of W1 \(2, 3\), got \(3, 2\) \(it is transposed\)"):
+        check_model_gradient(model, X, y, {**grads, "W1": grads["W1"].T})
+
+
+def test_parameters_are_left_untouched():
+    rng = np.random.default_rng(0)
+    model = MLP([3, 5, 2], seed=0)
+    before = model.flat_params.copy()
+    mlp_numerical_gradient(model, rng.standard_normal((4, 3)), rng.integers(0, 2, 4))
+    np.testing.assert_array_equal(model.flat_params, before)
+
+
+def test_model_check_agrees_with_brute_force_on_every_element():
+    rng = np.random.default_rng(3)
+    model = MLP([3, 4, 4, 2], activation="sigmoid", loss="mse", seed=3, regularization="l1",
+                reg_strength=0.2)
+    X, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    fast = mlp_numerical_gradient(model, X, y)[0]
+    for name, p in model.params.items():
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + 1e-5
+            fp = model.loss(X, y)
+            p[idx] = old - 1e-5
+            fm = model.loss(X, y)
+            p[idx] = old
+            assert fast[name][idx] == pytest.approx((fp - fm) / 2e-5, rel=1e-6, abs=1e-9)
+
