@@ -8,9 +8,11 @@ One module per stage of training a network:
 - ``optim``      gradient descent: ``SGD``, ``Momentum``, ``Adam``
 - ``training``   the iterative process: ``train``, ``Trainer``, mini-batches, early stopping
 - ``gradcheck``  numerical gradients and the checks that compare them with yours
+- ``modelcheck`` every gradient of an ``MLP`` checked numerically, fast
 - ``autograd``   ``Value``: a scalar engine that differentiates any expression by the chain rule
 - ``datasets``   seeded toy data (circle, xor, gauss, spiral, moons, regression sets) and your own
-- ``plots``      loss curves, decision boundaries, computational graphs
+- ``plots``      loss curves, decision boundaries, computational graphs (import it explicitly:
+  ``from backprop_helpers import plots``; it loads matplotlib)
 
 **BLAS threads.** On import the package limits numpy's BLAS library to one thread: the course's
 matrices are small, and on a shared machine two threads can make a small matrix product 25-100 times
@@ -70,6 +72,12 @@ from .network import MLP  # noqa: E402
 from .optim import SGD, Momentum, Adam, make_optimizer  # noqa: E402
 from .training import (train, Trainer, History, TrainingDiverged, EarlyStopping,  # noqa: E402
                        PrintProgress, Callback, minibatches)
+from .gradcheck import (rel_error, numerical_gradient, numerical_vjp,  # noqa: E402
+                        complex_step_gradient, check_gradient, check_gradient_directional)
+from .modelcheck import check_model_gradient  # noqa: E402
+from .autograd import Value  # noqa: E402
+from .datasets import (make_dataset, train_test_split, standardize, from_arrays,  # noqa: E402
+                       load_csv)
 
 __all__ = [
     "set_blas_threads", "blas_threads",
@@ -81,4 +89,8 @@ __all__ = [
     "MLP", "SGD", "Momentum", "Adam", "make_optimizer",
     "train", "Trainer", "History", "TrainingDiverged", "EarlyStopping", "PrintProgress", "Callback",
     "minibatches",
+    "rel_error", "numerical_gradient", "numerical_vjp", "complex_step_gradient", "check_gradient",
+    "check_gradient_directional", "check_model_gradient",
+    "Value",
+    "make_dataset", "train_test_split", "standardize", "from_arrays", "load_csv",
 ]
