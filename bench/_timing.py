@@ -23,10 +23,10 @@ __all__ = ["Settings", "Measurement", "calibrate", "measure", "quantiles"]
 @dataclass(frozen=True)
 class Settings:
     """How hard to measure: ``rounds`` rounds, each timing lasting at least ``min_time`` seconds."""
-    rounds: int = 21
-    min_time: float = 0.010
+    rounds: int = 31
+    min_time: float = 0.020
     warmup_time: float = 0.05
-    quick: bool = False
+    smoke: bool = False            # a --quick run: skip what takes seconds per call
 
     @classmethod
     def full(cls) -> "Settings":
@@ -34,7 +34,7 @@ class Settings:
 
     @classmethod
     def quick(cls) -> "Settings":
-        return cls(rounds=3, min_time=0.002, warmup_time=0.005, quick=True)
+        return cls(rounds=3, min_time=0.002, warmup_time=0.005, smoke=True)
 
 
 def quantiles(values: list[float]) -> tuple[float, float, float]:

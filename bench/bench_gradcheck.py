@@ -129,7 +129,7 @@ def elementwise(settings: Settings) -> dict:
     problems = [("small", SMALL, 32, None), ("big", BIG, 16, ["b1", "W3"])]
     for key, sizes, n, torch_inputs in problems:
         net = f"{'-'.join(map(str, sizes))}, batch {n}"
-        if key == "big" and settings.quick:       # seconds per call: not for a smoke run
+        if key == "big" and settings.smoke:       # seconds per call: not for a smoke run
             for who, label in (("ours", "check_model_gradient"),
                                ("torch", "torch.autograd.gradcheck(fast_mode=False)")):
                 rows.append({"who": who, "problem": key, "label": label, "function": net,
@@ -160,6 +160,11 @@ def elementwise(settings: Settings) -> dict:
                            passed=passed[who], timing=m.summary()[who])
                 if who == "ours":
                     row["met"] = bool(per_call / counts[who] <= ELEMENTWISE_TARGET_S)
+                    if "torch" in contenders:   # per-parameter speed, ours over torch's, by round
+                        per_round = [(tt / counts["torch"]) / (to / counts["ours"])
+                                     for to, tt in zip(m.times["ours"], m.times["torch"])]
+                        q1, med, q3 = quantiles(per_round)
+                        row["per_param_ratio_vs_torch"] = {"median": med, "q25": q1, "q75": q3}
             elif who == "ours":
                 row.update(label="check_model_gradient", function=f"{net}, all parameters",
                            num_params=int(model.num_params),
