@@ -1,0 +1,31 @@
+"""One check per exercise of the lessons: ``check_<exercise>(fn)``.
+
+Each check runs the learner's function against the reference on several seeded cases, prints a short
+verdict that names the likely mistake, and returns the function the notebook should use from then on
+(the learner's when it passed, the reference otherwise)::
+
+    linear_forward = check_linear_forward(linear_forward)
+
+The checks live in one module per lesson (``forward_pass``, ``loss``, ...); this package collects every
+public ``check_*`` function, and ``EXERCISES`` maps exercise names to their ``Exercise`` objects.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ._core import Case, CheckResult, Exercise, Mistake
+
+__all__ = ["Case", "CheckResult", "Exercise", "Mistake", "EXERCISES"]
+
+#: exercise name -> Exercise, from every lesson module
+EXERCISES: dict = {}
+
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if _info.name.startswith("_"):
+        continue
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    for _name in getattr(_module, "__all__", ()):
+        globals()[_name] = getattr(_module, _name)
+        __all__.append(_name)
+    EXERCISES.update(getattr(_module, "EXERCISES", {}))

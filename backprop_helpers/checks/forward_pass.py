@@ -1,0 +1,174 @@
+"""Checks for lesson 01, the forward pass: a neuron, a linear layer, activations, a two-layer network."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers import sigmoid as _stable_sigmoid
+from ._core import Case, Exercise, Mistake
+
+__all__ = ["check_neuron", "check_linear_forward", "check_sigmoid", "check_relu", "check_tanh",
+           "check_two_layer_forward"]
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+# ------------------------------------------------------------------ a single neuron
+
+def _neuron(x, w, b):
+    return float(_stable_sigmoid(np.dot(w, x) + b))
+
+
+def _neuron_cases():
+    r = _rng(1)
+    return [Case("three inputs", (r.standard_normal(3), r.standard_normal(3), 0.5)),
+            Case("one input", (np.array([2.0]), np.array([-1.5]), 0.25)),
+            Case("zero bias", (r.standard_normal(5), r.standard_normal(5), 0.0)),
+            Case("negative bias", (r.standard_normal(4), r.standard_normal(4), -2.0))]
+
+
+NEURON = Exercise(
+    "neuron", _neuron, _neuron_cases, input_names=("x", "w", "b"),
+    mistakes=[
+        Mistake("bias forgotten", "the bias b is missing: the weighted sum is w·x + b, before the "
+                "activation.", lambda x, w, b: float(_stable_sigmoid(np.dot(w, x)))),
+        Mistake("bias after activation", "the bias was added after the sigmoid; it belongs inside: "
+                "sigmoid(w·x + b).", lambda x, w, b: float(_stable_sigmoid(np.dot(w, x)) + b)),
+        Mistake("no activation", "the activation is missing: the neuron returns sigmoid(w·x + b), "
+                "not the weighted sum itself.", lambda x, w, b: float(np.dot(w, x) + b)),
+        Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-z)), with a minus sign in the exponent.",
+                lambda x, w, b: float(1 / (1 + np.exp(np.dot(w, x) + b)))),
+    ])
+
+
+def check_neuron(fn):
+    """Check ``neuron(x, w, b) -> sigmoid(w · x + b)`` for one example ``x`` (D,)."""
+    return NEURON.check(fn)
+
+
+# ------------------------------------------------------------------ the linear layer
+
+def _linear(X, W, b):
+    return X @ W + b
+
+
+def _linear_cases():
+    r = _rng(2)
+    return [Case("batch of 4, 3 features, 2 units", (r.standard_normal((4, 3)), r.standard_normal((3, 2)),
+                                                      r.standard_normal(2))),
+            Case("batch of one", (r.standard_normal((1, 3)), r.standard_normal((3, 5)), r.standard_normal(5))),
+            Case("one unit", (r.standard_normal((6, 2)), r.standard_normal((2, 1)), r.standard_normal(1))),
+            Case("square weights", (r.standard_normal((3, 3)), r.standard_normal((3, 3)), r.standard_normal(3)))]
+
+
+LINEAR = Exercise(
+    "linear_forward", _linear, _linear_cases, input_names=("X", "W", "b"), outputs=("out",),
+    mistakes=[
+        Mistake("bias forgotten", "the bias b is missing: out = X @ W + b.", lambda X, W, b: X @ W),
+        Mistake("W transposed", "the weights were used transposed (X @ W.T). W has shape (D, H): "
+                "row d holds the weights from input feature d, so out = X @ W.", lambda X, W, b: X @ W.T + b),
+        Mistake("elementwise product", "`*` multiplies elementwise; a layer needs the matrix product "
+                "X @ W (each output sums over the D input features).", lambda X, W, b: X * W + b),
+    ])
+
+
+def check_linear_forward(fn):
+    """Check ``linear_forward(X, W, b) -> X @ W + b`` with X (N, D), W (D, H), b (H,)."""
+    return LINEAR.check(fn)
+
+
+# ------------------------------------------------------------------ activations
+
+def _activation_cases():
+    r = _rng(3)
+    return [Case("a batch", (r.standard_normal((4, 3)) * 3,)),
+            Case("a vector", (np.linspace(-4, 4, 9),)),
+            Case("large values", (np.array([[-800.0, -30.0, 0.0, 30.0, 800.0]]),)),
+            Case("zeros", (np.zeros((2, 2)),))]
+
+
+SIGMOID = Exercise(
+    "sigmoid", _stable_sigmoid, _activation_cases, input_names=("x",), outputs=("out",),
+    mistakes=[
+        Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-x)), with a minus sign in the exponent.",
+                lambda x: 1 / (1 + np.exp(x))),
+        Mistake("python math", "math.exp works on one number only; use np.exp to work on a whole array.",
+                lambda x: __import__("math").exp(x)),
+    ])
+
+RELU = Exercise(
+    "relu", lambda x: np.maximum(x, 0.0), _activation_cases, input_names=("x",), outputs=("out",),
+    mistakes=[
+        Mistake("np.max instead of np.maximum", "np.max(x, 0) takes the largest value along axis 0 "
+                "(a reduction); np.maximum(x, 0) compares elementwise, which is what ReLU needs.",
+                lambda x: np.max(x, 0)),
+        Mistake("python max", "Python's max cannot compare a whole array with 0; use np.maximum(x, 0).",
+                lambda x: max(x, 0)),
+        Mistake("mask inverted", "ReLU keeps the positive values and zeroes the negative ones, not the "
+                "other way round.", lambda x: np.minimum(x, 0.0)),
+        Mistake("indicator instead of value", "x > 0 is the ReLU's derivative (0 or 1); ReLU itself is "
+                "max(x, 0), the value where it is positive.", lambda x: (x > 0).astype(float)),
+    ])
+
+TANH = Exercise(
+    "tanh", np.tanh, _activation_cases, input_names=("x",), outputs=("out",),
+    mistakes=[
+        Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
+                "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", _stable_sigmoid),
+    ])
+
+
+def check_sigmoid(fn):
+    """Check ``sigmoid(x) = 1 / (1 + exp(-x))``, elementwise, including large |x|."""
+    return SIGMOID.check(fn)
+
+
+def check_relu(fn):
+    """Check ``relu(x) = max(x, 0)``, elementwise."""
+    return RELU.check(fn)
+
+
+def check_tanh(fn):
+    """Check ``tanh(x)``, elementwise."""
+    return TANH.check(fn)
+
+
+# ------------------------------------------------------------------ two layers
+
+def _two_layer(X, params):
+    h = np.maximum(X @ params["W1"] + params["b1"], 0.0)
+    return h @ params["W2"] + params["b2"]
+
+
+def _two_layer_cases():
+    cases = []
+    for seed, (N, D, H, C) in enumerate([(5, 2, 4, 3), (1, 3, 6, 2), (8, 4, 3, 1)]):
+        r = _rng(10 + seed)
+        params = {"W1": r.standard_normal((D, H)), "b1": r.standard_normal(H),
+                  "W2": r.standard_normal((H, C)), "b2": r.standard_normal(C)}
+        label = f"N={N}, D={D}, H={H}, C={C}" + (" (batch of one)" if N == 1 else "")
+        cases.append(Case(label, (r.standard_normal((N, D)), params)))
+    return cases
+
+
+TWO_LAYER = Exercise(
+    "two_layer_forward", _two_layer, _two_layer_cases, input_names=("X", "params"), outputs=("scores",),
+    mistakes=[
+        Mistake("activation on the output", "the ReLU was also applied to the output layer. The scores "
+                "are the last linear layer's output, with no activation: they may be negative.",
+                lambda X, p: np.maximum(_two_layer(X, p), 0.0)),
+        Mistake("no hidden activation", "the hidden layer has no ReLU: without it, two linear layers "
+                "collapse into one linear function.",
+                lambda X, p: (X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
+        Mistake("biases forgotten", "the biases b1 and b2 are missing.",
+                lambda X, p: np.maximum(X @ p["W1"], 0.0) @ p["W2"]),
+    ])
+
+
+def check_two_layer_forward(fn):
+    """Check ``two_layer_forward(X, params) -> scores`` = relu(X @ W1 + b1) @ W2 + b2."""
+    return TWO_LAYER.check(fn)
+
+
+EXERCISES = {e.name: e for e in (NEURON, LINEAR, SIGMOID, RELU, TANH, TWO_LAYER)}
