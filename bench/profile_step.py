@@ -119,6 +119,7 @@ def _variants(model, X, y):
     gb = model.grads[f"b{L}"]
     theta, g = model.flat_params.copy(), model.flat_grads
     buf = np.empty_like(theta)
+    ones_n, ones_c = np.ones(n, dsc.dtype), np.ones(C, dsc.dtype)
     return [
         ("ReLU forward", lambda: np.maximum(x, 0.0),
          "np.maximum(z, 0.0, out=z) (in place; backward reads the sign of the output)",
@@ -129,11 +130,16 @@ def _variants(model, X, y):
         ("db into grads", lambda: np.sum(dsc, axis=0, out=gb),
          "np.add.reduce(dout, axis=0, out=db) (skips np.sum's Python wrapper)",
          lambda: np.add.reduce(dsc, axis=0, out=gb)),
+        ("db into grads (alt)", lambda: np.sum(dsc, axis=0, out=gb),
+         "np.matmul(ones_N, dout, out=db) (a matrix-vector product, ones_N made once)",
+         lambda: np.matmul(ones_n, dsc, out=gb)),
         ("row max", lambda: scores.max(axis=1, keepdims=True),
          "np.maximum.reduce(scores, axis=1, keepdims=True)",
          lambda: np.maximum.reduce(scores, axis=1, keepdims=True)),
         ("row sums", lambda: e.sum(axis=1), "np.add.reduce(exp, axis=1)",
          lambda: np.add.reduce(e, axis=1)),
+        ("row sums (alt)", lambda: e.sum(axis=1),
+         "exp @ ones_C (a matrix-vector product, ones_C made once)", lambda: e @ ones_c),
         ("sum of logs", lambda: np.log(sums).sum(), "np.add.reduce(np.log(sums))",
          lambda: np.add.reduce(np.log(sums))),
         ("pick s[n, y_n] and sum", lambda: shifted[rows, y].sum(),
@@ -160,6 +166,7 @@ def lean_step_factory(model, X, y, lr):
     flat = np.arange(n) * C + y
     theta, g = model.flat_params, model.flat_grads
     buf = np.empty_like(theta)
+    ones_n, ones_c = np.ones(n, X.dtype), np.ones(C, X.dtype)   # sums as matrix-vector products
     inv_n = 1.0 / n
     matmul, maximum, multiply, exp, log = np.matmul, np.maximum, np.multiply, np.exp, np.log
     add_reduce, max_reduce = np.add.reduce, np.maximum.reduce
@@ -177,7 +184,7 @@ def lean_step_factory(model, X, y, lr):
         s += b
         s -= max_reduce(s, axis=1, keepdims=True)
         p = exp(s)
-        sums = add_reduce(p, axis=1)
+        sums = matmul(p, ones_c)
         loss = float(add_reduce(log(sums)) - add_reduce(s.ravel()[flat])) * inv_n
         p /= sums[:, None]
         pr = p.ravel()
@@ -187,7 +194,7 @@ def lean_step_factory(model, X, y, lr):
         for l in range(L - 1, -1, -1):
             gW, gb = grads[l]
             matmul(hs[l].T, dout, out=gW)
-            add_reduce(dout, axis=0, out=gb)
+            matmul(ones_n, dout, out=gb)
             if l:
                 dout = matmul(dout, layers[l][0].T)
                 multiply(dout, hs[l] > 0, out=dout)
