@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -64,11 +65,19 @@ def main(argv=None) -> int:
         print(_env.TORCH_MISSING, flush=True)
     command = "python bench/run.py" + (" --quick" if args.quick else "") + \
         "".join(f" --only {n}" for n in (args.only or []))
+    failed = []
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         load_before = os.getloadavg()[0]
-        result = _module(name).run(settings)
+        try:
+            result = _module(name).run(settings)
+        except Exception:                 # one broken benchmark must not hide the others
+            traceback.print_exc()
+            print(f"bench: {name} FAILED (traceback above); its previous results, if any, are kept",
+                  file=sys.stderr)
+            failed.append(name)
+            continue
         results["sections"][name] = {
             "result": result, "command": command, "mode": "quick" if args.quick else "full",
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -80,6 +89,9 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(results, indent=1) + "\n")
     print(markdown(results))
     print(f"\n(results written to {out})", file=sys.stderr)
+    if failed:
+        print(f"bench: FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
