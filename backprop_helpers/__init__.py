@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 
+import numpy  # noqa: F401  (BLAS must be loaded before its threads can be limited)
 from threadpoolctl import threadpool_limits
 
 __version__ = "0.1.0"
