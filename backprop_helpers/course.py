@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import nbformat
+from nbformat.v4.rwbase import rejoin_lines
 
 __all__ = [
     "CODE_PLACEHOLDER",
@@ -54,7 +55,8 @@ class Exercise(NamedTuple):
 
 CODE_PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_PLACEHOLDER = "YOUR ANSWER HERE"
-_MARKER = re.compile(r"(?P<indent>[ \t]*)### (?P<edge>BEGIN|END) (?P<block>SOLUTION|HIDDEN TESTS)[ \t]*\r?\n?")
+_MARKER = re.compile(
+    r"(?P<indent>[ \t]*)### (?P<edge>BEGIN|END) (?P<block>SOLUTION|HIDDEN TESTS)[ \t]*\r?\n?")
 _NEAR_MISS = re.compile(r"[ \t]*#+[ \t]*(BEGIN|END)[ \t]+(SOLUTION|HIDDEN[ \t]*TESTS?)\b", re.IGNORECASE)
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
@@ -144,7 +146,8 @@ def _scan_cells(nb: Any, name: str, fn: str) -> list[list[_ScannedLine]]:
 def _exercise_cells(nb: Any, scans: list[list[_ScannedLine]]) -> list[int]:
     """Cells holding a solution block (a solution notebook) or marked as nbgrader solutions (a lesson)."""
     return [i for i, (cell, lines) in enumerate(zip(nb["cells"], scans))
-            if any(line.block == "SOLUTION" for line in lines) or _nbgrader_meta(cell).get("solution") is True]
+            if any(line.block == "SOLUTION" for line in lines)
+            or _nbgrader_meta(cell).get("solution") is True]
 
 
 def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tuple[str, str]]:
@@ -169,7 +172,8 @@ def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tup
         if i in result:
             continue
         cell = nb["cells"][i]
-        base = _first_def_name(_source_text(cell.get("source", ""))) if cell.get("cell_type") == "code" else None
+        is_code = cell.get("cell_type") == "code"
+        base = _first_def_name(_source_text(cell.get("source", ""))) if is_code else None
         origin = "def" if base else "cell id"
         base = base or str(cell.get("id") or f"cell-{i}")
         gid, k = base, 2
@@ -177,7 +181,7 @@ def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tup
             gid, k = f"{base}_{k}", k + 1
         seen[gid] = i
         result[i] = (gid, origin)
-    return result
+    return dict(sorted(result.items()))
 
 
 def _points(cell: Any) -> float | None:
@@ -276,7 +280,7 @@ def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise ValueError(f"read_notebook: {path} is JSON but not a notebook (no 'cells')")
     if data.get("nbformat") == 4:
-        return nbformat.from_dict(data)
+        return rejoin_lines(nbformat.from_dict(data))  # sources as strings, as nbformat.read gives them
     return nbformat.reads(text, as_version=4)
 
 
@@ -402,8 +406,9 @@ def lessons_in_sync(solutions_dir: str | os.PathLike = "solutions",
         if not lesson.is_file():
             problems.append(f"{lesson} is missing: run `python -m backprop_helpers build`")
         elif lesson.read_bytes() != expected:
-            problems.append(f"{lesson} differs from a fresh build of {path}: {_first_difference(lesson, expected)}; "
-                            f"fix {path} if needed, then run `python -m backprop_helpers build`")
+            problems.append(f"{lesson} differs from a fresh build of {path}: "
+                            f"{_first_difference(lesson, expected)}; fix {path} if needed, then run "
+                            f"`python -m backprop_helpers build`")
     for lesson in notebook_paths(lessons_dir):
         if lesson.name not in names:
             problems.append(f"{lesson} has no solution notebook {solutions_dir / lesson.name}: "
@@ -451,7 +456,8 @@ def solution_leaks(solutions_dir: str | os.PathLike = "solutions",
             continue
         shown = public.get(lesson.name, set())
         for i, cell in enumerate(nb.cells):
-            for text in dict.fromkeys(line.strip() for line in _source_text(cell.get("source", "")).splitlines()):
+            lines = _source_text(cell.get("source", "")).splitlines()
+            for text in dict.fromkeys(line.strip() for line in lines):
                 if text in shown:
                     continue
                 for source, secret in secrets.items():
