@@ -20,9 +20,10 @@ Choosing h
 ----------
 A finite difference has two errors that pull ``h`` in opposite directions:
 
-- truncation error, from the Taylor series: ``O(h)`` for the forward difference
-  ``(f(x + h) - f(x)) / h`` and ``O(h**2)`` for the central one (the ``h**2 f'''/6`` terms cancel
-  less, the ``h f''/2`` terms cancel exactly), so smaller ``h`` is better;
+- truncation error, from the Taylor series ``f(x +- h) = f(x) +- h f' + h**2 f''/2 +- h**3 f'''/6``:
+  ``h f''/2``, i.e. ``O(h)``, for the forward difference ``(f(x + h) - f(x)) / h``, but only
+  ``h**2 f'''/6``, ``O(h**2)``, for the central one, where the ``f''`` terms cancel; so smaller
+  ``h`` is better;
 - round-off error: ``f`` is known only to about ``eps * |f|`` (``eps`` is the machine epsilon,
   2.2e-16 in float64, 1.2e-7 in float32), and subtracting two nearly equal values then dividing by
   ``h`` turns that into ``eps * |f| / h``, so larger ``h`` is better.
@@ -369,25 +370,30 @@ def step_size_errors(f: Callable, df: Callable, x0: float, hs: Any, dtype: Any =
 
 @dataclass(frozen=True, eq=False)
 class GradCheckReport:
-    """The outcome of a gradient check. It never prints: ``str(report)`` is a one-paragraph summary.
+    """The outcome of a gradient check. It never prints: ``str(report)`` is a one-paragraph summary,
+    and ``bool(report)`` is ``report.passed``.
 
     Attributes:
-        passed: every checked element (or direction) agrees within tolerance; excused kinks do not
-            count against it.
-        max_rel_error: the worst relative error ``|a - n| / max(1e-8, |a| + |n|)`` that counted.
-            Differences below the round-off floor (see ``check_gradient``) and excused kinks count 0.
+        passed: every judged element (or direction) agrees within tolerance.
+        max_rel_error: the worst relative error ``|a - n| / max(1e-8, |a| + |n|)`` among the
+            failures, or else among the elements large enough for a relative error to be resolved
+            (round-off floor below rtol/10 of their size). Never judged: a difference below the
+            round-off floor (both values are noise) and an excused kink.
         index: where that is: the element's index in ``x`` (a tuple), or ``(k,)`` for direction k.
         analytic, numeric: the two values there.
-        num_checked: elements (or directions) compared; num_failed: how many exceeded ``rtol``.
+        num_checked: elements (or directions) compared; num_failed: how many failed.
         verdict: the usual band in words ("good", "acceptable only if the function has kinks",
             "suspicious", "wrong"), followed by a note on kinks or float32 when there is one.
         kinks: indices where the step crossed a kink (ReLU, max, abs) and the analytic value matched
-            one of the one-sided differences: reported here, not as failures.
-        unmatched_kinks: indices at a kink where the analytic value matched neither side: failures.
+            the slope on one side of it: reported here, not as failures.
+        unmatched_kinks: indices where a kink was crossed and the analytic value matched neither
+            side. For elements these are failures. For directions they are not judged: a random
+            direction can cross several kinks at once, each to a different side (at a point exactly
+            on kinks, such as ReLU inputs of exactly 0), so no gradient matches either side.
         hint: for a failed check, the pattern of the mismatch when it has one ("" otherwise).
         method: "central", "complex" or "directional"; h, rtol: the step and tolerance used.
         dtype: the precision the tolerances were chosen for ("float64" or "float32").
-        errors: the counted relative error of every checked element or direction (read-only).
+        errors: the relative error of every checked element or direction, 0 where not judged.
     """
     passed: bool
     max_rel_error: float
@@ -415,14 +421,15 @@ class GradCheckReport:
         how = {"central": "central differences", "complex": "complex-step derivatives",
                "directional": "central differences along them"}[self.method]
         where = f"direction {self.index[0]}" if directional else f"index {self.index}"
-        head = ("Gradient check passed" if self.passed else
-                f"Gradient check FAILED ({self.num_failed} of {self.num_checked} {unit} above "
-                f"rtol={self.rtol:g})")
+        head = "Gradient check passed" if self.passed else (
+            f"Gradient check FAILED ({self.num_failed} of {self.num_checked} {unit} above "
+            f"rtol={self.rtol:g})" if self.num_failed else "Gradient check FAILED")
         text = (f"{head}: {self.num_checked} {unit} compared with {how} (h={self.h:g}, {self.dtype}); "
                 f"worst relative error {self.max_rel_error:.2e} at {where}, analytic "
                 f"{self.analytic:.6g} vs numeric {self.numeric:.6g}. Verdict: {self.verdict}.")
         for label, found in (("Kinks crossed by the step (excused) at", self.kinks),
-                             ("At a kink but matching neither one-sided difference", self.unmatched_kinks)):
+                             ("Kinks where the analytic value matches neither side at",
+                              self.unmatched_kinks)):
             if found:
                 shown = ", ".join(str(k) for k in found[:5]) + (", ..." if len(found) > 5 else "")
                 text += f" {label}: {shown}."
@@ -436,89 +443,125 @@ class GradCheckReport:
                 f"{html.escape(str(self))}</p>")
 
 
-def _verdict(err: float, passed: bool, n_kinks: int, low: bool, rtol: float, unit: str) -> str:
+def _agree(a, n, floor, rtol):
+    """Elementwise: |a - n| within the absolute floor or within rtol relative."""
+    d = np.abs(a - n)
+    return (d <= floor) | (d <= rtol * (np.abs(a) + np.abs(n)))
+
+
+def _second_look(a, f0, first, second, noise, atol, rtol):
+    """Elements that failed at step h, measured again at h/2: truncation error, a kink, or a bug?
+
+    ``first`` and ``second`` are ``(fp, fm, sp, sm)`` at h and h/2. Three explanations, in order:
+
+    - truncation error: the Richardson extrapolation ``(4 D(h/2) - D(h)) / 3`` (error O(h**4))
+      matches the analytic value;
+    - a kink crossed by the step: the central difference at h/2 matches (the kink lay between h/2
+      and h), or one of the one-sided slopes does, each extrapolated as ``2 d(h/2) - d(h)``.
+      A smooth function's one-sided slopes both tend to its derivative, so a wrong analytic value
+      cannot match one; at a kink, the side the step did not cross gives the slope there;
+    - neither: a failure. It is an unmatched kink when the one-sided slopes differ clearly (beyond
+      noise, and by more than 1e-6 of their size) and do not shrink with h (they would halve for a
+      smooth function).
+    Returns (numeric, floor, kink, unmatched) for these elements.
+    """
+    (fp1, fm1, sp1, sm1), (fp2, fm2, sp2, sm2) = first, second
+    n1, n2 = (fp1 - fm1) / (sp1 + sm1), (fp2 - fm2) / (sp2 + sm2)
+    dp1, dm1, dp2, dm2 = (fp1 - f0) / sp1, (f0 - fm1) / sm1, (fp2 - f0) / sp2, (f0 - fm2) / sm2
+    n_rich, side_p, side_m = (4 * n2 - n1) / 3, 2 * dp2 - dp1, 2 * dm2 - dm1
+    floor_rich, floor_side = np.maximum(atol, 3 * noise), np.maximum(atol, 10 * noise)
+    smooth = _agree(a, n_rich, floor_rich, rtol)
+    half = _agree(a, n2, np.maximum(atol, 2 * noise), rtol)
+    on_p, on_m = _agree(a, side_p, floor_side, rtol), _agree(a, side_m, floor_side, rtol)
+    kink = ~smooth & (half | on_p | on_m)
+    jump1, jump2 = np.abs(dp1 - dm1), np.abs(dp2 - dm2)
+    significant = jump1 > np.maximum(16 * noise, 1e-6 * (np.abs(dp1) + np.abs(dm1)))
+    unmatched = ~smooth & ~kink & significant & (jump2 > 0.6 * jump1)
+    numeric = np.where(kink, np.where(half, n2, np.where(on_p, side_p, side_m)), n_rich)
+    return numeric, np.where(kink, floor_side, floor_rich), kink, unmatched
+
+
+def _verdict(err, passed, n_kinks, n_open, judged, low, rtol, unit) -> str:
+    if judged == 0:
+        return (f"inconclusive: every {unit} crossed kinks where the analytic value matches neither "
+                f"side (the point sits exactly on kinks, e.g. ReLU inputs of exactly 0); check "
+                f"element by element with check_gradient, or move the point")
     words = next((w for bound, w in _BANDS if err > bound), "good")
     if not passed and err <= _BANDS[-1][0]:
         words += f", but above the requested rtol={rtol:g}"
     if n_kinks:
         words += (f"; {n_kinks} {unit}{'s' if n_kinks > 1 else ''} crossed a kink (ReLU, max, abs) "
-                  f"where the analytic value matches a one-sided difference: a kink, not a bug")
+                  f"where the analytic value matches the slope on one side: a kink, not a bug")
+    if n_open:
+        words += (f"; {n_open} {unit}{'s' if n_open > 1 else ''} crossed several kinks at once and "
+                  f"could not be judged")
     if low:
         words += "; these bands are for float64: in float32, errors up to about 1e-2 are normal"
     return words
 
 
-def _hint(a: np.ndarray, n: np.ndarray, fail: np.ndarray, at_kink: np.ndarray,
-          transposed_ok: bool) -> str:
+def _hint(a, n, fail, unmatched, transposed) -> str:
     """Name the pattern of a mismatch when it has a simple one."""
     if not fail.any():
         return ""
-    if not (fail & ~at_kink).any():
-        return ("the step crossed a kink there, and the analytic value matches the slope on "
-                "neither side of it")
-    fa, fn_ = a[fail & ~at_kink], n[fail & ~at_kink]
-    if transposed_ok:
+    if not (fail & ~unmatched).any():
+        return "the step crossed a kink there, and the analytic value matches the slope on neither side"
+    if transposed:
         return ("the analytic gradient is the transpose of the numerical one (a gradient has the "
                 "shape of its variable: for out = X @ W + b, dW = X.T @ dout)")
+    fa, fnum = a[fail & ~unmatched], n[fail & ~unmatched]
     if not fa.any():
         return "the analytic gradient is 0 where the numerical one is not: a term is missing"
-    if not fn_.any():
+    if not fnum.any():
         return ("the numerical gradient is 0 there: f does not depend on those elements (does f read "
                 "the array it is given, or the one being perturbed?)")
-    nz = fn_ != 0
-    r = fa[nz] / fn_[nz]
+    r = fa[fnum != 0] / fnum[fnum != 0]
     c = float(np.median(r))
     if np.ptp(r) <= 1e-3 * abs(c):
         if abs(c + 1) < 1e-3:
             return "the analytic gradient has the wrong sign (it is minus the numerical one)"
-        if r.size < 2 or abs(c - 1) < 1e-3:
-            return ""
-        return (f"the analytic gradient is {c:.4g} times the numerical one: a constant factor is off "
-                f"(a missing or extra 1/N of a mean, or a factor of 2 from a square)")
+        if r.size >= 2 and abs(c - 1) >= 1e-3:
+            return (f"the analytic gradient is {c:.4g} times the numerical one: a constant factor is "
+                    f"off (a missing or extra 1/N of a mean, or a factor of 2 from a square)")
     return ""
 
 
-def _judge(a, n, floor, rtol, indices, *, kink=None, match=None, low, method, h, x_shape=None):
+def _judge(a, n, floor, rtol, indices, *, kink, unmatched, low, method, h, x_shape=None):
     """Build the report from analytic values a, numeric values n and per-element noise floors."""
     diff = np.abs(a - n)
     rel = diff / np.maximum(1e-8, np.abs(a) + np.abs(n))
-    within = diff <= floor
-    kink = np.zeros(len(a), bool) if kink is None else kink & ~within & (rel > rtol)
-    match = np.zeros(len(a), bool) if match is None else match
-    excused = kink & match
-    # an element that would fail is not judged when its difference is round-off noise or a kink
-    err = np.where((within & (rel > rtol)) | excused, 0.0, rel)
-    fail = err > rtol
-    worst = int(np.argmax(np.where(excused, -1.0, err)))
+    open_ = unmatched if method == "directional" else np.zeros_like(unmatched)
+    fail = (rel > rtol) & (diff > floor) & ~kink & ~open_
+    # the worst error is taken over failures and over values large enough for their relative error
+    # to mean something (the round-off floor is under a tenth of rtol there); values barely above
+    # round-off, e.g. a gradient of 1e-9 next to a loss of 1, would only report noise
+    counted = fail | ((floor <= 0.1 * rtol * (np.abs(a) + np.abs(n))) & ~kink & ~open_)
+    if not counted.any():
+        counted = ~(((diff <= floor) & (rel > rtol)) | kink | open_)
+    err = np.where(counted, rel, 0.0)
+    judged = int((~open_).sum())
+    passed = judged > 0 and not fail.any()
+    worst = int(np.argmax(np.where(kink | open_, -1.0, err)))
     transposed = False
-    if fail.any() and x_shape is not None and len(x_shape) == 2 and x_shape[0] == x_shape[1] \
-            and len(a) == x_shape[0] * x_shape[1] > 1:
-        aT = a.reshape(x_shape).T.ravel()
-        transposed = bool(np.all((np.abs(aT - n) <= floor) | (np.abs(aT - n) <= rtol * (np.abs(aT) + np.abs(n)))))
+    if fail.any() and x_shape is not None and len(x_shape) == 2 and x_shape[0] == x_shape[1] > 1:
+        transposed = bool(np.all(_agree(a.reshape(x_shape).T.ravel(), n, floor, rtol)))
     unit = "direction" if method == "directional" else "element"
-    passed = not fail.any()
     err.flags.writeable = False
     return GradCheckReport(
         passed=passed, max_rel_error=float(err[worst]), index=tuple(indices[worst]),
         analytic=float(a[worst]), numeric=float(n[worst]), num_checked=len(a),
-        verdict=_verdict(float(err[worst]), passed, int(excused.sum()), low, rtol, unit),
-        kinks=tuple(indices[i] for i in np.flatnonzero(excused)),
-        unmatched_kinks=tuple(indices[i] for i in np.flatnonzero(kink & ~match)),
-        num_failed=int(fail.sum()), hint=_hint(a, n, fail, kink, transposed), method=method, h=h,
-        rtol=rtol, dtype="float32" if low else "float64", errors=err)
+        verdict=_verdict(float(err[worst]), passed, int(kink.sum()), int(open_.sum()), judged, low,
+                         rtol, unit),
+        kinks=tuple(indices[i] for i in np.flatnonzero(kink)),
+        unmatched_kinks=tuple(indices[i] for i in np.flatnonzero(unmatched)),
+        num_failed=int(fail.sum()), hint=_hint(a, n, fail, unmatched, transposed), method=method,
+        h=h, rtol=rtol, dtype="float32" if low else "float64", errors=err)
 
 
-def _kink_test(f0, fp, fm, sp, sm, a, noise, atol):
-    """One-sided differences d+ = (f(x+h) - f(x)) / h and d- = (f(x) - f(x-h)) / h.
-
-    Smooth f: they differ by h f'' (tiny). A step across a kink: by O(1), and a correct analytic
-    gradient (the slope on x's side) matches one of them. Returns (kink, match) masks.
-    """
-    dp, dm = (fp - f0) / sp, (f0 - fm) / sm
-    jump = np.abs(dp - dm)
-    kink = jump > np.maximum(8 * noise, 1e-3 * (np.abs(dp) + np.abs(dm)))
-    match = np.minimum(np.abs(a - dp), np.abs(a - dm)) <= np.maximum(2 * noise + atol, 1e-2 * jump)
-    return kink, match
+def _tolerances(fn, h, rtol, low_fd, low):
+    h = DEFAULT_H["float32" if low_fd else "float64"] if h is None else check_positive(fn, "h", h)
+    rtol = DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else check_positive(fn, "rtol", rtol)
+    return h, rtol, float(np.finfo(np.float32 if low_fd else np.float64).eps)
 
 
 # --------------------------------------------------------------------------- checks
@@ -538,16 +581,13 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
         rtol: relative tolerance; default ``DEFAULT_RTOL`` (1e-5 in float64, 1e-2 in float32,
             chosen by the lowest precision among x, f's value and analytic).
         atol: absolute tolerance (default 0). Central differences add a round-off floor per element,
-            ``16 * eps * max|f| / h``: two values that differ by less are both noise, not an error.
+            ``16 * eps * max|f| / h``: two values closer than that are both noise, not judged.
         num_checks: compare only this many randomly chosen elements (drawn with ``seed``).
     Returns:
-        A ``GradCheckReport``. An element fails when its relative error exceeds ``rtol`` and its
-        difference is above the floor. Before failing, an element is measured again at ``h/2`` and
-        compared with the Richardson extrapolation ``(4 D(h/2) - D(h)) / 3`` (truncation error
-        O(h**4)), so a mismatch that is only truncation error does not fail. Then, for central
-        differences, kinks: if the step crossed a non-differentiable point (ReLU, max, abs), the
-        one-sided differences differ by O(1); when the analytic value matches one of them, the
-        element is reported in ``report.kinks`` and does not fail ``passed``.
+        A ``GradCheckReport``. With central differences, an element that disagrees at h gets a
+        second look at h/2 (see ``_second_look``): if the mismatch is only truncation error it
+        passes; if the step crossed a kink (ReLU, max, abs) and the analytic value matches the slope
+        on one side, it is listed in ``report.kinks`` and does not fail; otherwise it fails.
     Warns:
         Float32Warning when x or f's values are float32 (finite differences are unreliable there).
     """
@@ -570,14 +610,15 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
             flat = np.sort(np.random.default_rng(seed).choice(x.size, num_checks, replace=False))
     indices = [tuple(int(i) for i in np.unravel_index(k, x.shape)) for k in flat]
     a = analytic.reshape(-1)[flat].astype(np.float64)
+    whole = x.shape if flat.size == x.size else None
+    none = np.zeros(len(a), bool)
 
     if method == "complex":
         low = _is_low(x.dtype) or _is_low(analytic.dtype)
-        h = _COMPLEX_H if h is None else check_positive(fn, "h", h)
-        rtol = DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else check_positive(fn, "rtol", rtol)
+        h, rtol, _ = _tolerances(fn, _COMPLEX_H if h is None else h, rtol, False, low)
         n = _complex_step(fn, f, x, indices, h)
-        return _judge(a, n, np.full(len(a), atol), rtol, indices, low=low, method=method, h=h,
-                      x_shape=x.shape if flat.size == x.size else None)
+        return _judge(a, n, np.full(len(a), atol), rtol, indices, kink=none, unmatched=none,
+                      low=low, method=method, h=h, x_shape=whole)
 
     f0_value = f(x)
     f0 = _scalar(fn, f0_value, "at x")
@@ -585,9 +626,7 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
     if low_fd:
         _warn_float32(fn, "x is" if _is_low(x.dtype) else "f returns")
     low = low_fd or _is_low(analytic.dtype)
-    h = DEFAULT_H["float32" if low_fd else "float64"] if h is None else check_positive(fn, "h", h)
-    rtol = DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else check_positive(fn, "rtol", rtol)
-    eps = float(np.finfo(np.float32 if low_fd else np.float64).eps)
+    h, rtol, eps = _tolerances(fn, h, rtol, low_fd, low)
 
     def reduce(value, where):
         return _scalar(fn, value, where)
@@ -596,27 +635,25 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
     n = (fp - fm) / (sp + sm)
     noise = _NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / ((sp + sm) / 2)
     floor = np.maximum(atol, noise)
-    diff = np.abs(a - n)
-    bad = np.flatnonzero((diff > floor) & (diff > rtol * (np.abs(a) + np.abs(n))))
-    if bad.size:    # measure again at h/2: is the mismatch only truncation error?
-        fp2, fm2, sp2, sm2 = _sweep(fn, f, x, [indices[i] for i in bad], h / 2, reduce)
-        n[bad] = (4 * (fp2 - fm2) / (sp2 + sm2) - n[bad]) / 3
-        floor[bad] = np.maximum(atol, 3 * noise[bad])
-    kink, match = _kink_test(f0, fp, fm, sp, sm, a, noise, atol)
-    return _judge(a, n, floor, rtol, indices, kink=kink, match=match, low=low, method=method, h=h,
-                  x_shape=x.shape if flat.size == x.size else None)
+    kink, unmatched = none.copy(), none.copy()
+    bad = np.flatnonzero(~_agree(a, n, floor, rtol))
+    if bad.size:
+        second = _sweep(fn, f, x, [indices[i] for i in bad], h / 2, reduce)
+        n[bad], floor[bad], kink[bad], unmatched[bad] = _second_look(
+            a[bad], f0, (fp[bad], fm[bad], sp[bad], sm[bad]), second, noise[bad], atol, rtol)
+    return _judge(a, n, floor, rtol, indices, kink=kink, unmatched=unmatched, low=low,
+                  method=method, h=h, x_shape=whole)
 
 
 def _param_pairs(fn: str, params: Any, grads: Any) -> list:
-    """[(name, param, grad)] for an array or a dict of arrays, validated."""
+    """[(param, grad)] for an array or a dict of arrays, validated."""
     if isinstance(params, np.ndarray):
         items = [("params", params, grads, "grads")]
     elif isinstance(params, Mapping):
         if not isinstance(grads, Mapping):
             raise TypeError(f"{fn}: params is a dict, so grads must be a dict with the same keys, "
                             f"got {describe(grads)}")
-        missing = [k for k in params if k not in grads]
-        extra = [k for k in grads if k not in params]
+        missing, extra = [k for k in params if k not in grads], [k for k in grads if k not in params]
         if missing or extra:
             raise ValueError(f"{fn}: grads must have the keys of params; missing {missing}, "
                              f"unexpected {extra}")
@@ -657,51 +694,60 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
         grads: the analytic gradient, same structure and shapes (``model.grads``).
         num_directions: how many random directions; h, rtol: as in ``check_gradient``.
     Returns:
-        A ``GradCheckReport`` whose indices are ``(k,)`` for direction k, with kink detection.
+        A ``GradCheckReport`` whose indices are ``(k,)`` for direction k. Directions that fail at
+        h get the same second look at h/2 as elements in ``check_gradient`` (truncation, kinks).
     """
     fn = "check_gradient_directional"
     _check_f(fn, f)
     pairs = _param_pairs(fn, params, grads)
     num_directions = check_positive_int(fn, "num_directions", num_directions)
     seed = check_positive_int(fn, "seed", seed, minimum=0)
-    low_x = any(_is_low(p.dtype) for p, _ in pairs)
-    h = DEFAULT_H["float32" if low_x else "float64"] if h is None else check_positive(fn, "h", h)
     total = sum(p.size for p, _ in pairs)
-    buf = np.empty(total)                       # h * v, one buffer for every direction
+    buf = np.empty(total)                       # h * v: one buffer, reused by every direction
     views, offset = [], 0
     for p, g in pairs:
-        views.append((p, p.copy(), buf[offset:offset + p.size].reshape(p.shape),
-                      g.reshape(-1), buf[offset:offset + p.size]))
+        part = buf[offset:offset + p.size]
+        views.append((p, p.copy(), part.reshape(p.shape), g.reshape(-1), part))
         offset += p.size
-    step = h / math.sqrt(total)
     rng = np.random.default_rng(seed)
-    a, fp, fm = np.empty(num_directions), np.empty(num_directions), np.empty(num_directions)
+    signs: list = []                            # P random bits per direction, to revisit it at h/2
+
+    def along(k: int, step: float) -> tuple[float, float]:
+        """f(p + step v_k) and f(p - step v_k); leaves step * v_k in buf."""
+        s = step / math.sqrt(total)
+        np.multiply(np.unpackbits(signs[k], count=total), 2 * s, out=buf)
+        np.subtract(buf, s, out=buf)            # each entry +-step/sqrt(P)
+        for p, saved, b, _, _ in views:
+            np.add(saved, b, out=p)
+        up = _scalar(fn, f(params), f"at params + h*v (direction {k})")
+        for p, saved, b, _, _ in views:
+            np.subtract(saved, b, out=p)
+        return up, _scalar(fn, f(params), f"at params - h*v (direction {k})")
+
     try:
         f0_value = f(params)
         f0 = _scalar(fn, f0_value, "at params")
-        low_f = _is_low(np.asarray(f0_value).dtype)
+        low_x, low_f = any(_is_low(p.dtype) for p, _ in pairs), _is_low(np.asarray(f0_value).dtype)
         if low_x or low_f:
             _warn_float32(fn, "params are" if low_x else "f returns")
+        h, rtol, eps = _tolerances(fn, h, rtol, low_x or low_f, low_x or low_f)
+        a, fp, fm = np.empty(num_directions), np.empty(num_directions), np.empty(num_directions)
         for k in range(num_directions):
-            bits = np.unpackbits(np.frombuffer(rng.bytes((total + 7) // 8), np.uint8), count=total)
-            np.multiply(bits, 2 * step, out=buf)
-            buf -= step                         # each entry +-h/sqrt(P): h times a unit vector
-            a[k] = sum(float(np.dot(g, b)) for _, _, _, g, b in views) / h
-            for p, saved, b, _, _ in views:
-                np.add(saved, b, out=p)
-            fp[k] = _scalar(fn, f(params), f"at params + h*v (direction {k})")
-            for p, saved, b, _, _ in views:
-                np.subtract(saved, b, out=p)
-            fm[k] = _scalar(fn, f(params), f"at params - h*v (direction {k})")
+            signs.append(np.frombuffer(rng.bytes((total + 7) // 8), np.uint8))
+            fp[k], fm[k] = along(k, h)
+            a[k] = sum(float(np.dot(g, part)) for _, _, _, g, part in views) / h
+        n = (fp - fm) / (2 * h)
+        noise = _NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / h
+        floor, hs = noise.copy(), np.full(num_directions, h)
+        kink, unmatched = np.zeros(num_directions, bool), np.zeros(num_directions, bool)
+        bad = np.flatnonzero(~_agree(a, n, floor, rtol))
+        if bad.size:
+            second = np.array([along(int(k), h / 2) for k in bad]).reshape(-1, 2)
+            n[bad], floor[bad], kink[bad], unmatched[bad] = _second_look(
+                a[bad], f0, (fp[bad], fm[bad], hs[bad], hs[bad]),
+                (second[:, 0], second[:, 1], hs[bad] / 2, hs[bad] / 2), noise[bad], 0.0, rtol)
     finally:
         for p, saved, _, _, _ in views:
             np.copyto(p, saved)
-    low = low_x or low_f
-    rtol = DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else check_positive(fn, "rtol", rtol)
-    eps = float(np.finfo(np.float32 if low else np.float64).eps)
-    n = (fp - fm) / (2 * h)
-    noise = _NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / h
-    hs = np.full(num_directions, h)
-    kink, match = _kink_test(f0, fp, fm, hs, hs, a, noise, 0.0)
-    return _judge(a, n, noise, rtol, [(k,) for k in range(num_directions)], kink=kink, match=match,
-                  low=low, method="directional", h=h)
+    return _judge(a, n, floor, rtol, [(k,) for k in range(num_directions)], kink=kink,
+                  unmatched=unmatched, low=low_x or low_f, method="directional", h=h)
