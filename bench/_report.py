@@ -1,7 +1,7 @@
 """Markdown tables from the benchmark's JSON results (the same tables bench/README.md shows)."""
 from __future__ import annotations
 
-__all__ = ["markdown", "TORCH_ABSENT_NOTE"]
+__all__ = ["markdown", "targets", "TORCH_ABSENT_NOTE"]
 
 TORCH_ABSENT_NOTE = "**torch is not installed**: its columns read `absent`."
 
@@ -152,13 +152,48 @@ def _fd(res) -> list[str]:
     return out
 
 
+def targets(results: dict) -> list[str]:
+    """One line per target: what was measured, the target, MET or NOT MET."""
+    out = ["| target | measured | verdict |", "| --- | ---: | --- |"]
+    sec = results["sections"]
+    if "training" in sec:
+        for r in sec["training"]["result"]["rows"]:
+            what = f"{_net(r['layer_sizes'])} batch {r['batch']} {r['dtype']}"
+            t = r["ratios"].get("ours/torch")
+            out.append(f"| training step {what}: ours >= {r['target_vs_torch']:g}x torch's steps/s | "
+                       f"{'absent' if t is None else format(t['median'], '.2f') + 'x'} | "
+                       f"{_met(r['met_vs_torch'])} |")
+            if "target_matmul_fraction" in r:
+                f = r["ratios"]["ours/matmuls"]["median"]
+                out.append(f"| training step {what}: ours >= {r['target_matmul_fraction']:.0%} of "
+                           f"the matmuls-alone speed | {f:.0%} | {_met(r['met_matmul_fraction'])} |")
+    if "gradcheck" in sec:
+        g = sec["gradcheck"]["result"]
+        d = g["directional"]
+        per = d["contenders"]["ours"]["per_direction_s"]
+        out.append(f"| directional check, {d['net']} batch {d['batch']}: <= "
+                   f"{d['target_s'] * 1e3:g} ms per direction | {_time(per)} | {_met(d['met'])} |")
+        e = g["elementwise"]
+        for c in e["rows"]:
+            if c["who"] != "ours":
+                continue
+            label = f"elementwise check, {c['function'].split(',')[0]}: <= {e['target_s'] * 1e6:g} us " \
+                    "per parameter"
+            if c.get("per_param_s") is None:
+                out.append(f"| {label} | {c['status'].split(':')[0].split(' (')[0]} | "
+                           f"{'pending' if e.get('pending') else 'not measured'} |")
+            else:
+                out.append(f"| {label} | {_time(c['per_param_s'])} | {_met(c['met'])} |")
+    return out
+
+
 def markdown(results: dict) -> str:
     """All the tables present in ``results`` (a dict as written to latest.json)."""
     m = results["machine"]
     lines = [f"Machine: {m['cpu']}, {m['logical_cores']} logical cores; Python {m['python']}, numpy "
              f"{m['numpy']} (BLAS: {m['numpy_blas']}), torch {m['torch'] or 'absent'}"
              f"{' (BLAS: ' + m['torch_blas'] + ')' if m.get('torch_blas') else ''}; one thread each "
-             f"({m['threads']}).", ""]
+             f"({m['threads']}).", "", "### Targets", ""] + targets(results) + [""]
     sections = results["sections"]
     for name, fmt in (("training", _training), ("gradcheck", _gradcheck), ("fd_accuracy", _fd)):
         if name in sections:

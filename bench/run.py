@@ -3,6 +3,7 @@
     python bench/run.py                    # full run (a few minutes): writes bench/results/latest.json
     python bench/run.py --quick            # smoke run (under a minute): writes bench/results/quick.json
     python bench/run.py --only training    # one benchmark: training, gradcheck or fd_accuracy
+    python bench/run.py --update-readme    # also put the tables into bench/README.md
 
 Every timing is side by side in this one process: numpy's BLAS on one thread (set when
 ``backprop_helpers`` is imported), torch on one intra-op and one inter-op thread, rounds that time
@@ -42,6 +43,21 @@ def _module(name):
     return mod
 
 
+README_START = "<!-- results: start (written by `python bench/run.py --update-readme`) -->"
+README_END = "<!-- results: end -->"
+
+
+def _update_readme(path: Path, tables: str) -> None:
+    """Replace what lies between the two result markers of the README with ``tables``."""
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"bench: {path} has no results markers ({README_START} ... {README_END})")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    path.write_text(f"{head}{README_START}\n{tables}\n{README_END}{tail}")
+    print(f"(tables written into {path})", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON file to write (default bench/results/latest.json, or quick.json "
                              "with --quick)")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="replace the results block of bench/README.md with these tables")
     args = parser.parse_args(argv)
     settings = Settings.quick() if args.quick else Settings.full()
     out = args.out or HERE / "results" / ("quick.json" if args.quick else "latest.json")
@@ -89,6 +107,8 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(results, indent=1) + "\n")
     print(markdown(results))
     print(f"\n(results written to {out})", file=sys.stderr)
+    if args.update_readme:
+        _update_readme(HERE / "README.md", markdown(results))
     if failed:
         print(f"bench: FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1
