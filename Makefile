@@ -6,13 +6,16 @@
 #   make lessons    regenerate lessons/ from solutions/ (python -m backprop_helpers build)
 #   make clean      remove caches and test artifacts; `make distclean` also removes .venv
 #
-# Variables (override on the command line, e.g. `make test PYTHON=python3.12 XDIST=`):
+# Variables (override on the command line, e.g. `make test PYTHON=python3.12 PYTEST_ARGS=-x`):
 #   PYTHON       the interpreter that creates .venv (default python3; must be 3.10 or newer)
 #   VENV         where the virtual environment lives (default .venv)
 #   LAB_PORT     JupyterLab's port on 127.0.0.1 (default 8888)
 #   LAB_BROWSER  auto | yes | no: open a browser tab? auto opens one unless this is a Linux machine
 #                without a display (no DISPLAY or WAYLAND_DISPLAY), where there is nothing to open
-#   XDIST        pytest-xdist options for the test runs (default -n 2 --dist loadfile; empty: no xdist)
+#   XDIST        pytest-xdist options for every test run, e.g. XDIST="-n 4 --dist loadfile" (loadfile
+#                keeps a notebook's cells in one worker, as nbval needs). Empty by default: on the 2-core
+#                machine the suite was measured with and without `-n 2`, and two workers were never
+#                faster (their start-up costs 7 s of CPU, and the cores are shared), see README.
 #   PYTEST_ARGS  extra pytest arguments for every test run, e.g. PYTEST_ARGS=-x
 #   BENCH_ARGS   arguments for bench/run.py, e.g. BENCH_ARGS=--quick
 
@@ -20,7 +23,7 @@ PYTHON ?= python3
 VENV ?= .venv
 LAB_PORT ?= 8888
 LAB_BROWSER ?= auto
-XDIST ?= -n 2 --dist loadfile
+XDIST ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
