@@ -227,6 +227,21 @@ def _clean_cell_metadata(meta: dict) -> dict:
     return meta
 
 
+def _unique_id(cell: Any, index: int, used: set[str]) -> str:
+    """The solution cell's id; ``cell-<index>`` if it has none; ``<id>-<index>`` if already used.
+
+    nbformat would repair a missing or repeated id with a random one, and the lesson would change
+    at every build.
+    """
+    cell_id = str(cell.get("id") or f"cell-{index}")
+    if cell_id in used:
+        cell_id = f"{cell_id}-{index}"
+    while cell_id in used:
+        cell_id += "-"
+    used.add(cell_id)
+    return cell_id
+
+
 def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
     """The learner's version of a solution notebook (a new notebook; ``nb`` is left unchanged).
 
@@ -238,9 +253,9 @@ def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
     if nb.get("nbformat") != 4:
         nb = nbformat.convert(nbformat.from_dict(nb), 4)
     scans = _scan_cells(nb, name, "build_lesson")
-    ids = _grade_ids(nb, [i for i, lines in enumerate(scans) if any(ln.block == "SOLUTION" for ln in lines)],
-                     name, "build_lesson")
-    cells = []
+    with_solution = [i for i, lines in enumerate(scans) if any(ln.block == "SOLUTION" for ln in lines)]
+    ids = _grade_ids(nb, with_solution, name, "build_lesson")
+    cells, used_ids = [], set()
     for i, (cell, lines) in enumerate(zip(nb["cells"], scans)):
         kind = cell.get("cell_type", "code")
         original = _source_text(cell.get("source", ""))
@@ -249,7 +264,7 @@ def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
             source = source.rstrip("\n")
         if not source.strip() and any(ln.block == "HIDDEN TESTS" for ln in lines):
             continue  # the cell held hidden tests only
-        new = nbformat.from_dict({"cell_type": kind, "id": str(cell.get("id") or f"cell-{i}"),
+        new = nbformat.from_dict({"cell_type": kind, "id": _unique_id(cell, i, used_ids),
                                   "metadata": _clean_cell_metadata(dict(cell.get("metadata", {}))),
                                   "source": source})
         if kind == "code":

@@ -185,6 +185,14 @@ def test_notebook_without_cell_ids_gets_stable_ones(tmp_path):
     assert [c.id for c in lesson.cells] == ["cell-0", "cell-1", "cell-2", "cell-3"]
 
 
+def test_repeated_cell_ids_are_made_unique_deterministically():
+    nb = v4.new_notebook()  # not new_notebook(cells=...): it would repair the repeated id at random
+    nb.cells = [code("a = 1", "same"), code("b = 2", "same"), code("c = 3", "same-1")]
+    lesson = build_lesson(nb)
+    assert [c.id for c in lesson.cells] == ["same", "same-1", "same-1-2"]
+    assert notebook_bytes(lesson) == notebook_bytes(build_lesson(nb))
+
+
 def test_solution_cells_get_nbgrader_metadata():
     lesson = build_lesson(solution_notebook())
     assert lesson.cells[1].metadata["nbgrader"] == {
