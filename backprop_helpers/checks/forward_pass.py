@@ -1,5 +1,15 @@
-"""Checks for lesson 01, the forward pass: a neuron, a linear layer, activations, a two-layer network."""
+"""Checks for lesson 01, the forward pass: a neuron, a linear layer, activations, a two-layer network.
+
+Two helpers make the diagnosis independent of how a learner wrote the code:
+
+- numpy words a shape error differently for ``@``, ``np.dot`` and ``np.matmul``; ``_shape_errors``
+  turns every shape error into one message in the lesson's names, so a mistake such as "W transposed"
+  is recognised however the product was written (and the learner reads the shapes involved);
+- ``_keeps_input`` notices an activation that changed the caller's array in place (``x[x < 0] = 0``).
+"""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -9,9 +19,41 @@ from ._core import Case, Exercise, Mistake
 __all__ = ["check_neuron", "check_linear_forward", "check_sigmoid", "check_relu", "check_tanh",
            "check_two_layer_forward"]
 
+_SHAPE_WORDS = re.compile(r"shape|align|mismatch|broadcast|dimension", re.I)
+
 
 def _rng(seed):
     return np.random.default_rng(seed)
+
+
+def _named(fn, name):
+    """Give a reference the exercise's name, as the lesson's own function has (plots show it)."""
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _shape_errors(describe):
+    """A ``run`` for Exercise: a numpy shape error becomes one ValueError naming the inputs' shapes."""
+    def run(fn, *args):
+        try:
+            return fn(*args)
+        except ValueError as exc:
+            if not _SHAPE_WORDS.search(str(exc)):
+                raise
+            raise ValueError(f"the shapes do not fit together ({describe(*args)}); check which "
+                             f"dimensions each matrix product pairs up") from None
+    return run
+
+
+def _keeps_input(name):
+    """A ``run`` for Exercise: an activation that changes its input array in place is reported."""
+    def run(fn, x):
+        before = x.copy()
+        out = fn(x)
+        if not np.array_equal(x, before, equal_nan=True):
+            raise ValueError(f"{name} changed its input x in place")
+        return out
+    return run
 
 
 # ------------------------------------------------------------------ a single neuron
@@ -29,7 +71,7 @@ def _neuron_cases():
 
 
 NEURON = Exercise(
-    "neuron", _neuron, _neuron_cases, input_names=("x", "w", "b"),
+    "neuron", _named(_neuron, "neuron"), _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: the weighted sum is w·x + b, before the "
                 "activation.", lambda x, w, b: float(_stable_sigmoid(np.dot(w, x)))),
@@ -39,11 +81,14 @@ NEURON = Exercise(
                 "not the weighted sum itself.", lambda x, w, b: float(np.dot(w, x) + b)),
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-z)), with a minus sign in the exponent.",
                 lambda x, w, b: float(1 / (1 + np.exp(np.dot(w, x) + b)))),
+        Mistake("sigmoid parentheses", "operator precedence: 1 / 1 + np.exp(-z) means (1 / 1) + "
+                "exp(-z). Put the whole denominator in parentheses: 1 / (1 + np.exp(-z)).",
+                lambda x, w, b: float(1 + np.exp(-(np.dot(w, x) + b)))),
     ])
 
 
 def check_neuron(fn):
-    """Check ``neuron(x, w, b) -> sigmoid(w · x + b)`` for one example ``x`` (D,)."""
+    """Check ``neuron(x, w, b) -> sigmoid(w · x + b)`` for one example ``x`` (D,), ``w`` (D,), ``b`` a number."""
     return NEURON.check(fn)
 
 
@@ -63,13 +108,21 @@ def _linear_cases():
 
 
 LINEAR = Exercise(
-    "linear_forward", _linear, _linear_cases, input_names=("X", "W", "b"), outputs=("out",),
+    "linear_forward", _named(_linear, "linear_forward"), _linear_cases, input_names=("X", "W", "b"),
+    outputs=("out",),
+    run=_shape_errors(lambda X, W, b: f"X.shape={X.shape}, W.shape={W.shape}, b.shape={b.shape}"),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: out = X @ W + b.", lambda X, W, b: X @ W),
         Mistake("W transposed", "the weights were used transposed (X @ W.T). W has shape (D, H): "
                 "row d holds the weights from input feature d, so out = X @ W.", lambda X, W, b: X @ W.T + b),
+        Mistake("order swapped", "the product is in the wrong order: W @ X instead of X @ W. Each row "
+                "of X is one example, and the example's D features meet W's D rows, so X comes first "
+                "(matrix products do not commute).", lambda X, W, b: W @ X + b),
         Mistake("elementwise product", "`*` multiplies elementwise; a layer needs the matrix product "
                 "X @ W (each output sums over the D input features).", lambda X, W, b: X * W + b),
+        Mistake("output transposed", "out is transposed: it should have one row per example, shape "
+                "(N, H), like X has one row per example. out = X @ W + b needs no .T.",
+                lambda X, W, b: (X @ W + b).T),
     ])
 
 
@@ -89,33 +142,55 @@ def _activation_cases():
 
 
 SIGMOID = Exercise(
-    "sigmoid", _stable_sigmoid, _activation_cases, input_names=("x",), outputs=("out",),
+    "sigmoid", _named(lambda x: _stable_sigmoid(x), "sigmoid"), _activation_cases, input_names=("x",),
+    outputs=("out",), run=_keeps_input("sigmoid"),
     mistakes=[
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-x)), with a minus sign in the exponent.",
                 lambda x: 1 / (1 + np.exp(x))),
+        Mistake("sigmoid parentheses", "operator precedence: 1 / 1 + np.exp(-x) means (1 / 1) + "
+                "exp(-x). Put the whole denominator in parentheses: 1 / (1 + np.exp(-x)).",
+                lambda x: 1 + np.exp(-x)),
+        Mistake("exp over one plus exp", "exp(x) / (1 + exp(x)) equals the sigmoid on paper, but for "
+                "large x exp(x) overflows to inf and inf / inf is nan. Write it as 1 / (1 + np.exp(-x)): "
+                "there exp(-x) can only overflow for very negative x, and 1 / inf is a clean 0.",
+                lambda x: np.exp(x) / (1 + np.exp(x))),
         Mistake("python math", "math.exp works on one number only; use np.exp to work on a whole array.",
                 lambda x: __import__("math").exp(x)),
+        Mistake("derivative instead of the function", "that is the sigmoid's derivative "
+                "sigmoid(x) * (1 - sigmoid(x)); the exercise asks for sigmoid(x) = 1 / (1 + exp(-x)).",
+                lambda x: _stable_sigmoid(x) * (1 - _stable_sigmoid(x))),
     ])
 
 RELU = Exercise(
-    "relu", lambda x: np.maximum(x, 0.0), _activation_cases, input_names=("x",), outputs=("out",),
+    "relu", _named(lambda x: np.maximum(x, 0.0), "relu"), _activation_cases, input_names=("x",),
+    outputs=("out",), run=_keeps_input("relu"),
     mistakes=[
         Mistake("np.max instead of np.maximum", "np.max(x, 0) takes the largest value along axis 0 "
                 "(a reduction); np.maximum(x, 0) compares elementwise, which is what ReLU needs.",
                 lambda x: np.max(x, 0)),
-        Mistake("python max", "Python's max cannot compare a whole array with 0; use np.maximum(x, 0).",
-                lambda x: max(x, 0)),
+        Mistake("python max", "Python's max() (and an if on x > 0) decides for one number at a time; "
+                "for a whole array x > 0 is many True/False values at once. Use np.maximum(x, 0), "
+                "which compares every element with 0.", lambda x: max(x, 0)),
         Mistake("mask inverted", "ReLU keeps the positive values and zeroes the negative ones, not the "
                 "other way round.", lambda x: np.minimum(x, 0.0)),
         Mistake("indicator instead of value", "x > 0 is the ReLU's derivative (0 or 1); ReLU itself is "
                 "max(x, 0), the value where it is positive.", lambda x: (x > 0).astype(float)),
+        Mistake("changed the input in place", "the values are right, but relu changed the array it was "
+                "given (x[x < 0] = 0 writes into the caller's x, which later cells still need). Leave x "
+                "alone and return a new array: np.maximum(x, 0), or work on x.copy().",
+                lambda x: np.clip(x, 0.0, None, out=x)),
     ])
 
 TANH = Exercise(
-    "tanh", np.tanh, _activation_cases, input_names=("x",), outputs=("out",),
+    "tanh", np.tanh, _activation_cases, input_names=("x",), outputs=("out",), run=_keeps_input("tanh"),
     mistakes=[
         Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
                 "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", _stable_sigmoid),
+        Mistake("formula overflows", "(e^x - e^-x) / (e^x + e^-x) is tanh on paper, but for large |x| "
+                "one exp overflows to inf and inf / inf is nan. Use np.tanh(x), which never overflows.",
+                lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))),
+        Mistake("derivative instead of the function", "that is tanh's derivative 1 - tanh(x)**2; the "
+                "exercise asks for tanh(x) itself.", lambda x: 1 - np.tanh(x) ** 2),
     ])
 
 
@@ -125,12 +200,12 @@ def check_sigmoid(fn):
 
 
 def check_relu(fn):
-    """Check ``relu(x) = max(x, 0)``, elementwise."""
+    """Check ``relu(x) = max(x, 0)``, elementwise, leaving ``x`` unchanged."""
     return RELU.check(fn)
 
 
 def check_tanh(fn):
-    """Check ``tanh(x)``, elementwise."""
+    """Check ``tanh(x) = (e^x - e^-x) / (e^x + e^-x)``, elementwise, including large |x|."""
     return TANH.check(fn)
 
 
@@ -143,17 +218,24 @@ def _two_layer(X, params):
 
 def _two_layer_cases():
     cases = []
-    for seed, (N, D, H, C) in enumerate([(5, 2, 4, 3), (1, 3, 6, 2), (8, 4, 3, 1)]):
+    for seed, (N, D, H, C) in enumerate([(5, 2, 4, 3), (1, 3, 6, 2), (8, 4, 3, 1), (3, 3, 3, 3)]):
         r = _rng(10 + seed)
         params = {"W1": r.standard_normal((D, H)), "b1": r.standard_normal(H),
                   "W2": r.standard_normal((H, C)), "b2": r.standard_normal(C)}
-        label = f"N={N}, D={D}, H={H}, C={C}" + (" (batch of one)" if N == 1 else "")
+        label = f"N={N}, D={D}, H={H}, C={C}" + (" (batch of one)" if N == 1 else
+                                                 " (all sizes equal)" if N == D == H == C else "")
         cases.append(Case(label, (r.standard_normal((N, D)), params)))
     return cases
 
 
+def _describe_two_layer(X, params):
+    shapes = ", ".join(f"{k}.shape={np.shape(v)}" for k, v in params.items())
+    return f"X.shape={X.shape}, {shapes}"
+
+
 TWO_LAYER = Exercise(
-    "two_layer_forward", _two_layer, _two_layer_cases, input_names=("X", "params"), outputs=("scores",),
+    "two_layer_forward", _named(_two_layer, "two_layer_forward"), _two_layer_cases,
+    input_names=("X", "params"), outputs=("scores",), run=_shape_errors(_describe_two_layer),
     mistakes=[
         Mistake("activation on the output", "the ReLU was also applied to the output layer. The scores "
                 "are the last linear layer's output, with no activation: they may be negative.",
@@ -163,6 +245,12 @@ TWO_LAYER = Exercise(
                 lambda X, p: (X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
         Mistake("biases forgotten", "the biases b1 and b2 are missing.",
                 lambda X, p: np.maximum(X @ p["W1"], 0.0) @ p["W2"]),
+        Mistake("sigmoid as the hidden activation", "the hidden activation of this network is ReLU, "
+                "max(z, 0); the sigmoid was used instead.",
+                lambda X, p: _stable_sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
+        Mistake("weights transposed", "the weight matrices were used transposed (h @ W.T). W1 has "
+                "shape (D, H) and W2 (H, C): h = relu(X @ W1 + b1), scores = h @ W2 + b2.",
+                lambda X, p: np.maximum(X @ p["W1"].T + p["b1"], 0.0) @ p["W2"].T + p["b2"]),
     ])
 
 
