@@ -1,0 +1,298 @@
+"""Lesson 02's checks, fed answers written the way a learner writes them.
+
+Every wrong answer below is spelled differently from its catalogue entry in
+backprop_helpers/checks/loss.py (other numpy calls, other order of operations), so these tests show that
+the check recognises the mistake, not one particular line of code. The correct answers are spelled
+differently from the references too, and must pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backprop_helpers import losses
+from backprop_helpers.checks import loss as checks
+from strategies import batch_sizes, normal, seeds
+
+
+def run(exercise, fn):
+    return checks.EXERCISES[exercise].run(fn)
+
+
+def assert_named(result, mistake, phrase):
+    assert not result.passed
+    assert result.mistake == mistake, result.message
+    assert phrase in result.message
+
+
+# ------------------------------------------------------------------ mean_squared_error
+
+def test_mse_mean_over_the_outputs_is_the_wrong_axis():
+    def mean_squared_error(y_hat, y):
+        per_example = ((y_hat - y) ** 2).mean(axis=1)      # averages over C: divides by C, not N
+        return per_example.sum()
+    assert_named(run("mean_squared_error", mean_squared_error), "MSE averaged over the wrong axis",
+                 "instead of over the N examples")
+
+
+def test_mse_np_mean_of_everything():
+    def mean_squared_error(y_hat, y):
+        diff = y - y_hat
+        return np.mean(diff * diff)
+    assert_named(run("mean_squared_error", mean_squared_error), "MSE averaged over every element",
+                 "divides by N*C")
+
+
+def test_mse_sum_without_division():
+    def mean_squared_error(y_hat, y):
+        total = 0.0
+        for row_hat, row in zip(y_hat, y):
+            total += np.dot(row_hat - row, row_hat - row)
+        return total
+    assert_named(run("mean_squared_error", mean_squared_error), "MSE summed, not averaged",
+                 "not divided by N")
+
+
+def test_mse_half():
+    def mean_squared_error(y_hat, y):
+        return np.sum(np.square(y_hat - y)) / (2 * len(y))
+    assert_named(run("mean_squared_error", mean_squared_error), "MSE with a factor 1/2", "extra factor 1/2")
+
+
+def test_mse_absolute_error():
+    def mean_squared_error(y_hat, y):
+        return np.abs(y - y_hat).sum(axis=1).mean()
+    assert_named(run("mean_squared_error", mean_squared_error), "absolute instead of squared error",
+                 "mean absolute error")
+
+
+def test_mse_learner_correct():
+    def mean_squared_error(y_hat, y):
+        return ((y_hat - y) ** 2).sum(axis=1).mean()
+    assert run("mean_squared_error", mean_squared_error).passed
+
+
+# ------------------------------------------------------------------ softmax
+
+def test_softmax_without_the_max_overflows():
+    def softmax(scores):
+        exps = np.exp(scores)
+        return exps / np.sum(exps, axis=1)[:, None]
+    assert_named(run("softmax", softmax), "softmax without subtracting the max (overflow on large logits)",
+                 "overflows to inf")
+
+
+def test_softmax_over_the_columns():
+    def softmax(scores):
+        shifted = scores - np.max(scores, axis=0)
+        return np.exp(shifted) / np.exp(shifted).sum(axis=0)
+    assert_named(run("softmax", softmax), "softmax over the wrong axis", "down the columns")
+
+
+def test_softmax_without_keepdims():
+    def softmax(scores):
+        e = np.exp(scores - np.max(scores, axis=1))
+        return e / np.sum(e, axis=1)
+    assert_named(run("softmax", softmax), "keepdims forgotten", "keepdims=True")
+
+
+def test_softmax_global_max():
+    def softmax(scores):
+        e = np.exp(scores - np.max(scores))
+        return e / e.sum(axis=-1, keepdims=True)
+    assert_named(run("softmax", softmax), "the whole batch's max subtracted", "each row's own")
+
+
+def test_softmax_without_exp():
+    def softmax(scores):
+        return scores / np.sum(scores, axis=1, keepdims=True)
+    assert_named(run("softmax", softmax), "exp forgotten", "without exp")
+
+
+def test_softmax_learner_correct():
+    def softmax(scores):
+        out = np.empty_like(scores)
+        for n, row in enumerate(scores):
+            e = np.exp(row - row.max())
+            out[n] = e / e.sum()
+        return out
+    assert run("softmax", softmax).passed
+
+
+# ------------------------------------------------------------------ cross_entropy
+
+def _learner_log_softmax(scores):
+    m = np.max(scores, axis=-1, keepdims=True)
+    return scores - m - np.log(np.sum(np.exp(scores - m), axis=-1, keepdims=True))
+
+
+def test_cross_entropy_labels_as_one_hot():
+    def cross_entropy(scores, y):
+        log_p = _learner_log_softmax(scores)
+        return -(log_p * y).sum(axis=1).mean()          # y holds indices, not one-hot rows
+    result = run("cross_entropy", cross_entropy)
+    assert_named(result, "labels used as one-hot without conversion", "np.eye(C)[y]")
+
+
+def test_cross_entropy_naive_softmax_overflows():
+    def cross_entropy(scores, y):
+        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        return -np.mean(np.log(p[range(len(y)), y]))
+    assert_named(run("cross_entropy", cross_entropy),
+                 "softmax without subtracting the max (overflow on large logits)", "log-sum-exp")
+
+
+def test_cross_entropy_log_of_underflowed_probability():
+    def cross_entropy(scores, y):
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        return np.mean(-np.log(p[np.arange(len(y)), y]))
+    assert_named(run("cross_entropy", cross_entropy), "log of a softmax that underflowed", "log(0) = -inf")
+
+
+def test_cross_entropy_every_class():
+    def cross_entropy(scores, y):
+        return -np.sum(_learner_log_softmax(scores)) / scores.shape[0]
+    assert_named(run("cross_entropy", cross_entropy), "log of every class instead of the true class",
+                 "only the probability of the true class")
+
+
+def test_cross_entropy_column_indexing():
+    def cross_entropy(scores, y):
+        return -np.mean(_learner_log_softmax(scores)[:, y])
+    assert_named(run("cross_entropy", cross_entropy), "p[:, y] instead of p[np.arange(N), y]",
+                 "one entry per row")
+
+
+def test_cross_entropy_sum():
+    def cross_entropy(scores, y):
+        log_p = _learner_log_softmax(scores)
+        return -sum(log_p[n, y[n]] for n in range(len(y)))
+    assert_named(run("cross_entropy", cross_entropy), "cross-entropy summed, not averaged", "divide by N")
+
+
+def test_cross_entropy_wrong_axis():
+    def cross_entropy(scores, y):
+        m = scores.max(axis=0)
+        log_p = scores - m - np.log(np.exp(scores - m).sum(axis=0))
+        return -log_p[np.arange(len(y)), y].mean()
+    assert_named(run("cross_entropy", cross_entropy), "softmax over the wrong axis", "use axis=1")
+
+
+def test_cross_entropy_learner_correct_one_hot():
+    def cross_entropy(scores, y):
+        one_hot = np.eye(scores.shape[1])[y]
+        return -np.sum(one_hot * _learner_log_softmax(scores)) / len(y)
+    assert run("cross_entropy", cross_entropy).passed
+
+
+def test_cross_entropy_learner_correct_loop():
+    def cross_entropy(scores, y):
+        total = 0.0
+        for row, label in zip(scores, y):
+            m = row.max()
+            total += m + np.log(np.exp(row - m).sum()) - row[label]
+        return total / len(y)
+    assert run("cross_entropy", cross_entropy).passed
+
+
+# ------------------------------------------------------------------ binary_cross_entropy
+
+def test_bce_without_minus():
+    def binary_cross_entropy(p, y):
+        return np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert_named(run("binary_cross_entropy", binary_cross_entropy), "minus sign missing", "negative")
+
+
+def test_bce_only_positive_term():
+    def binary_cross_entropy(p, y):
+        return -np.mean(np.log(p) * y)
+    assert_named(run("binary_cross_entropy", binary_cross_entropy), "only the y = 1 term", "(1 - y)")
+
+
+def test_bce_arguments_swapped():
+    def binary_cross_entropy(p, y):
+        return -np.mean(p * np.log(y) + (1 - p) * np.log(1 - y))
+    assert_named(run("binary_cross_entropy", binary_cross_entropy), "p and y swapped", "were swapped")
+
+
+def test_bce_sum():
+    def binary_cross_entropy(p, y):
+        return -(y * np.log(p)).sum() - ((1 - y) * np.log(1 - p)).sum()
+    assert_named(run("binary_cross_entropy", binary_cross_entropy), "binary cross-entropy summed, not averaged",
+                 "divide by N")
+
+
+def test_bce_log2():
+    def binary_cross_entropy(p, y):
+        return -np.mean(y * np.log2(p) + (1 - y) * np.log2(1 - p))
+    assert_named(run("binary_cross_entropy", binary_cross_entropy), "log base 2 instead of natural log",
+                 "natural logarithm")
+
+
+def test_bce_learner_correct():
+    def binary_cross_entropy(p, y):
+        p_true = np.where(y == 1, p, 1 - p)          # the probability given to the actual label
+        return float(-np.log(p_true).sum() / len(p))
+    assert run("binary_cross_entropy", binary_cross_entropy).passed
+
+
+# ------------------------------------------------------------------ the check itself
+
+def test_unknown_mistake_gets_a_number_and_a_place(capsys):
+    def mean_squared_error(y_hat, y):
+        return np.sum((y_hat - y) ** 2) / y_hat.shape[0] + 0.1
+    result = run("mean_squared_error", mean_squared_error)
+    assert result.status == "wrong" and result.mistake is None
+    assert "loss is" in result.message and "but should be" in result.message
+
+
+def test_check_prints_one_verdict_and_hands_back_the_learners_function(capsys):
+    def softmax(scores):
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    assert checks.check_softmax(softmax) is softmax
+    out = capsys.readouterr().out
+    assert out.startswith("✔ softmax: correct on all 6 cases")
+    assert out.count("\n") == 1
+
+
+def test_broadcast_errors_read_the_same_whatever_the_operand_order():
+    def one_way(scores, y):
+        return -(y * _learner_log_softmax(scores)).sum() / len(y)
+
+    def other_way(scores, y):
+        return -(_learner_log_softmax(scores) * y).sum() / len(y)
+    assert run("cross_entropy", one_way).message == run("cross_entropy", other_way).message
+
+
+@pytest.mark.parametrize("exercise", sorted(checks.EXERCISES))
+def test_every_case_has_a_finite_reference(exercise):
+    ex = checks.EXERCISES[exercise]
+    for case in ex.cases():
+        assert np.all(np.isfinite(ex.reference(*case.args))), case.label
+
+
+# ------------------------------------------------------------------ the references agree with the package
+
+@given(seed=seeds, n=batch_sizes, c=st.integers(1, 6), scale=st.sampled_from([1.0, 50.0, 1000.0]))
+def test_references_agree_with_the_package_losses(seed, n, c, scale):
+    scores = normal(seed, (n, c), scale)
+    y = np.random.default_rng(seed + 1).integers(0, c, n)
+    assert np.isclose(checks._cross_entropy(scores, y), losses.softmax_cross_entropy(scores, y)[0],
+                      rtol=1e-12, atol=1e-12)
+    assert np.allclose(checks._softmax(scores), losses.softmax(scores), rtol=1e-12, atol=1e-300)
+    target = normal(seed + 2, (n, c))
+    assert np.isclose(checks._mse(scores / scale, target), losses.mse_loss(scores / scale, target)[0],
+                      rtol=1e-12)
+    p = np.random.default_rng(seed + 3).uniform(0.01, 0.99, (n, 1))
+    labels = (np.random.default_rng(seed + 4).random((n, 1)) < 0.5).astype(float)
+    assert np.isclose(checks._bce(p, labels), losses.binary_cross_entropy(p, labels)[0], rtol=1e-12)
+
+
+@given(seed=seeds, n=batch_sizes, c=st.integers(1, 6))
+def test_softmax_rows_are_distributions_even_for_huge_scores(seed, n, c):
+    probs = checks._softmax(normal(seed, (n, c), 1e4))
+    assert np.all(probs >= 0) and np.allclose(probs.sum(axis=1), 1.0)
