@@ -332,7 +332,8 @@ class StepSizeErrors(NamedTuple):
     complex_step: np.ndarray
 
 
-def step_size_errors(f: Callable, df: Callable, x0: float, hs: Any, dtype: Any = np.float64) -> StepSizeErrors:
+def step_size_errors(f: Callable, df: Callable, x0: float, hs: Any,
+                     dtype: Any = np.float64) -> StepSizeErrors:
     """Errors of the forward, central and complex-step derivatives of ``f`` at ``x0`` for each h.
 
     Computed the textbook way in ``dtype`` (``(f(x0 + h) - f(x0)) / h`` with the nominal ``h``), so
@@ -558,9 +559,14 @@ def _judge(a, n, floor, rtol, indices, *, kink, unmatched, low, method, h, x_sha
         h=h, rtol=rtol, dtype="float32" if low else "float64", errors=err)
 
 
-def _tolerances(fn, h, rtol, low_fd, low):
-    h = DEFAULT_H["float32" if low_fd else "float64"] if h is None else check_positive(fn, "h", h)
-    rtol = DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else check_positive(fn, "rtol", rtol)
+def _optional_positive(fn, **values):
+    return [None if v is None else check_positive(fn, name, v) for name, v in values.items()]
+
+
+def _defaults(h, rtol, low_fd, low):
+    """Fill in the per-precision defaults; also return the machine epsilon of the differences."""
+    h = DEFAULT_H["float32" if low_fd else "float64"] if h is None else h
+    rtol = DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else rtol
     return h, rtol, float(np.finfo(np.float32 if low_fd else np.float64).eps)
 
 
@@ -601,6 +607,7 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
         raise ValueError(f"{fn}: analytic must have the shape of x {x.shape}, got analytic.shape="
                          f"{analytic.shape}{hint}; a gradient has the shape of its variable")
     check_finite(fn, "analytic", analytic)
+    h, rtol = _optional_positive(fn, h=h, rtol=rtol)
     atol = 0.0 if atol is None else check_positive(fn, "atol", atol, allow_zero=True)
     seed = check_positive_int(fn, "seed", seed, minimum=0)
     flat = np.arange(x.size)
@@ -615,7 +622,7 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
 
     if method == "complex":
         low = _is_low(x.dtype) or _is_low(analytic.dtype)
-        h, rtol, _ = _tolerances(fn, _COMPLEX_H if h is None else h, rtol, False, low)
+        h, rtol, _ = _defaults(_COMPLEX_H if h is None else h, rtol, False, low)
         n = _complex_step(fn, f, x, indices, h)
         return _judge(a, n, np.full(len(a), atol), rtol, indices, kink=none, unmatched=none,
                       low=low, method=method, h=h, x_shape=whole)
@@ -626,7 +633,7 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
     if low_fd:
         _warn_float32(fn, "x is" if _is_low(x.dtype) else "f returns")
     low = low_fd or _is_low(analytic.dtype)
-    h, rtol, eps = _tolerances(fn, h, rtol, low_fd, low)
+    h, rtol, eps = _defaults(h, rtol, low_fd, low)
 
     def reduce(value, where):
         return _scalar(fn, value, where)
@@ -702,6 +709,7 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
     pairs = _param_pairs(fn, params, grads)
     num_directions = check_positive_int(fn, "num_directions", num_directions)
     seed = check_positive_int(fn, "seed", seed, minimum=0)
+    h, rtol = _optional_positive(fn, h=h, rtol=rtol)
     total = sum(p.size for p, _ in pairs)
     buf = np.empty(total)                       # h * v: one buffer, reused by every direction
     views, offset = [], 0
@@ -730,7 +738,7 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
         low_x, low_f = any(_is_low(p.dtype) for p, _ in pairs), _is_low(np.asarray(f0_value).dtype)
         if low_x or low_f:
             _warn_float32(fn, "params are" if low_x else "f returns")
-        h, rtol, eps = _tolerances(fn, h, rtol, low_x or low_f, low_x or low_f)
+        h, rtol, eps = _defaults(h, rtol, low_x or low_f, low_x or low_f)
         a, fp, fm = np.empty(num_directions), np.empty(num_directions), np.empty(num_directions)
         for k in range(num_directions):
             signs.append(np.frombuffer(rng.bytes((total + 7) // 8), np.uint8))

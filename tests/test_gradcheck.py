@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
@@ -243,8 +243,7 @@ def test_check_gradient_flags_wrong_gradients(name, bug, seed, shape):
     f, x, grad = smooth_case(name, seed, shape)
     wrong = WRONG[bug](grad, x)
     bad_enough = np.abs(wrong - grad) > 1e-3 * (np.abs(grad) + 1e-3)
-    if not bad_enough.any():          # e.g. a sign flip of a gradient that is 0 everywhere
-        return
+    assume(bad_enough.any())          # not, e.g., a sign flip of a gradient that is 0 everywhere
     report = check_gradient(f, x, wrong)
     assert not report.passed
     assert report.num_failed >= 1
@@ -422,7 +421,8 @@ def test_a_network_with_dead_units_and_zero_biases_passes(rng):
     from backprop_helpers.network import MLP
     model = MLP((1, 1, 5, 3), activation="relu", loss="mse", seed=250, regularization="l1",
                 reg_strength=0.1)
-    X, y = np.random.default_rng(251).standard_normal((6, 1)), np.random.default_rng(252).standard_normal((6, 3))
+    X = np.random.default_rng(251).standard_normal((6, 1))
+    y = np.random.default_rng(252).standard_normal((6, 3))
     model.loss(X, y)
     grads = {k: v.copy() for k, v in model.backward().items()}
     kinks = 0
@@ -479,7 +479,8 @@ def test_float32_function_values_warn():
 
 
 def test_float32_directional_check_warns_and_restores(rng):
-    params = {"W": rng.standard_normal((6, 5)).astype(np.float32), "b": rng.standard_normal(5).astype(np.float32)}
+    params = {"W": rng.standard_normal((6, 5)).astype(np.float32),
+              "b": rng.standard_normal(5).astype(np.float32)}
     before = {k: bits(v) for k, v in params.items()}
     grads = {"W": 1 - np.tanh(params["W"]) ** 2, "b": 2 * params["b"]}
     f = lambda p: float(np.sum(np.tanh(p["W"])) + np.sum(p["b"] ** 2))     # noqa: E731
@@ -632,6 +633,10 @@ def test_step_size_errors_show_the_v():
      r"check_gradient: analytic must hold only finite numbers, but analytic\[1\] = nan"),
     (lambda: check_gradient(lambda z: 0.0, np.ones(3), np.ones(3), rtol=0), ValueError,
      r"check_gradient: rtol must be a finite number > 0, got 0"),
+    (lambda: check_gradient(raising_after(0), np.ones(3), np.ones(3), h=-1), ValueError,
+     r"check_gradient: h must be a finite number > 0, got -1"),          # before f is called
+    (lambda: check_gradient_directional(raising_after(0), np.ones(3), np.ones(3), h=0.0), ValueError,
+     r"check_gradient_directional: h must be a finite number > 0, got 0.0"),
     (lambda: complex_step_gradient(lambda z: 0j, np.arange(3)), TypeError,
      r"complex_step_gradient: x must hold floating-point numbers"),
     (lambda: check_gradient_directional(lambda p: 0.0, [1.0], [1.0]), TypeError,
@@ -776,7 +781,8 @@ def test_the_catalogue_of_wrong_backward_passes_is_flagged(seed):
                        linear_backward_transposed_dW(dout, cache)[1], dout)
     assert not report.passed and "transpose" in report.hint
 
-    report = vjp_check(lambda _: layers.linear_forward(X, W, b), b, linear_backward_bias_mean(dout, cache)[2], dout)
+    report = vjp_check(lambda _: layers.linear_forward(X, W, b), b,
+                       linear_backward_bias_mean(dout, cache)[2], dout)
     assert not report.passed and "0.25 times the numerical one" in report.hint     # 1/N, N = 4
 
     report = vjp_check(lambda _: layers.linear_forward(X, W, b), b,
@@ -797,7 +803,8 @@ def test_the_catalogue_of_wrong_backward_passes_is_flagged(seed):
     assert not report.passed and "4 times the numerical one" in report.hint
 
     y_hat, target = rng.standard_normal((N, 2)), rng.standard_normal((N, 2))
-    report = check_gradient(lambda _: losses.mse_loss(y_hat, target)[0], y_hat, mse_wrong_sign(y_hat, target)[1])
+    report = check_gradient(lambda _: losses.mse_loss(y_hat, target)[0], y_hat,
+                            mse_wrong_sign(y_hat, target)[1])
     assert not report.passed and "wrong sign" in report.hint
 
 
