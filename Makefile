@@ -74,8 +74,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(VENV_PY) -m pip install --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-# JupyterLab on 127.0.0.1 with token authentication: the token is $JUPYTER_TOKEN when set and not
-# empty, otherwise a fresh random one; the server is never started without a token.
+# JupyterLab on 127.0.0.1 with token authentication. The token is $JUPYTER_TOKEN when set and not
+# empty, otherwise a fresh random one; the server is never started without a token. The token travels
+# in the environment, not on the command line (which every local user can read with ps), and a small
+# config file passed with --config sets it explicitly, so that a personal jupyter_server_config.py
+# with `token = ""` (a common recipe for switching tokens off) cannot switch it off here.
+LAB_CONFIG := $(abspath $(VENV))/make_lab_config.py
+
 lab: $(STAMP)
 	@token="$${JUPYTER_TOKEN:-}"; \
 	if [ -z "$$token" ]; then \
@@ -96,6 +101,10 @@ lab: $(STAMP)
 	  *) echo "error: LAB_BROWSER must be auto, yes or no, got '$(LAB_BROWSER)'" >&2; exit 1 ;; \
 	esac; \
 	mkdir -p lessons; \
+	printf '%s\n' '# Written by make lab: the access token comes from the environment and is never empty.' \
+	  'import os, secrets' \
+	  'c.IdentityProvider.token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)' \
+	  > "$(LAB_CONFIG)"; \
 	echo ""; \
 	echo "JupyterLab will listen on 127.0.0.1:$(LAB_PORT). Open this address (it carries the token):"; \
 	echo ""; \
@@ -103,9 +112,9 @@ lab: $(STAMP)
 	echo ""; \
 	echo "Stop it with Ctrl-C (twice)."; \
 	echo ""; \
-	JUPYTER_TOKEN="$$token" exec $(VENV)/bin/jupyter lab \
+	JUPYTER_TOKEN="$$token" exec $(VENV)/bin/jupyter lab --config="$(LAB_CONFIG)" \
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
-	  --IdentityProvider.token="$$token" --ServerApp.root_dir="$(CURDIR)/lessons" $$extra
+	  --ServerApp.root_dir="$(CURDIR)/lessons" $$extra
 
 # Three pytest runs, each reported, all run even if one fails:
 #   tests/      unit and property-based tests, MPLBACKEND=Agg

@@ -199,43 +199,65 @@ def _recipe(target: str) -> str:
 
 def test_lab_recipe_never_passes_an_empty_token():
     recipe = _recipe("lab")
-    tokens = re.findall(r"--(?:IdentityProvider|ServerApp|NotebookApp)\.token=(\S*)", recipe)
-    assert tokens, "make lab must pass the token explicitly"
-    for value in tokens:
-        assert value not in ("", "''", '""'), "make lab passes an empty token"
-    variable = re.fullmatch(r'"?\$\$\{?(\w+)\}?"?', tokens[0])
-    assert variable, f"the token should come from a shell variable, got {tokens[0]}"
-    # the recipe refuses to start when that variable is empty
-    assert re.search(rf'if \[ -z "\$\${variable.group(1)}" \]; then\s+echo [^;]*>&2;\s*exit 1;\s*fi',
-                     recipe), (
+    # the token is checked before JupyterLab starts ...
+    assert re.search(r'if \[ -z "\$\$token" \]; then\s+echo [^;]*>&2;\s*exit 1;\s*fi', recipe), (
         "make lab must stop when the token is empty")
-    assert "--ServerApp.ip=127.0.0.1" in recipe
-    assert not re.search(r"password=|disable_check_xsrf|--ip=0\.0\.0\.0", recipe)
+    # ... handed over in the environment, from that checked variable ...
+    launch = re.search(r'JUPYTER_TOKEN="\$\$token" exec \S+/jupyter lab (.*)', recipe)
+    assert launch, "make lab must start jupyter lab with JUPYTER_TOKEN set to the checked token"
+    args = launch.group(1)
+    # ... and set explicitly by the config file it passes, so no personal config can empty it
+    assert re.search(r"--config=\S+", args)
+    assert re.search(r"c\.IdentityProvider\.token = os\.environ\.get\(\"JUPYTER_TOKEN\"\) or secrets", recipe)
+    # never on the command line, where an empty value could slip in and any local user can read it
+    assert not re.search(r"token=", args), "make lab must not pass the token on the command line"
+    assert "--ServerApp.ip=127.0.0.1" in args
+    assert not re.search(r"password|disable_check_xsrf|0\.0\.0\.0", recipe)
+
+
+FAKE_JUPYTER = """#!{python}
+import os, sys
+from traitlets.config import Config
+args = sys.argv[1:]
+config = Config()
+for a in args:
+    print("ARG " + a)
+    if a.startswith("--config="):
+        exec(open(a.split("=", 1)[1]).read(), {{"c": config}})
+print("ENV_TOKEN " + os.environ.get("JUPYTER_TOKEN", ""))
+print("CONFIG_TOKEN " + config.IdentityProvider.token)
+"""
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-@pytest.mark.parametrize("user_token", ["", "my-own-token"])
+@pytest.mark.parametrize("user_token", [None, "", "my-own-token"])
 def test_make_lab_starts_jupyter_with_a_nonempty_token(tmp_path, user_token):
-    """Run `make lab` against a stand-in environment whose `jupyter` only prints its arguments."""
+    """Run `make lab` against a stand-in environment whose `jupyter` prints what it was given."""
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     os.symlink(sys.executable, venv / "bin" / "python")
     jupyter = venv / "bin" / "jupyter"
-    jupyter.write_text('#!/bin/sh\nfor a in "$@"; do echo "ARG $a"; done\n')
+    jupyter.write_text(FAKE_JUPYTER.format(python=sys.executable))
     jupyter.chmod(0o755)
     (venv / ".installed").touch()  # newer than requirements.txt: nothing to install
-    env = dict(os.environ, JUPYTER_TOKEN=user_token)
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
+    if user_token is not None:
+        env["JUPYTER_TOKEN"] = user_token
     out = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "lab", f"VENV={venv}",
                           "LAB_BROWSER=no"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    args = [line[4:] for line in out.stdout.splitlines() if line.startswith("ARG ")]
+    lines = out.stdout.splitlines()
+    args = [line[4:] for line in lines if line.startswith("ARG ")]
+    env_token = next(line[10:] for line in lines if line.startswith("ENV_TOKEN "))
+    config_token = next(line[13:] for line in lines if line.startswith("CONFIG_TOKEN "))
     assert args[0] == "lab"
-    token = [a.split("=", 1)[1] for a in args if a.startswith("--IdentityProvider.token=")]
-    assert len(token) == 1
+    assert config_token == env_token, "the config file must set the token it was given"
     if user_token:
-        assert token == [user_token], "make lab must use JUPYTER_TOKEN when it is set"
+        assert config_token == user_token, "make lab must use JUPYTER_TOKEN when it is set"
     else:
-        assert len(token[0]) >= 32, f"the generated token {token[0]!r} is too short"
-    assert f"/lab?token={token[0]}" in out.stdout, "make lab must print the URL with its token"
+        assert len(config_token) >= 32, f"the generated token {config_token!r} is too short"
+    assert f"http://127.0.0.1:8888/lab?token={config_token}" in out.stdout, (
+        "make lab must print the address with its token")
+    assert not any("token" in a for a in args), "the token must not appear on the command line"
     assert "--ServerApp.ip=127.0.0.1" in args and "--no-browser" in args
     assert ("--allow-root" in args) == (os.getuid() == 0)
