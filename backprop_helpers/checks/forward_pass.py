@@ -100,7 +100,7 @@ def _linear(X, W, b):
 
 def _linear_cases():
     r = _rng(2)
-    return [Case("batch of 4, 3 features, 2 units", (r.standard_normal((4, 3)), r.standard_normal((3, 2)),
+    return [Case("a batch of 4 into 2 units", (r.standard_normal((4, 3)), r.standard_normal((3, 2)),
                                                       r.standard_normal(2))),
             Case("batch of one", (r.standard_normal((1, 3)), r.standard_normal((3, 5)), r.standard_normal(5))),
             Case("one unit", (r.standard_normal((6, 2)), r.standard_normal((2, 1)), r.standard_normal(1))),
@@ -218,13 +218,13 @@ def _two_layer(X, params):
 
 def _two_layer_cases():
     cases = []
-    for seed, (N, D, H, C) in enumerate([(5, 2, 4, 3), (1, 3, 6, 2), (8, 4, 3, 1), (3, 3, 3, 3)]):
+    sizes = [((5, 2, 4, 3), "on 5 examples"), ((1, 3, 6, 2), "on one example"),
+             ((8, 4, 3, 1), "with one output"), ((3, 3, 3, 3), "with square weights")]
+    for seed, ((N, D, H, C), what) in enumerate(sizes):
         r = _rng(10 + seed)
         params = {"W1": r.standard_normal((D, H)), "b1": r.standard_normal(H),
                   "W2": r.standard_normal((H, C)), "b2": r.standard_normal(C)}
-        label = f"N={N}, D={D}, H={H}, C={C}" + (" (batch of one)" if N == 1 else
-                                                 " (all sizes equal)" if N == D == H == C else "")
-        cases.append(Case(label, (r.standard_normal((N, D)), params)))
+        cases.append(Case(f"a {D}-{H}-{C} net {what}", (r.standard_normal((N, D)), params)))
     return cases
 
 
