@@ -309,7 +309,8 @@ def _adam_cases():
     cases = _param_cases(23, (0.1, 0.01, 0.05))
     r = _rng(24)
     tiny = {"theta": r.standard_normal(3) * 1e-3}
-    cases.append(Case("tiny gradients: 3 steps at lr 0.1", ({"theta": r.standard_normal(3)}, [tiny] * 3, 0.1)))
+    start = {"theta": r.standard_normal(3)}
+    cases.append(Case("tiny gradients: 3 steps at lr 0.1", (start, [tiny] * 3, 0.1)))
     return cases
 
 
