@@ -49,9 +49,13 @@ install: $(STAMP)
 
 # The environment is rebuilt whenever requirements.txt or pyproject.toml is newer than the stamp.
 $(STAMP): requirements.txt pyproject.toml
+	@if ! command -v $(PYTHON) >/dev/null 2>&1; then \
+	  echo "error: '$(PYTHON)' was not found. The course needs Python 3.10 or newer: install it," \
+	       "or name yours with e.g. 'make test PYTHON=python3.12'." >&2; \
+	  exit 1; \
+	fi
 	@if ! $(call py_ok,$(PYTHON)); then \
-	  echo "error: the course needs Python 3.10 or newer, but '$(PYTHON)' is" \
-	       "$$($(PYTHON) -V 2>&1 || echo 'not installed')." >&2; \
+	  echo "error: the course needs Python 3.10 or newer, but '$(PYTHON)' is $$($(PYTHON) -V 2>&1)." >&2; \
 	  echo "       Install a newer Python, then run e.g. 'make test PYTHON=python3.12'." >&2; \
 	  exit 1; \
 	fi
