@@ -210,7 +210,7 @@ def tanh_by_formula(x):
 @pytest.mark.parametrize("fn, mistake, phrase", [
     (lambda x: 1 / (1 + np.exp(-x)), "sigmoid instead of tanh", "ranges over -1..1"),
     (tanh_by_formula, "formula overflows", "one exp overflows"),
-    (lambda x: np.sinh(x) / np.cosh(x), "formula overflows", "np.tanh(x), which never overflows"),
+    (lambda x: np.sinh(x) / np.cosh(x), "formula overflows", "(or np.tanh), which never overflows"),
     (lambda x: 1 - np.tanh(x) * np.tanh(x), "derivative instead of the function", "tanh's derivative"),
 ])
 def test_tanh_mistakes_are_named(fn, mistake, phrase):
@@ -308,3 +308,31 @@ def test_reference_handed_back_carries_the_exercise_name(check, name, capsys):
         raise NotImplementedError()
     assert check(unfinished).__name__ == name
     assert "not done yet" in capsys.readouterr().out
+
+
+def test_a_name_error_gets_a_hint_about_the_return_line():
+    def neuron(x, w, b):
+        out = 1 / (1 + np.exp(-(w @ x + b)))  # noqa: F841  (the lesson's return line returns a)
+        return a  # noqa: F821
+    result = verdict("neuron", neuron)
+    assert result.status == "error"
+    assert "name 'a' is not defined" in result.message and "your code has to set it" in result.message
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (lambda X, p: np.maximum(X @ p["W1"] + p["b1"], 0) @ p["W2"], "output bias forgotten"),
+    (lambda X, p: np.dot(np.clip(np.dot(X, p["W1"]), 0, None), p["W2"]) + p["b2"], "hidden bias forgotten"),
+])
+def test_one_forgotten_bias_is_named(fn, mistake):
+    assert verdict("two_layer_forward", fn).mistake == mistake
+
+
+def test_checking_the_handed_back_reference_asks_to_rerun_the_exercise_cell(capsys):
+    def relu(x):
+        raise NotImplementedError()
+    relu = check_relu(relu)
+    capsys.readouterr()
+    assert check_relu(relu) is relu           # the learner re-ran only the check cell
+    out = capsys.readouterr().out
+    assert "still the reference implementation" in out and "Run the cell with `def relu` again" in out
+    assert "✔" not in out

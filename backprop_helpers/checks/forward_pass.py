@@ -1,11 +1,12 @@
 """Checks for lesson 01, the forward pass: a neuron, a linear layer, activations, a two-layer network.
 
-Two helpers make the diagnosis independent of how a learner wrote the code:
+One helper, ``_runner``, makes the diagnosis independent of how a learner wrote the code:
 
-- numpy words a shape error differently for ``@``, ``np.dot`` and ``np.matmul``; ``_shape_errors``
+- numpy words a shape error differently for ``@``, ``np.dot`` and ``np.matmul``; ``_runner``
   turns every shape error into one message in the lesson's names, so a mistake such as "W transposed"
   is recognised however the product was written (and the learner reads the shapes involved);
-- ``_keeps_input`` notices an activation that changed the caller's array in place (``x[x < 0] = 0``).
+- ``_runner`` also notices an activation that changed the caller's array in place (``x[x < 0] = 0``),
+  and adds a hint to a NameError.
 """
 from __future__ import annotations
 
@@ -32,28 +33,44 @@ def _named(fn, name):
     return fn
 
 
-def _shape_errors(describe):
-    """A ``run`` for Exercise: a numpy shape error becomes one ValueError naming the inputs' shapes."""
+def _runner(describe=None, keeps_input=None):
+    """A ``run`` for Exercise that words three kinds of failure in the lesson's terms.
+
+    - ``describe(*args)``: a numpy shape error becomes one ValueError naming the inputs' shapes;
+    - ``keeps_input``: the exercise's name; the function must leave its one input array unchanged;
+    - a NameError gets a hint (the variable on the ``return`` line after the learner's code is the
+      usual culprit).
+    """
     def run(fn, *args):
+        before = args[0].copy() if keeps_input else None
         try:
-            return fn(*args)
+            out = fn(*args)
+        except NameError as exc:
+            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the "
+                            f"name on the function's return line, your code has to set it") from None
         except ValueError as exc:
-            if not _SHAPE_WORDS.search(str(exc)):
+            if describe is None or not _SHAPE_WORDS.search(str(exc)):
                 raise
             raise ValueError(f"the shapes do not fit together ({describe(*args)}); check which "
                              f"dimensions each matrix product pairs up") from None
-    return run
-
-
-def _keeps_input(name):
-    """A ``run`` for Exercise: an activation that changes its input array in place is reported."""
-    def run(fn, x):
-        before = x.copy()
-        out = fn(x)
-        if not np.array_equal(x, before, equal_nan=True):
-            raise ValueError(f"{name} changed its input x in place")
+        if keeps_input and not np.array_equal(args[0], before, equal_nan=True):
+            raise ValueError(f"{keeps_input} changed its input x in place")
         return out
     return run
+
+
+def _check(exercise, fn):
+    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back.
+
+    That happens when a learner edits an exercise and re-runs only the check cell: the name still holds
+    the reference, which would pass and hide the learner's code. Say so instead.
+    """
+    if fn is exercise.reference:
+        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
+              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
+              f"changes), then this check.")
+        return fn
+    return exercise.check(fn)
 
 
 # ------------------------------------------------------------------ a single neuron
@@ -72,6 +89,7 @@ def _neuron_cases():
 
 NEURON = Exercise(
     "neuron", _named(_neuron, "neuron"), _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
+    run=_runner(),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: the weighted sum is w·x + b, before the "
                 "activation.", lambda x, w, b: float(_stable_sigmoid(np.dot(w, x)))),
@@ -89,7 +107,7 @@ NEURON = Exercise(
 
 def check_neuron(fn):
     """Check ``neuron(x, w, b) -> sigmoid(w · x + b)`` for one example ``x`` (D,), ``w`` (D,), ``b`` a number."""
-    return NEURON.check(fn)
+    return _check(NEURON, fn)
 
 
 # ------------------------------------------------------------------ the linear layer
@@ -110,7 +128,7 @@ def _linear_cases():
 LINEAR = Exercise(
     "linear_forward", _named(_linear, "linear_forward"), _linear_cases, input_names=("X", "W", "b"),
     outputs=("out",),
-    run=_shape_errors(lambda X, W, b: f"X.shape={X.shape}, W.shape={W.shape}, b.shape={b.shape}"),
+    run=_runner(lambda X, W, b: f"X.shape={X.shape}, W.shape={W.shape}, b.shape={b.shape}"),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: out = X @ W + b.", lambda X, W, b: X @ W),
         Mistake("W transposed", "the weights were used transposed (X @ W.T). W has shape (D, H): "
@@ -128,7 +146,7 @@ LINEAR = Exercise(
 
 def check_linear_forward(fn):
     """Check ``linear_forward(X, W, b) -> X @ W + b`` with X (N, D), W (D, H), b (H,)."""
-    return LINEAR.check(fn)
+    return _check(LINEAR, fn)
 
 
 # ------------------------------------------------------------------ activations
@@ -143,7 +161,7 @@ def _activation_cases():
 
 SIGMOID = Exercise(
     "sigmoid", _named(lambda x: _stable_sigmoid(x), "sigmoid"), _activation_cases, input_names=("x",),
-    outputs=("out",), run=_keeps_input("sigmoid"),
+    outputs=("out",), run=_runner(keeps_input="sigmoid"),
     mistakes=[
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-x)), with a minus sign in the exponent.",
                 lambda x: 1 / (1 + np.exp(x))),
@@ -163,7 +181,7 @@ SIGMOID = Exercise(
 
 RELU = Exercise(
     "relu", _named(lambda x: np.maximum(x, 0.0), "relu"), _activation_cases, input_names=("x",),
-    outputs=("out",), run=_keeps_input("relu"),
+    outputs=("out",), run=_runner(keeps_input="relu"),
     mistakes=[
         Mistake("np.max instead of np.maximum", "np.max(x, 0) takes the largest value along axis 0 "
                 "(a reduction); np.maximum(x, 0) compares elementwise, which is what ReLU needs.",
@@ -182,12 +200,13 @@ RELU = Exercise(
     ])
 
 TANH = Exercise(
-    "tanh", np.tanh, _activation_cases, input_names=("x",), outputs=("out",), run=_keeps_input("tanh"),
+    "tanh", np.tanh, _activation_cases, input_names=("x",), outputs=("out",), run=_runner(keeps_input="tanh"),
     mistakes=[
         Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
                 "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", _stable_sigmoid),
         Mistake("formula overflows", "(e^x - e^-x) / (e^x + e^-x) is tanh on paper, but for large |x| "
-                "one exp overflows to inf and inf / inf is nan. Use np.tanh(x), which never overflows.",
+                "one exp overflows to inf and inf / inf is nan. Use 2 * sigmoid(2 * x) - 1 (or np.tanh), "
+                "which never overflows.",
                 lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))),
         Mistake("derivative instead of the function", "that is tanh's derivative 1 - tanh(x)**2; the "
                 "exercise asks for tanh(x) itself.", lambda x: 1 - np.tanh(x) ** 2),
@@ -196,17 +215,17 @@ TANH = Exercise(
 
 def check_sigmoid(fn):
     """Check ``sigmoid(x) = 1 / (1 + exp(-x))``, elementwise, including large |x|."""
-    return SIGMOID.check(fn)
+    return _check(SIGMOID, fn)
 
 
 def check_relu(fn):
     """Check ``relu(x) = max(x, 0)``, elementwise, leaving ``x`` unchanged."""
-    return RELU.check(fn)
+    return _check(RELU, fn)
 
 
 def check_tanh(fn):
     """Check ``tanh(x) = (e^x - e^-x) / (e^x + e^-x)``, elementwise, including large |x|."""
-    return TANH.check(fn)
+    return _check(TANH, fn)
 
 
 # ------------------------------------------------------------------ two layers
@@ -235,7 +254,7 @@ def _describe_two_layer(X, params):
 
 TWO_LAYER = Exercise(
     "two_layer_forward", _named(_two_layer, "two_layer_forward"), _two_layer_cases,
-    input_names=("X", "params"), outputs=("scores",), run=_shape_errors(_describe_two_layer),
+    input_names=("X", "params"), outputs=("scores",), run=_runner(_describe_two_layer),
     mistakes=[
         Mistake("activation on the output", "the ReLU was also applied to the output layer. The scores "
                 "are the last linear layer's output, with no activation: they may be negative.",
@@ -245,6 +264,10 @@ TWO_LAYER = Exercise(
                 lambda X, p: (X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
         Mistake("biases forgotten", "the biases b1 and b2 are missing.",
                 lambda X, p: np.maximum(X @ p["W1"], 0.0) @ p["W2"]),
+        Mistake("output bias forgotten", "the output layer's bias b2 is missing: scores = h @ W2 + b2.",
+                lambda X, p: np.maximum(X @ p["W1"] + p["b1"], 0.0) @ p["W2"]),
+        Mistake("hidden bias forgotten", "the hidden layer's bias b1 is missing: h = relu(X @ W1 + b1).",
+                lambda X, p: np.maximum(X @ p["W1"], 0.0) @ p["W2"] + p["b2"]),
         Mistake("sigmoid as the hidden activation", "the hidden activation of this network is ReLU, "
                 "max(z, 0); the sigmoid was used instead.",
                 lambda X, p: _stable_sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
@@ -256,7 +279,7 @@ TWO_LAYER = Exercise(
 
 def check_two_layer_forward(fn):
     """Check ``two_layer_forward(X, params) -> scores`` = relu(X @ W1 + b1) @ W2 + b2."""
-    return TWO_LAYER.check(fn)
+    return _check(TWO_LAYER, fn)
 
 
 EXERCISES = {e.name: e for e in (NEURON, LINEAR, SIGMOID, RELU, TANH, TWO_LAYER)}
