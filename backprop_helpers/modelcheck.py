@@ -14,8 +14,12 @@ exploits the network's structure so that it does not redo work that the nudge ca
    layers above run as a few large matrix products instead of thousands of small ones.
 
 The finite differences are genuine: each one is computed from two loss values of a perturbed network.
-The loss values of the unperturbed network also give one-sided differences, used to recognise kinks
-(a nudge that crossed the corner of a ReLU), exactly as ``gradcheck.check_gradient`` does.
+Kinks are detected exactly, from the network's units switching, not inferred from the numbers as
+``gradcheck.check_gradient`` must do for a black-box ``f``: the stacked forward pass sees whether a
+nudge switched a ReLU-like unit on or off (its pre-activation changed sign for some example), or moved
+an L1-regularized weight across 0. Such an element, if it disagrees, is measured again with a step too
+small to reach the kink (``KINK_H``), and it is a kink, not a failure, when the analytic value matches
+the central difference or a one-sided slope there.
 """
 from __future__ import annotations
 
