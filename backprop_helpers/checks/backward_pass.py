@@ -44,7 +44,9 @@ def _shape_errors_named(input_names):
                 raise
             shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(input_names, args))
             raise ValueError(f"two arrays whose shapes do not fit were combined (a matrix product or "
-                             f"an elementwise operation); the inputs were {shapes}") from None
+                             f"an elementwise operation); the inputs were {shapes}. Write the shapes "
+                             f"next to each product: (a, b) @ (b, c) -> (a, c), the inner sizes must "
+                             f"match") from None
     return run
 
 
@@ -60,8 +62,8 @@ def _linear_backward(dout, X, W):
 def _linear_cases():
     r = _rng(40)
     cases = []
-    for label, (N, D, H) in [("N=4, D=3, H=2", (4, 3, 2)), ("batch of one, D=3, H=5", (1, 3, 5)),
-                             ("square W: N=5, D=H=3", (5, 3, 3)), ("N=2, D=4, H=4", (2, 4, 4))]:
+    for label, (N, D, H) in [("N=4 D=3 H=2", (4, 3, 2)), ("batch of one", (1, 3, 5)),
+                             ("square W (N=5 D=H=3)", (5, 3, 3)), ("N=2 D=H=4", (2, 4, 4))]:
         cases.append(Case(label, (r.standard_normal((N, H)), r.standard_normal((N, D)),
                                   r.standard_normal((D, H)))))
     return cases
@@ -227,7 +229,7 @@ def _mse(y_hat, y, divide_by=None, factor=2.0):
 
 def _mse_cases():
     r = _rng(44)
-    return [Case(f"N={N}, C={C}" + (" (batch of one)" if N == 1 else "") + (" (one output)" if C == 1 else ""),
+    return [Case(f"N={N} C={C}" + (" (batch of one)" if N == 1 else "") + (" (one output)" if C == 1 else ""),
                  (r.standard_normal((N, C)), r.standard_normal((N, C))))
             for N, C in [(5, 3), (1, 2), (4, 1), (3, 4)]]
 
@@ -305,12 +307,12 @@ def _one_hot_times_log(scores, y):
 def _ce_cases():
     r = _rng(45)
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0], [-500.0, 200.0, 800.0]])
-    return [Case("N=4, C=3", (r.standard_normal((4, 3)), np.array([0, 2, 1, 2]))),
-            Case("batch of one, C=5", (r.standard_normal((1, 5)), np.array([3]))),
+    return [Case("N=4 C=3", (r.standard_normal((4, 3)), np.array([0, 2, 1, 2]))),
+            Case("batch of one (C=5)", (r.standard_normal((1, 5)), np.array([3]))),
             Case("N=C=3", (r.standard_normal((3, 3)) * 2, np.array([2, 0, 0]))),
             Case("large logits", (big, np.array([0, 2, 1]))),
             Case("a single class", (r.standard_normal((2, 1)), np.array([0, 0]))),
-            Case("N=6, C=2", (r.standard_normal((6, 2)), np.array([0, 1, 1, 0, 1, 0])))]
+            Case("N=6 C=2", (r.standard_normal((6, 2)), np.array([0, 1, 1, 0, 1, 0])))]
 
 
 _ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y) (or subtract 1 "

@@ -68,10 +68,10 @@ def _reference_forward(X, params, activation):
 def _net_cases():
     """Networks with every shape problem visible, plus one with all widths equal (where a wrong
     order of layers cannot crash and must show in the numbers), one linear model, a batch of one."""
-    spec = [("2 hidden layers, relu", (3, 5, 4, 2), 6, "relu"),
-            ("1 hidden layer, tanh, batch of one", (2, 4, 3), 1, "tanh"),
-            ("3 hidden layers, sigmoid", (4, 6, 5, 3, 3), 5, "sigmoid"),
-            ("all widths 3, tanh", (3, 3, 3, 3), 3, "tanh"),
+    spec = [("2 hidden layers (relu)", (3, 5, 4, 2), 6, "relu"),
+            ("batch of one (tanh)", (2, 4, 3), 1, "tanh"),
+            ("3 hidden layers (sigmoid)", (4, 6, 5, 3, 3), 5, "sigmoid"),
+            ("all widths 3 (tanh)", (3, 3, 3, 3), 3, "tanh"),
             ("no hidden layer", (3, 2), 4, "relu")]
     cases = []
     for seed, (label, sizes, N, act) in enumerate(spec):
