@@ -112,6 +112,20 @@ def test_torch_is_no_runtime_requirement():
     assert not [n for n in names if _is_torch(n)], "torch must not be a runtime requirement"
 
 
+def test_every_subpackage_is_packaged():
+    """A wheel (a non-editable install) must hold every subpackage, e.g. backprop_helpers.checks."""
+    subpackages = sorted(".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py"))
+    packages = _pyproject()["tool"]["setuptools"].get("packages")
+    if isinstance(packages, list):
+        missing = [name for name in subpackages if name not in packages]
+        assert not missing, (
+            f"pyproject.toml [tool.setuptools] packages = {packages} leaves out {missing}; list them "
+            f"or use packages = {{find = {{include = [\"backprop_helpers*\"]}}}}")
+    else:
+        include = packages["find"].get("include", ["*"])
+        assert any(pattern in ("*", "backprop_helpers*") for pattern in include), include
+
+
 # --------------------------------------------------------------------------- BLAS threads
 
 def _blas_threads_in_subprocess(setting: str | None, code: str | None = None) -> dict:
