@@ -344,3 +344,29 @@ def test_difference_cases_tell_forward_from_central(exercise):
 def test_reference_rel_error_matches_the_package():
     for case in checks.EXERCISES["rel_error"].cases():
         assert checks._rel_error(*case.args) == pytest.approx(gradcheck.rel_error(*case.args), rel=1e-12)
+
+
+def test_the_handed_back_reference_is_not_passed_off_as_the_learners(capsys):
+    def rel_error(a, b):
+        raise NotImplementedError()
+    handed_back = checks.check_rel_error(rel_error)
+    capsys.readouterr()
+    checks.check_rel_error(handed_back)
+    assert "still the reference implementation" in capsys.readouterr().out
+
+
+def test_a_name_error_gets_a_hint():
+    def central_difference(f, x, h):
+        slope = (f(x + h) - f(x - h)) / (2 * h)
+        return derivative                                   # noqa: F821 - the typo is the test
+    result = run("central_difference", central_difference)
+    assert "return line" in result.message
+
+
+def test_rel_error_must_leave_its_inputs_alone():
+    def rel_error(a, b):
+        a -= b
+        np.abs(a, out=a)
+        return float(np.max(a / np.maximum(1e-8, np.abs(a + b) + np.abs(b))))
+    result = run("rel_error", rel_error)
+    assert not result.passed and "changed its input a in place" in result.message

@@ -239,6 +239,30 @@ def test_bce_learner_correct():
     assert run("binary_cross_entropy", binary_cross_entropy).passed
 
 
+# ------------------------------------------------------------------ inputs changed in place
+
+def test_softmax_shifting_the_callers_scores():
+    def softmax(scores):
+        scores -= np.max(scores, axis=1, keepdims=True)
+        return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    assert_named(run("softmax", softmax), "scores changed in place", "Compute into a new array")
+
+
+def test_cross_entropy_shifting_the_callers_scores():
+    def cross_entropy(scores, y):
+        scores -= scores.max(axis=1)[:, None]
+        log_p = scores - np.log(np.exp(scores).sum(axis=1))[:, None]
+        return -log_p[np.arange(len(y)), y].mean()
+    assert_named(run("cross_entropy", cross_entropy), "scores changed in place", "caller's array")
+
+
+def test_mse_subtracting_into_the_predictions():
+    def mean_squared_error(y_hat, y):
+        y_hat -= y
+        return (y_hat ** 2).sum() / len(y_hat)
+    assert_named(run("mean_squared_error", mean_squared_error), "y_hat changed in place", "diff = y_hat - y")
+
+
 # ------------------------------------------------------------------ the check itself
 
 def test_unknown_mistake_gets_a_number_and_a_place(capsys):
@@ -296,3 +320,24 @@ def test_references_agree_with_the_package_losses(seed, n, c, scale):
 def test_softmax_rows_are_distributions_even_for_huge_scores(seed, n, c):
     probs = checks._softmax(normal(seed, (n, c), 1e4))
     assert np.all(probs >= 0) and np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_the_handed_back_reference_is_not_passed_off_as_the_learners(capsys):
+    """A learner who re-runs only the check cell passes it the reference it handed back earlier."""
+    def softmax(scores):
+        raise NotImplementedError()
+    handed_back = checks.check_softmax(softmax)
+    capsys.readouterr()
+    assert checks.check_softmax(handed_back) is handed_back
+    out = capsys.readouterr().out
+    assert "still the reference implementation" in out and "def softmax" in out
+    assert handed_back.__name__ == "softmax"
+
+
+def test_a_name_error_gets_a_hint():
+    def cross_entropy(scores, y):
+        log_probs = scores - scores.max(axis=1, keepdims=True)
+        return -log_prob[np.arange(len(y)), y].mean()      # noqa: F821 - the typo is the test
+    result = run("cross_entropy", cross_entropy)
+    assert result.status == "error"
+    assert "NameError" in result.message and "return line" in result.message

@@ -21,26 +21,66 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _same_broadcast_error(run):
-    """Call the learner's function; give a broadcasting error one canonical text.
+def _named(fn, name):
+    """Give a reference the exercise's name, like the learner's own function (it is handed back)."""
+    fn.__name__ = fn.__qualname__ = name
+    return fn
 
-    numpy names the shapes of a failed broadcast in operand order ("(5,3) (5,)" or "(5,) (5,3)"), so two
-    spellings of the same mistake (``y * logp`` and ``logp * y``) would raise different messages. Sorting
-    the shapes lets the check recognise a catalogued mistake that crashes, however it was written.
+
+def _runner(name, inputs):
+    """A ``run`` for Exercise that words three kinds of failure the same way, however the code is written.
+
+    - numpy names the shapes of a failed broadcast in operand order ("(5,3) (5,)" or "(5,) (5,3)"), so two
+      spellings of one mistake (``y * logp`` and ``logp * y``) would raise different messages; the shapes
+      are sorted, so a catalogued mistake that crashes is recognised however it was written;
+    - a function that changes one of its ``inputs`` in place (``scores -= scores.max(...)``) raises an error
+      saying so: the caller's array would silently change;
+    - a NameError gets a hint (the variable on the ``return`` line is the usual culprit).
     """
-    def call(fn, *args, **kwargs):
+    def run(fn, *args):
+        before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
         try:
-            return run(fn, *args, **kwargs)
+            out = fn(*args)
+        except NameError as exc:
+            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
+                            f"the function's return line, your code has to set it") from None
         except ValueError as exc:
             shapes = re.findall(r"\([\d,\s]*\)", str(exc))
             if "broadcast" not in str(exc) or not shapes:
                 raise
             raise ValueError("operands could not be broadcast together with shapes "
                              + " ".join(sorted(set(shapes)))) from None
-    return call
+        for arg_name, arg, old in zip(inputs, args, before):
+            if isinstance(arg, np.ndarray) and not np.array_equal(arg, old, equal_nan=True):
+                raise ValueError(f"{name} changed its input {arg_name} in place")
+        return out
+    return run
 
 
-_RUN = _same_broadcast_error(lambda fn, *args, **kwargs: fn(*args, **kwargs))
+def _check(exercise, fn):
+    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back.
+
+    That happens when a learner edits an exercise and re-runs only the check cell: the name still holds
+    the reference, which would pass and hide the learner's code. Say so instead.
+    """
+    if fn is exercise.reference:
+        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
+              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
+              f"changes), then this check.")
+        return fn
+    return exercise.check(fn)
+
+
+def _in_place(name, arg, fix):
+    """The explanation of a function that changed its caller's array."""
+    return (f"it changed its argument {arg} in place (with -=, /= or an assignment into it), so after "
+            f"{name}({arg}, ...) the caller's array is no longer what it was. Compute into a new array "
+            f"instead: {fix}.")
+
+
+def _shift_in_place(scores):
+    scores -= scores.max(axis=1, keepdims=True)
+    return scores
 
 
 # ------------------------------------------------------------------ mean squared error
@@ -60,7 +100,8 @@ def _mse_cases():
 
 
 MSE = Exercise(
-    "mean_squared_error", _mse, _mse_cases, input_names=("y_hat", "y"), outputs=("loss",), run=_RUN,
+    "mean_squared_error", _named(_mse, "mean_squared_error"), _mse_cases, input_names=("y_hat", "y"),
+    outputs=("loss",), run=_runner("mean_squared_error", ("y_hat", "y")),
     mistakes=[
         Mistake("MSE averaged over the wrong axis",
                 "the mean was taken over the C outputs (axis=1) instead of over the N examples (axis=0). "
@@ -84,13 +125,15 @@ MSE = Exercise(
                 "that is the mean absolute error: the differences must be squared, (y_hat - y)**2, "
                 "not passed through abs.",
                 lambda y_hat, y: float(np.sum(np.abs(y_hat - y)) / y_hat.shape[0])),
+        Mistake("y_hat changed in place", _in_place("mean_squared_error", "y_hat", "diff = y_hat - y"),
+                lambda y_hat, y: _mse(y_hat.__isub__(y), 0.0 * y)),
     ])
 
 
 def check_mean_squared_error(fn):
     """Check ``mean_squared_error(y_hat, y) -> L = (1/N) sum_n sum_c (y_hat[n, c] - y[n, c])**2``,
     y_hat and y of shape (N, C)."""
-    return MSE.check(fn)
+    return _check(MSE, fn)
 
 
 # ------------------------------------------------------------------ softmax
@@ -116,7 +159,8 @@ def _naive_softmax(scores):
 
 
 SOFTMAX = Exercise(
-    "softmax", _softmax, _softmax_cases, input_names=("scores",), outputs=("probs",), run=_RUN,
+    "softmax", _named(_softmax, "softmax"), _softmax_cases, input_names=("scores",), outputs=("probs",),
+    run=_runner("softmax", ("scores",)),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
                 "exp of a large score overflows to inf, and inf / inf is nan (on the case with scores of "
@@ -142,12 +186,15 @@ SOFTMAX = Exercise(
                 "the scores were divided by their sum without exp. Softmax exponentiates first, "
                 "p = exp(s) / sum(exp(s)), which makes every probability positive.",
                 lambda s: s / s.sum(axis=1, keepdims=True)),
+        Mistake("scores changed in place",
+                _in_place("softmax", "scores", "shifted = scores - scores.max(axis=1, keepdims=True)"),
+                lambda s: _naive_softmax(_shift_in_place(s))),
     ])
 
 
 def check_softmax(fn):
     """Check ``softmax(scores) -> probs``, row-wise and stable: scores (N, C) -> probs (N, C)."""
-    return SOFTMAX.check(fn)
+    return _check(SOFTMAX, fn)
 
 
 # ------------------------------------------------------------------ cross-entropy
@@ -174,8 +221,8 @@ def _cross_entropy_cases():
 
 
 CROSS_ENTROPY = Exercise(
-    "cross_entropy", _cross_entropy, _cross_entropy_cases, input_names=("scores", "y"), outputs=("loss",),
-    run=_RUN,
+    "cross_entropy", _named(_cross_entropy, "cross_entropy"), _cross_entropy_cases,
+    input_names=("scores", "y"), outputs=("loss",), run=_runner("cross_entropy", ("scores", "y")),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
                 "exp of a large score overflows to inf, and inf / inf is nan (on the case with scores of "
@@ -210,6 +257,9 @@ CROSS_ENTROPY = Exercise(
                 "the softmax was taken down the columns (axis=0), over the examples. Each row is one "
                 "example: its C probabilities must sum to 1, so use axis=1.",
                 lambda s, y: float(-_log_softmax(s.T).T[np.arange(s.shape[0]), y].mean())),
+        Mistake("scores changed in place",
+                _in_place("cross_entropy", "scores", "shifted = scores - scores.max(axis=1, keepdims=True)"),
+                lambda s, y: _cross_entropy(_shift_in_place(s), y)),
     ])
 
 
@@ -218,7 +268,7 @@ def check_cross_entropy(fn):
 
     scores (N, C) floats, y (N,) integer class indices in 0..C-1.
     """
-    return CROSS_ENTROPY.check(fn)
+    return _check(CROSS_ENTROPY, fn)
 
 
 # ------------------------------------------------------------------ binary cross-entropy
@@ -238,7 +288,8 @@ def _bce_cases():
 
 
 BCE = Exercise(
-    "binary_cross_entropy", _bce, _bce_cases, input_names=("p", "y"), outputs=("loss",), run=_RUN,
+    "binary_cross_entropy", _named(_bce, "binary_cross_entropy"), _bce_cases, input_names=("p", "y"),
+    outputs=("loss",), run=_runner("binary_cross_entropy", ("p", "y")),
     mistakes=[
         Mistake("minus sign missing",
                 "the loss came out negative: log of a probability is <= 0, so the loss needs a minus "
@@ -267,7 +318,7 @@ def check_binary_cross_entropy(fn):
 
     p: probabilities in (0, 1), shape (N, 1) or (N,); y: 0/1 labels of the same shape.
     """
-    return BCE.check(fn)
+    return _check(BCE, fn)
 
 
 EXERCISES = {e.name: e for e in (MSE, SOFTMAX, CROSS_ENTROPY, BCE)}
