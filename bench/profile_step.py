@@ -14,6 +14,8 @@ the same paired way.
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import sys
 from pathlib import Path
 
@@ -228,7 +230,12 @@ def profile(layer_sizes, n, dtype, settings):
     pieces = _pieces(model, X, y)
     contenders = {"step": lambda: trainer.step(X, y)}
     contenders.update((f"{i}", fn) for i, (_, fn) in enumerate(pieces))
-    m = measure(contenders, settings)
+    start = model.flat_params.copy()
+
+    def restore():                       # the step trains: give every round the same weights
+        model.flat_params[:] = start
+
+    m = measure(contenders, settings, before_round=restore)
     rows = [(label, m.median(f"{i}")) for i, (label, _) in enumerate(pieces)]
     variants = []
     for what, cur, how, lean in _variants(model, X, y):
@@ -264,32 +271,43 @@ def profile(layer_sizes, n, dtype, settings):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Time every numpy call of the training step.")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="3 short rounds: a smoke run")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write the tables to this markdown file (e.g. bench/results/profile.md)")
     args = parser.parse_args(argv)
     settings = Settings(rounds=3, min_time=0.0005, warmup_time=0.002) if args.quick else \
         Settings(rounds=15, min_time=0.001, warmup_time=0.01)
+    command = "python bench/profile_step.py" + (" --quick" if args.quick else "")
+    lines = ["# Where the training step spends its time", "",
+             f"Made by `{command}` on {datetime.datetime.now():%Y-%m-%d %H:%M} (1-minute load average "
+             f"{os.getloadavg()[0]:.2f} at the start). Times in microseconds: medians of "
+             f"{settings.rounds} paired rounds (see the docstring of bench/profile_step.py)."]
     for layer_sizes, n, _ in SIZES[:2]:
         for dtype in (np.float64, np.float32):
             step_s, rows, variants, whole = profile(layer_sizes, n, dtype, settings)
             total = sum(t for _, t in rows)
             name = "-".join(map(str, layer_sizes))
-            print(f"\n#### {name}, batch {n}, {np.dtype(dtype).name}: step {step_s * 1e6:.1f} us\n")
-            print("| numpy call | us | % of step |\n| --- | ---: | ---: |")
-            for label, t in rows:
-                print(f"| `{label}` | {t * 1e6:.2f} | {100 * t / step_s:.0f}% |")
-            print(f"| **sum of the numpy calls** | {total * 1e6:.1f} | {100 * total / step_s:.0f}% |")
-            print(f"| **interpreter glue (step minus calls)** | {(step_s - total) * 1e6:.1f} | "
-                  f"{100 * (step_s - total) / step_s:.0f}% |")
-            print("\n| work | now, us | leaner way | us | speed-up (paired) |\n"
-                  "| --- | ---: | --- | ---: | ---: |")
-            for what, cur, how, lean, ratio in variants:
-                print(f"| {what} | {cur * 1e6:.2f} | `{how}` | {lean * 1e6:.2f} | {ratio:.2f}x |")
-            line = (f"\nWhole step, paired: reference {whole['ours_us']:.1f} us, lean prototype "
+            lines += ["", f"## {name}, batch {n}, {np.dtype(dtype).name}: step {step_s * 1e6:.1f} us, "
+                      f"{len(rows)} numpy calls", "",
+                      "| numpy call | us | % of step |", "| --- | ---: | ---: |"]
+            lines += [f"| `{label}` | {t * 1e6:.2f} | {100 * t / step_s:.0f}% |" for label, t in rows]
+            lines += [f"| **sum of the numpy calls** | {total * 1e6:.1f} | {100 * total / step_s:.0f}% |",
+                      f"| **interpreter glue (step minus calls)** | {(step_s - total) * 1e6:.1f} | "
+                      f"{100 * (step_s - total) / step_s:.0f}% |",
+                      "", "| work | now, us | leaner way | us | speed-up (paired) |",
+                      "| --- | ---: | --- | ---: | ---: |"]
+            lines += [f"| {what} | {cur * 1e6:.2f} | `{how}` | {lean * 1e6:.2f} | {ratio:.2f}x |"
+                      for what, cur, how, lean, ratio in variants]
+            line = (f"Whole step, paired: reference {whole['ours_us']:.1f} us, lean prototype "
                     f"{whole['lean_us']:.1f} us ({whole['lean/ours']:.2f}x as fast)")
             if "lean/torch" in whole:
-                line += (f"; against torch: reference {whole['ours/torch']:.2f}x, "
-                         f"lean {whole['lean/torch']:.2f}x")
-            print(line + ".")
+                line += (f"; our steps/s over torch's: reference {whole['ours/torch']:.2f}x, "
+                         f"lean prototype {whole['lean/torch']:.2f}x")
+            lines += ["", line + "."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text)
 
 
 if __name__ == "__main__":
