@@ -79,6 +79,23 @@ def test_linear_backward_mistakes_are_named(fn, mistake, phrase):
     expect("linear_backward", fn, mistake, phrase)
 
 
+def linear_db_keepdims(dout, X, W):
+    return dout @ W.T, X.T @ dout, np.sum(dout, axis=0, keepdims=True)
+
+
+def test_db_kept_as_a_row_is_named():
+    expect("linear_backward", linear_db_keepdims, "db kept as a row", "keepdims=True")
+
+
+def test_a_name_never_set_gets_a_hint():
+    def linear_backward(dout, X, W):
+        dX = dout @ W.T
+        dW = X.T @ dout
+        return dX, dW, db  # noqa: F821  (db is never set: the learner forgot the line)
+    result = verdict("linear_backward", linear_backward)
+    assert result.status == "error" and "your code has to set it" in result.message
+
+
 def test_linear_backward_written_with_loops_passes():
     def linear_backward(dout, X, W):
         N, D = X.shape
@@ -126,6 +143,28 @@ def sigmoid_local_only(dout, out):
 
 def sigmoid_tanh_formula(dout, out):
     return dout * (1 - out * out)
+
+
+def sigmoid_in_place(dout, out):
+    dout *= out * (1 - out)
+    return dout
+
+
+def tanh_in_place(dout, out):
+    dout *= 1 - out ** 2
+    return dout
+
+
+def relu_in_place(dout, x):
+    dout[x <= 0] = 0
+    return dout
+
+
+@pytest.mark.parametrize("exercise, fn", [("sigmoid_backward", sigmoid_in_place),
+                                          ("tanh_backward", tanh_in_place),
+                                          ("relu_backward", relu_in_place)])
+def test_changing_dout_in_place_is_named(exercise, fn):
+    expect(exercise, fn, "changed dout in place", "the caller still needs it")
 
 
 @pytest.mark.parametrize("fn, mistake, phrase", [
@@ -320,7 +359,17 @@ def ce_labels_as_one_hot(scores, y):
     return -np.mean(np.log(p[np.arange(N), y])), (p - y) / N
 
 
+def ce_in_place(scores, y):
+    N = scores.shape[0]
+    scores -= np.max(scores, axis=1, keepdims=True)
+    p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(N), y]).sum() / N
+    p[np.arange(N), y] -= 1
+    return loss, p / N
+
+
 @pytest.mark.parametrize("fn, mistake, phrase", [
+    (ce_in_place, "changed scores in place", "instead of scores -="),
     (ce_not_over_N, "cross-entropy gradient not divided by N", "carries the 1/N too"),
     (ce_sign, "cross-entropy gradient sign flipped", "wrong sign"),
     (ce_summed, "cross-entropy summed instead of averaged", "factor 1/N"),
@@ -352,8 +401,15 @@ def test_softmax_cross_entropy_with_log_sum_exp_and_one_hot_passes():
 ])
 def test_public_check_prints_and_hands_back(check, exercise, capsys):
     ref = EXERCISES[exercise].reference
-    assert check(ref) is ref
+
+    def mine(*args):
+        return ref(*args)
+    assert check(mine) is mine
     assert capsys.readouterr().out.startswith(f"✔ {exercise}: correct on all")
+    # the name still holding the reference handed back earlier: said so, not "correct"
+    assert check(ref) is ref
+    out = capsys.readouterr().out
+    assert "still the reference implementation" in out and f"`def {exercise}` again" in out
 
     def unfinished(*args):
         raise NotImplementedError()

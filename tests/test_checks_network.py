@@ -361,8 +361,26 @@ def test_gradient_norms_mistakes_are_named(fn, mistake, phrase):
 def test_public_checks_print_and_hand_back(check, exercise, capsys):
     def unfinished(*args):
         raise NotImplementedError()
-    assert check(unfinished) is EXERCISES[exercise].reference
+    ref = EXERCISES[exercise].reference
+    assert check(unfinished) is ref
     assert "not done yet" in capsys.readouterr().out
+    # re-running only the check cell after a failure: the name holds the reference, and it is said
+    assert check(ref) is ref
+    assert "still the reference implementation" in capsys.readouterr().out
+
+
+def test_the_guard_also_applies_with_a_forward(capsys):
+    assert check_mlp_backward(EXERCISES["mlp_backward"].reference, mlp_forward) is \
+        EXERCISES["mlp_backward"].reference
+    assert "still the reference implementation" in capsys.readouterr().out
+
+
+def test_a_name_never_set_gets_a_hint():
+    def mlp_forward_unfinished(X, params, activation):
+        h = X
+        return scores, []  # noqa: F821  (the learner never set scores)
+    result = EXERCISES["mlp_forward"].run(mlp_forward_unfinished)
+    assert result.status == "error" and "your code has to set it" in result.message
 
 
 # ------------------------------------------------------------------ references = the library's MLP

@@ -28,16 +28,23 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _shape_errors_named(input_names):
-    """A ``run`` for ``Exercise``: call the function, and give every "the shapes do not fit" error
-    one wording (naming the case's input shapes), whichever numpy operation raised it.
+def _learner_run(name, input_names):
+    """A ``run`` for ``Exercise`` that words three kinds of failure the same way however the code
+    was written, so that a mistake is recognised whatever numpy call it was made with:
 
-    ``dout @ W``, ``np.dot(dout, W)`` and ``dout * W`` word a shape mismatch differently; the same
-    mistake written in any of these ways must be recognised as the same mistake.
+    - a shape error (``dout @ W``, ``np.dot(dout, W)`` and ``dout * W`` each word it differently)
+      becomes one message naming the case's input shapes;
+    - a function that changed one of its input arrays in place (``dout[x <= 0] = 0``) raises, naming
+      the array: the caller still needs it (the values returned may be right);
+    - a NameError gets a hint (the name on the ``return`` line after the learner's code is the usual one).
     """
     def run(fn, *args):
+        before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
         try:
-            return fn(*args)
+            out = fn(*args)
+        except NameError as exc:
+            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
+                            f"the function's return line, your code has to set it") from None
         except ValueError as exc:
             text = str(exc)
             if not any(s in text for s in ("not aligned", "core dimension", "could not be broadcast")):
@@ -47,7 +54,32 @@ def _shape_errors_named(input_names):
                              f"an elementwise operation); the inputs were {shapes}. Write the shapes "
                              f"next to each product: (a, b) @ (b, c) -> (a, c), the inner sizes must "
                              f"match") from None
+        for arg_name, arg, old in zip(input_names, args, before):
+            if old is not None and not np.array_equal(arg, old, equal_nan=True):
+                raise ValueError(f"{name} changed its input {arg_name} in place")
+        return out
     return run
+
+
+def _in_place(what, fix):
+    """The explanation of a mistake that writes into the caller's array ``what``."""
+    return (f"the values may be right, but the function changed the array {what} it was given, and the "
+            f"caller still needs it (it may be used again, e.g. by another branch or a gradient "
+            f"check). Work on a new array instead: {fix}.")
+
+
+def checked(exercise, fn):
+    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back.
+
+    That happens when a learner edits an exercise and re-runs only the check cell: the name still holds
+    the reference, which would pass and hide the learner's code. Say so instead.
+    """
+    if fn is exercise.reference:
+        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
+              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
+              f"changes), then this check.")
+        return fn
+    return exercise.check(fn)
 
 
 # ------------------------------------------------------------------ the linear layer
@@ -80,7 +112,7 @@ def _with(dX=None, dW=None, db=None):
 
 LINEAR_BACKWARD = Exercise(
     "linear_backward", _linear_backward, _linear_cases, input_names=("dout", "X", "W"),
-    outputs=("dX", "dW", "db"), run=_shape_errors_named(("dout", "X", "W")),
+    outputs=("dX", "dW", "db"), run=_learner_run("linear_backward", ("dout", "X", "W")),
     mistakes=[
         Mistake("dW transposed", "dW came out transposed (dout.T @ X, of shape (H, D)). A gradient has "
                 "the shape of its variable: W is (D, H), so dW = X.T @ dout, (D, N) @ (N, H) -> (D, H).",
@@ -91,6 +123,9 @@ LINEAR_BACKWARD = Exercise(
         Mistake("db averaged instead of summed", "db was averaged over the batch (dout.mean(axis=0)); it "
                 "must be summed: dout.sum(axis=0). The loss's 1/N is already inside dout.",
                 _with(db=lambda dout, X, W: dout.mean(axis=0))),
+        Mistake("db kept as a row", "db has shape (1, H): sum(axis=0, keepdims=True) keeps the summed "
+                "axis. b has shape (H,), and so must db: dout.sum(axis=0).",
+                _with(db=lambda dout, X, W: dout.sum(axis=0, keepdims=True))),
         Mistake("db summed over the wrong axis", "db was summed over the units (axis=1) instead of over "
                 "the batch (axis=0): db = dout.sum(axis=0) has one entry per unit, shape (H,).",
                 _with(db=lambda dout, X, W: dout.sum(axis=1))),
@@ -109,7 +144,7 @@ LINEAR_BACKWARD = Exercise(
 def check_linear_backward(fn):
     """Check ``linear_backward(dout, X, W) -> (dX, dW, db)`` for ``out = X @ W + b``:
     dout (N, H), X (N, D), W (D, H); dX (N, D), dW (D, H), db (H,)."""
-    return LINEAR_BACKWARD.check(fn)
+    return checked(LINEAR_BACKWARD, fn)
 
 
 # ------------------------------------------------------------------ activations
@@ -130,7 +165,7 @@ def _sigmoid_backward(dout, out):
 
 SIGMOID_BACKWARD = Exercise(
     "sigmoid_backward", _sigmoid_backward, lambda: _activation_cases(41, _sigmoid),
-    input_names=("dout", "out"), outputs=("dx",), run=_shape_errors_named(("dout", "out")),
+    input_names=("dout", "out"), outputs=("dx",), run=_learner_run("sigmoid_backward", ("dout", "out")),
     mistakes=[
         Mistake("sigmoid derivative computed from the input instead of the output", "the sigmoid was "
                 "applied again to out, as if out were the input. This function receives the sigmoid's "
@@ -141,6 +176,8 @@ SIGMOID_BACKWARD = Exercise(
                 lambda dout, out: out * (1.0 - out)),
         Mistake("tanh's derivative used", "1 - out**2 is the derivative of tanh; the sigmoid's is "
                 "out * (1 - out).", lambda dout, out: dout * (1.0 - out ** 2)),
+        Mistake("changed dout in place", _in_place("dout", "dx = dout * out * (1 - out)"),
+                lambda dout, out: np.multiply(dout, out * (1.0 - out), out=dout)),
     ])
 
 
@@ -150,7 +187,7 @@ def _tanh_backward(dout, out):
 
 TANH_BACKWARD = Exercise(
     "tanh_backward", _tanh_backward, lambda: _activation_cases(42, np.tanh),
-    input_names=("dout", "out"), outputs=("dx",), run=_shape_errors_named(("dout", "out")),
+    input_names=("dout", "out"), outputs=("dx",), run=_learner_run("tanh_backward", ("dout", "out")),
     mistakes=[
         Mistake("tanh derivative as 1 - x**2 of the input", "the derivative was computed as 1 - x**2 "
                 "with x the tanh's input. It is 1 - tanh(x)**2, the square of the OUTPUT: "
@@ -164,6 +201,8 @@ TANH_BACKWARD = Exercise(
                 lambda dout, out: 1.0 - out ** 2),
         Mistake("sigmoid's derivative used", "out * (1 - out) is the derivative of the sigmoid; tanh's "
                 "is 1 - out**2.", lambda dout, out: dout * out * (1.0 - out)),
+        Mistake("changed dout in place", _in_place("dout", "dx = dout * (1 - out**2)"),
+                lambda dout, out: np.multiply(dout, 1.0 - out ** 2, out=dout)),
     ])
 
 
@@ -184,7 +223,7 @@ _INVERTED = ("ReLU passes the gradient where its input was POSITIVE and blocks i
 
 RELU_BACKWARD = Exercise(
     "relu_backward", _relu_backward, _relu_cases, input_names=("dout", "x"), outputs=("dx",),
-    run=_shape_errors_named(("dout", "x")),
+    run=_learner_run("relu_backward", ("dout", "x")),
     mistakes=[
         Mistake("ReLU mask taken from dout instead of the input", "the mask was taken from dout. "
                 "Whether the gradient passes depends on the ReLU's INPUT: dx = dout * (x > 0), "
@@ -200,22 +239,24 @@ RELU_BACKWARD = Exercise(
         Mistake("gradient passed at the kink", "at exactly x = 0 the gradient should be 0 (the usual "
                 "convention, and what the reference uses): use x > 0, not x >= 0.",
                 lambda dout, x: dout * (x >= 0)),
+        Mistake("changed dout in place", _in_place("dout", "dx = dout * (x > 0), or dx = dout.copy() "
+                "and then dx[x <= 0] = 0"), lambda dout, x: np.multiply(dout, x > 0, out=dout)),
     ])
 
 
 def check_sigmoid_backward(fn):
     """Check ``sigmoid_backward(dout, out) -> dx`` where ``out = sigmoid(x)`` (any shape)."""
-    return SIGMOID_BACKWARD.check(fn)
+    return checked(SIGMOID_BACKWARD, fn)
 
 
 def check_tanh_backward(fn):
     """Check ``tanh_backward(dout, out) -> dx`` where ``out = tanh(x)`` (any shape)."""
-    return TANH_BACKWARD.check(fn)
+    return checked(TANH_BACKWARD, fn)
 
 
 def check_relu_backward(fn):
     """Check ``relu_backward(dout, x) -> dx`` where ``x`` is the ReLU's input (any shape)."""
-    return RELU_BACKWARD.check(fn)
+    return checked(RELU_BACKWARD, fn)
 
 
 # ------------------------------------------------------------------ losses
@@ -236,7 +277,7 @@ def _mse_cases():
 
 MSE = Exercise(
     "mse_loss", _mse, _mse_cases, input_names=("y_hat", "y"), outputs=("loss", "dy_hat"),
-    run=_shape_errors_named(("y_hat", "y")),
+    run=_learner_run("mse_loss", ("y_hat", "y")),
     mistakes=[
         Mistake("MSE missing the factor 2", "dy_hat is missing the factor 2 from the square: "
                 "d/dy_hat (y_hat - y)**2 = 2 (y_hat - y), so dy_hat = 2 * (y_hat - y) / N.",
@@ -262,7 +303,7 @@ MSE = Exercise(
 def check_mse_loss(fn):
     """Check ``mse_loss(y_hat, y) -> (loss, dy_hat)``: ``L = (1/N) sum (y_hat - y)**2`` over all
     entries of y_hat (N, C), ``dy_hat = 2 (y_hat - y) / N``."""
-    return MSE.check(fn)
+    return checked(MSE, fn)
 
 
 def _softmax_ce(scores, y, sign=1.0, divide=True, mean=True):
@@ -304,6 +345,11 @@ def _one_hot_times_log(scores, y):
     return float(-(T * np.log(p)).sum() / N), (p - T) / N
 
 
+def _shift_in_place(scores, y):
+    scores -= scores.max(axis=1, keepdims=True)
+    return _softmax_ce(scores, y)
+
+
 def _ce_cases():
     r = _rng(45)
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0], [-500.0, 200.0, 800.0]])
@@ -320,7 +366,7 @@ _ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y
 
 SOFTMAX_CE = Exercise(
     "softmax_cross_entropy", _softmax_ce, _ce_cases, input_names=("scores", "y"),
-    outputs=("loss", "dscores"), run=_shape_errors_named(("scores", "y")),
+    outputs=("loss", "dscores"), run=_learner_run("softmax_cross_entropy", ("scores", "y")),
     mistakes=[
         Mistake("cross-entropy gradient not divided by N", "the loss is a mean over the batch, so its "
                 "gradient carries the 1/N too: dscores = (p - onehot(y)) / N.",
@@ -343,13 +389,15 @@ SOFTMAX_CE = Exercise(
         Mistake("labels used as one-hot without conversion", _ONE_HOT, _labels_as_one_hot),
         Mistake("labels used as one-hot without conversion", _ONE_HOT,
                 lambda scores, y: _labels_as_one_hot(scores, y, in_loss=False)),
+        Mistake("changed scores in place", _in_place("scores", "shifted = scores - scores.max(axis=1, "
+                "keepdims=True) instead of scores -= ..."), _shift_in_place),
     ])
 
 
 def check_softmax_cross_entropy(fn):
     """Check ``softmax_cross_entropy(scores, y) -> (loss, dscores)``: scores (N, C), y (N,) class
     indices; ``L = -(1/N) sum log p[n, y_n]``, ``dscores = (p - onehot(y)) / N``."""
-    return SOFTMAX_CE.check(fn)
+    return checked(SOFTMAX_CE, fn)
 
 
 EXERCISES = {e.name: e for e in (LINEAR_BACKWARD, SIGMOID_BACKWARD, TANH_BACKWARD, RELU_BACKWARD,

@@ -29,12 +29,25 @@ from ..layers import (linear_backward, linear_forward, relu_backward, relu_forwa
                       sigmoid_forward, tanh_backward, tanh_forward)
 from ..losses import softmax, softmax_cross_entropy
 from ._core import Case, Exercise, Mistake
+from .backward_pass import checked
 
 __all__ = ["check_mlp_forward", "check_mlp_backward", "check_loss_and_grads", "check_gradient_norms"]
 
 #: activation name -> (forward, backward): the library's validated pairs, as the lesson uses them
 ACTIVATION_PAIRS = {"relu": (relu_forward, relu_backward), "sigmoid": (sigmoid_forward, sigmoid_backward),
                     "tanh": (tanh_forward, tanh_backward)}
+
+
+def _name_hint(run=None):
+    """A ``run`` for ``Exercise`` (wrapping ``run``, default: call the function) that adds a hint to a
+    NameError: the name on the ``return`` line after the learner's code is the usual culprit."""
+    def wrapped(fn, *args):
+        try:
+            return run(fn, *args) if run else fn(*args)
+        except NameError as exc:
+            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
+                            f"the function's return line, your code has to set it") from None
+    return wrapped
 
 
 def _num_layers(params):
@@ -96,7 +109,7 @@ def _scores_only(fn, X, params, activation):
 MLP_FORWARD = Exercise(
     "mlp_forward", _reference_forward,
     lambda: [Case(label, (X, params, act)) for label, X, params, act, _, _ in _net_cases()],
-    input_names=("X", "params", "activation"), outputs=("scores",), run=_scores_only,
+    input_names=("X", "params", "activation"), outputs=("scores",), run=_name_hint(_scores_only),
     mistakes=[
         Mistake("activation on the output layer", "the activation was also applied after the last "
                 "layer. The scores are the last linear layer's output, with no activation.",
@@ -140,6 +153,8 @@ def check_mlp_forward(fn):
     """Check ``mlp_forward(X, params, activation) -> (scores, caches)`` by its scores; when they are
     right, also check that its caches have the format described above (so that the reference
     ``mlp_backward`` works with them)."""
+    if fn is MLP_FORWARD.reference:
+        return checked(MLP_FORWARD, fn)
     result = MLP_FORWARD.run(fn)
     problem = _caches_problem(fn) if result.passed else None
     if problem is None:
@@ -229,7 +244,7 @@ _BACKWARD_MISTAKES = [
 def _backward_exercise(forward):
     return Exercise("mlp_backward", _reference_backward, _backward_cases,
                     input_names=("dscores", "caches", "params"), outputs=("grads",),
-                    run=_backward_run(forward), mistakes=_BACKWARD_MISTAKES)
+                    run=_name_hint(_backward_run(forward)), mistakes=_BACKWARD_MISTAKES)
 
 
 MLP_BACKWARD = _backward_exercise(_reference_forward)
@@ -238,8 +253,8 @@ MLP_BACKWARD = _backward_exercise(_reference_forward)
 def check_mlp_backward(fn, mlp_forward=None):
     """Check ``mlp_backward(dscores, caches, params) -> grads`` on the caches of ``mlp_forward``
     (default: the reference forward, whose caches have the format described in this module)."""
-    if mlp_forward is None:
-        return MLP_BACKWARD.check(fn)
+    if mlp_forward is None or fn is MLP_BACKWARD.reference:
+        return checked(MLP_BACKWARD, fn)
     if not callable(mlp_forward):
         raise TypeError(f"check_mlp_backward: mlp_forward must be the forward function, "
                         f"got {describe(mlp_forward)}")
@@ -260,7 +275,7 @@ def _loss_and_grads(X, y, params, activation="relu", *, forward_act=None, double
 LOSS_AND_GRADS = Exercise(
     "loss_and_grads", _loss_and_grads,
     lambda: [Case(label, (X, y, params, act)) for label, X, params, act, y, _ in _net_cases()],
-    input_names=("X", "y", "params", "activation"), outputs=("loss", "grads"),
+    input_names=("X", "y", "params", "activation"), outputs=("loss", "grads"), run=_name_hint(),
     mistakes=[
         Mistake("softmax applied twice", "the scores went through softmax before the loss, which "
                 "applies softmax itself. Pass the raw scores to softmax_cross_entropy.",
@@ -277,7 +292,7 @@ LOSS_AND_GRADS = Exercise(
 
 def check_loss_and_grads(fn):
     """Check ``loss_and_grads(X, y, params, activation) -> (loss, grads)`` (softmax cross-entropy)."""
-    return LOSS_AND_GRADS.check(fn)
+    return checked(LOSS_AND_GRADS, fn)
 
 
 # ------------------------------------------------------------------ gradient size per layer
@@ -300,6 +315,7 @@ def _norm_cases():
 
 GRADIENT_NORMS = Exercise(
     "gradient_norms", _gradient_norms, _norm_cases, input_names=("grads",), outputs=("norms",),
+    run=_name_hint(),
     mistakes=[
         Mistake("layers sorted as text", "the layers came out in text order (W1, W10, W11, W12, W2, "
                 "...): sorting the names compares them as strings. Go by number: grads[f'W{l}'] for "
@@ -315,7 +331,7 @@ GRADIENT_NORMS = Exercise(
 
 def check_gradient_norms(fn):
     """Check ``gradient_norms(grads) -> array (L,)`` of ``||dW_l||`` for l = 1..L, in layer order."""
-    return GRADIENT_NORMS.check(fn)
+    return checked(GRADIENT_NORMS, fn)
 
 
 EXERCISES = {e.name: e for e in (MLP_FORWARD, MLP_BACKWARD, LOSS_AND_GRADS, GRADIENT_NORMS)}
