@@ -1,0 +1,164 @@
+"""One notebook at a time (private helpers of ``course``): read it, list its exercises, build its lesson.
+
+``build_lesson`` turns a solution notebook into the learner's lesson as described in ``course``:
+answers replaced by placeholders, hidden tests removed, outputs and run-to-run metadata dropped, cell
+ids kept stable. ``read_notebook`` and ``notebook_bytes`` read and write notebooks deterministically,
+so building twice gives the same bytes. Every public name here is importable from ``course``.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import nbformat
+from nbformat.v4.rwbase import rejoin_lines
+
+from ._markers import (_exercise_cells, _grade_ids, _lesson_source, _points, _scan_cells,
+                       _source_text)
+
+__all__ = ["Exercise", "exercises", "build_lesson", "read_notebook", "notebook_bytes",
+           "notebook_paths"]
+
+CELL_METADATA_NOISE = ("execution", "collapsed", "scrolled", "ExecuteTime")
+"""Cell metadata keys that record how a notebook was last run or viewed, not what it says."""
+
+
+class Exercise(NamedTuple):
+    """One exercise of a notebook: its nbgrader ``grade_id``, its cell's index, its points (or None)."""
+    grade_id: str
+    cell_index: int
+    points: float | None
+
+
+# --------------------------------------------------------------------------- one notebook
+
+def _check_notebook(fn: str, nb: Any) -> None:
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        kind = type(nb).__name__
+        raise TypeError(f"{fn}: nb must be a notebook (an nbformat NotebookNode with a list of cells), "
+                        f"got an object of type {kind}")
+
+
+def exercises(nb: Any, *, name: str = "notebook") -> list[Exercise]:
+    """The exercises of a solution or lesson notebook, in order, as ``(grade_id, cell_index, points)``.
+
+    An exercise is a cell with a ``### BEGIN SOLUTION`` block (in a solution notebook) or with
+    ``metadata.nbgrader.solution == true`` (in a generated lesson). Its ``grade_id`` is, in this
+    order: the cell's ``metadata.nbgrader.grade_id``; the name of the first ``def`` in the cell
+    (``"linear_forward"``); the cell's id. ``points`` is ``metadata.nbgrader.points`` or None.
+    """
+    _check_notebook("exercises", nb)
+    scans = _scan_cells(nb, name, "exercises")
+    ids = _grade_ids(nb, _exercise_cells(nb, scans), name, "exercises")
+    return [Exercise(gid, i, _points(nb["cells"][i])) for i, (gid, _) in ids.items()]
+
+
+def _clean_cell_metadata(meta: dict) -> dict:
+    meta = {k: copy.deepcopy(v) for k, v in meta.items() if k not in CELL_METADATA_NOISE}
+    jupyter = meta.get("jupyter")
+    if isinstance(jupyter, dict):
+        jupyter = {k: v for k, v in jupyter.items() if k != "outputs_hidden"}
+        if jupyter:
+            meta["jupyter"] = jupyter
+        else:
+            del meta["jupyter"]
+    return meta
+
+
+def _unique_id(cell: Any, index: int, used: set[str]) -> str:
+    """The solution cell's id; ``cell-<index>`` if it has none; ``<id>-<index>`` if already used.
+
+    nbformat would repair a missing or repeated id with a random one, and the lesson would change
+    at every build.
+    """
+    cell_id = str(cell.get("id") or f"cell-{index}")
+    if cell_id in used:
+        cell_id = f"{cell_id}-{index}"
+    while cell_id in used:
+        cell_id += "-"
+    used.add(cell_id)
+    return cell_id
+
+
+def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
+    """The learner's version of a solution notebook (a new notebook; ``nb`` is left unchanged).
+
+    ``name`` (e.g. the file name) appears in error messages. Raises ValueError, naming the
+    notebook, the cell index and the line, for a marker without its partner, nested blocks, or
+    a line that looks like a marker but is not exactly one (``## BEGIN SOLUTION``).
+    """
+    _check_notebook("build_lesson", nb)
+    if nb.get("nbformat") != 4:
+        nb = nbformat.convert(nbformat.from_dict(nb), 4)
+    scans = _scan_cells(nb, name, "build_lesson")
+    with_solution = [i for i, lines in enumerate(scans) if any(ln.block == "SOLUTION" for ln in lines)]
+    ids = _grade_ids(nb, with_solution, name, "build_lesson")
+    cells, used_ids = [], set()
+    for i, (cell, lines) in enumerate(zip(nb["cells"], scans)):
+        kind = cell.get("cell_type", "code")
+        original = _source_text(cell.get("source", ""))
+        source = _lesson_source(lines, code=kind == "code")
+        if not original.endswith("\n"):
+            source = source.rstrip("\n")
+        if not source.strip() and any(ln.block == "HIDDEN TESTS" for ln in lines):
+            continue  # the cell held hidden tests only
+        new = nbformat.from_dict({"cell_type": kind, "id": _unique_id(cell, i, used_ids),
+                                  "metadata": _clean_cell_metadata(dict(cell.get("metadata", {}))),
+                                  "source": source})
+        if kind == "code":
+            new.outputs, new.execution_count = [], None
+        elif "attachments" in cell:
+            new.attachments = copy.deepcopy(cell["attachments"])
+        if i in ids:
+            meta = {"grade": False, "grade_id": ids[i][0], "locked": False, "schema_version": 3,
+                    "solution": True}
+            if _points(cell) is not None:
+                meta["points"] = _points(cell)
+            new.metadata["nbgrader"] = meta
+        cells.append(new)
+    metadata = {k: copy.deepcopy(v) for k, v in nb.get("metadata", {}).items() if k != "widgets"}
+    return nbformat.from_dict({"cells": cells, "metadata": metadata, "nbformat": 4,
+                               "nbformat_minor": max(int(nb.get("nbformat_minor", 5)), 5)})
+
+
+# --------------------------------------------------------------------------- files
+
+def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """Read a notebook as nbformat 4 without inventing anything (no random ids for missing ones)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"read_notebook: {path} is not valid notebook JSON ({exc})") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise ValueError(f"read_notebook: {path} is JSON but not a notebook (no 'cells')")
+    if data.get("nbformat") == 4:
+        return rejoin_lines(nbformat.from_dict(data))  # sources as strings, as nbformat.read gives them
+    return nbformat.reads(text, as_version=4)
+
+
+def notebook_bytes(nb: Any) -> bytes:
+    """The canonical file content: Jupyter's own layout (sorted keys, indent 1), a final newline."""
+    text = nbformat.writes(nb, version=4)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def notebook_paths(folder: str | os.PathLike) -> list[Path]:
+    """The notebooks directly in ``folder``, sorted by name (none if the folder does not exist)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
+
+
+def _fresh_lesson(path: Path) -> bytes:
+    lesson = build_lesson(read_notebook(path), name=str(path))
+    try:
+        nbformat.validate(lesson)
+    except nbformat.ValidationError as exc:
+        raise ValueError(f"build_lesson: {path}: the lesson would not be a valid notebook "
+                         f"({exc.message})") from None
+    return notebook_bytes(lesson)
