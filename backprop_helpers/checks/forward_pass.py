@@ -200,7 +200,8 @@ RELU = Exercise(
     ])
 
 TANH = Exercise(
-    "tanh", np.tanh, _activation_cases, input_names=("x",), outputs=("out",), run=_runner(keeps_input="tanh"),
+    "tanh", _named(lambda x: np.tanh(x), "tanh"), _activation_cases, input_names=("x",), outputs=("out",),
+    run=_runner(keeps_input="tanh"),
     mistakes=[
         Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
                 "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", _stable_sigmoid),
