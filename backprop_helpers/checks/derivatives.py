@@ -64,11 +64,11 @@ def _reciprocal(x):
 
 
 def _difference_cases():
-    return [Case("sin at x=1, h=1e-3", (np.sin, 1.0, 1e-3)),
-            Case("x**3 at x=2, h=0.1", (_cube, 2.0, 0.1)),
-            Case("exp at x=0, h=1e-2", (np.exp, 0.0, 1e-2)),
-            Case("1/x at x=0.5, h=1e-4", (_reciprocal, 0.5, 1e-4)),
-            Case("x**3 at x=-1.5, h=0.5", (_cube, -1.5, 0.5))]
+    return [Case("sin at x=1 with h=1e-3", (np.sin, 1.0, 1e-3)),
+            Case("x**3 at x=2 with h=0.1", (_cube, 2.0, 0.1)),
+            Case("exp at x=0 with h=1e-2", (np.exp, 0.0, 1e-2)),
+            Case("1/x at x=0.5 with h=1e-4", (_reciprocal, 0.5, 1e-4)),
+            Case("x**3 at x=-1.5 with h=0.5", (_cube, -1.5, 0.5))]
 
 
 def _forward(f, x, h):
@@ -140,7 +140,7 @@ def _rel_error(a, b):
 def _rel_error_cases():
     r = _rng(60)
     a = r.standard_normal((3, 4))
-    return [Case("two close (3, 4) arrays", (a, a + 1e-6 * r.standard_normal((3, 4)))),
+    return [Case("two close 3x4 arrays", (a, a + 1e-6 * r.standard_normal((3, 4)))),
             Case("zeros in both", (np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.1, 2.0]))),
             Case("opposite signs", (np.array([1.0, -2.0, 3.0]), np.array([-1.0, 2.0, 3.0]))),
             Case("equal arrays", (a.copy(), a.copy())),
@@ -220,8 +220,8 @@ def _run_numerical_gradient(fn, kind, x, h):
 
 def _numerical_gradient_cases():
     r = _rng(71)
-    return [Case("sum of squares, x of shape (3,)", ("sum of squares", r.standard_normal(3), 1e-5)),
-            Case("a (2, 3) matrix", ("quadratic form", r.standard_normal((2, 3)), 1e-5)),
+    return [Case("sum of squares of 3 elements", ("sum of squares", r.standard_normal(3), 1e-5)),
+            Case("a 2x3 matrix", ("quadratic form", r.standard_normal((2, 3)), 1e-5)),
             Case("f reads x through a closure", ("closure", r.standard_normal((2, 2)), 1e-5)),
             Case("a single element", ("product and exp", np.array([0.7]), 1e-4)),
             Case("a large step h=0.1", ("product and exp", r.standard_normal(3), 0.1))]
@@ -315,11 +315,11 @@ def _neuron_loss_gradient(w, b, x, y):
 
 
 def _neuron_cases():
-    return [Case("w=0.5, b=-1, x=2, y=1", (0.5, -1.0, 2.0, 1.0)),
-            Case("w=-1.5, b=0.3, x=0.8, y=0", (-1.5, 0.3, 0.8, 0.0)),
+    return [Case("w=0.5 b=-1 x=2 y=1", (0.5, -1.0, 2.0, 1.0)),
+            Case("w=-1.5 b=0.3 x=0.8 y=0", (-1.5, 0.3, 0.8, 0.0)),
             Case("negative input x=-3", (0.7, 0.2, -3.0, 1.0)),
             Case("saturated neuron", (4.0, 1.0, 2.5, 0.0)),
-            Case("x=1, y=0.25", (1.2, -0.4, 1.0, 0.25))]
+            Case("target y=0.25", (1.2, -0.4, 1.0, 0.25))]
 
 
 def _neuron_mistake(dL_ds, ds_dz, dz_dw):

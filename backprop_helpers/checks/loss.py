@@ -91,9 +91,9 @@ def _mse(y_hat, y):
 
 def _mse_cases():
     cases = []
-    for seed, (n, c, label) in enumerate([(4, 2, "N=4, C=2"), (1, 3, "batch of one (N=1, C=3)"),
-                                          (5, 1, "one output (N=5, C=1)"), (2, 5, "N=2, C=5"),
-                                          (3, 3, "N=C=3")]):
+    for seed, (n, c, label) in enumerate([(4, 2, "4 examples x 2 outputs"), (1, 3, "batch of one"),
+                                          (5, 1, "one output"), (2, 5, "2 examples x 5 outputs"),
+                                          (3, 3, "3 examples x 3 outputs")]):
         r = _rng(20 + seed)
         cases.append(Case(label, (r.standard_normal((n, c)), r.standard_normal((n, c)))))
     return cases
@@ -145,12 +145,12 @@ def _softmax(scores):
 
 def _softmax_cases():
     r = _rng(30)
-    return [Case("N=4, C=3", (r.standard_normal((4, 3)) * 2,)),
+    return [Case("4 examples x 3 classes", (r.standard_normal((4, 3)) * 2,)),
             Case("batch of one", (r.standard_normal((1, 5)),)),
             Case("a single class", (r.standard_normal((3, 1)),)),
             Case("large logits", (np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0]]),)),
             Case("rows on different scales", (np.array([[800.0, 799.0, 797.0], [0.0, 1.0, 2.0]]),)),
-            Case("square (N=C=3)", (r.standard_normal((3, 3)),))]
+            Case("3 examples x 3 classes", (r.standard_normal((3, 3)),))]
 
 
 def _naive_softmax(scores):
@@ -210,14 +210,14 @@ def _cross_entropy(scores, y):
 
 def _cross_entropy_cases():
     r = _rng(40)
-    return [Case("N=5, C=3", (r.standard_normal((5, 3)) * 2, np.array([0, 2, 1, 1, 0]))),
+    return [Case("5 examples x 3 classes", (r.standard_normal((5, 3)) * 2, np.array([0, 2, 1, 1, 0]))),
             Case("batch of one", (r.standard_normal((1, 4)), np.array([3]))),
             Case("a single class", (r.standard_normal((3, 1)), np.array([0, 0, 0]))),
             Case("large logits", (np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0]]),
                                   np.array([1, 2]))),
             Case("confidently wrong", (np.array([[800.0, 0.0], [0.0, 3.0], [1.0, -1.0], [-2.0, 2.0]]),
                                        np.array([1, 1, 0, 1]))),
-            Case("square (N=C=3)", (r.standard_normal((3, 3)), np.array([2, 0, 1])))]
+            Case("3 examples x 3 classes", (r.standard_normal((3, 3)), np.array([2, 0, 1])))]
 
 
 CROSS_ENTROPY = Exercise(
@@ -279,8 +279,8 @@ def _bce(p, y):
 
 def _bce_cases():
     r = _rng(50)
-    return [Case("column (N=6, 1)", (r.uniform(0.05, 0.95, (6, 1)), np.array([[1.0], [0], [1], [1], [0], [0]]))),
-            Case("vector (N=4,)", (r.uniform(0.05, 0.95, 4), np.array([0.0, 1.0, 1.0, 0.0]))),
+    return [Case("a column of 6", (r.uniform(0.05, 0.95, (6, 1)), np.array([[1.0], [0], [1], [1], [0], [0]]))),
+            Case("a flat vector of 4", (r.uniform(0.05, 0.95, 4), np.array([0.0, 1.0, 1.0, 0.0]))),
             Case("batch of one", (np.array([[0.3]]), np.array([[1.0]]))),
             Case("all labels 1", (r.uniform(0.05, 0.95, (3, 1)), np.ones((3, 1)))),
             Case("confident predictions", (np.array([[1e-6], [1 - 1e-6], [1e-6], [0.5]]),
