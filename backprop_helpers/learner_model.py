@@ -90,14 +90,24 @@ def reference_functions(activation: str = "relu", loss: str = "softmax_cross_ent
     """The reference implementations with the lesson signatures, keyed by role (see ``ROLES``).
 
     ``activation_backward`` takes ``(dout, x)`` or ``(dout, out)`` as ``BACKWARD_FROM[activation]`` says.
+    Each function carries ``is_reference = True``, so a ``FunctionMLP`` given one of them knows it is
+    not the learner's.
     """
     spec = MLP((1, 1), activation=activation, loss=loss)      # validates both names, resolves aliases
     act_forward, act_backward = _activation_pair(spec.activation)
-    act_forward.__name__ = spec.activation
-    act_backward.__name__ = f"{spec.activation}_backward"
-    return {"linear_forward": _reference_linear_forward, "activation_forward": act_forward,
-            "loss_fn": LOSSES[spec.loss_name], "activation_backward": act_backward,
-            "linear_backward": _reference_linear_backward}
+    kernel = LOSSES[spec.loss_name]
+    functions = {"linear_forward": lambda X, W, b: _reference_linear_forward(X, W, b),
+                 "activation_forward": act_forward,
+                 "loss_fn": lambda scores, y: kernel(scores, y),
+                 "activation_backward": act_backward,
+                 "linear_backward": lambda dout, X, W: _reference_linear_backward(dout, X, W)}
+    names = {"linear_forward": "linear_forward", "activation_forward": spec.activation,
+             "loss_fn": spec.loss_name, "activation_backward": f"{spec.activation}_backward",
+             "linear_backward": "linear_backward"}
+    for role, fn in functions.items():
+        fn.__name__ = fn.__qualname__ = names[role]
+        fn.is_reference = True
+    return functions
 
 
 # ------------------------------------------------------------------ calling a learner's function
@@ -152,7 +162,8 @@ class FunctionMLP:
                 raise TypeError(f"FunctionMLP: {role} must be a function with the signature "
                                 f"{self._signature(role)}, or None for the reference; got {describe(fn)}")
             self.functions[role] = reference[role] if fn is None else fn
-        self._own = {role for role in ROLES if given[role] is not None}
+        self._own = {role for role in ROLES
+                     if given[role] is not None and not getattr(given[role], "is_reference", False)}
         self.params = {k: v.copy() for k, v in spec.params.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._caches = None

@@ -304,14 +304,14 @@ def test_correct_network_functions_are_all_used(capsys):
                                   activation_forward=my_relu, activation_backward=my_relu_backward,
                                   loss_fn=my_loss)
     out = capsys.readouterr().out
-    assert out.count("✔") == 5 and "The network is built from your own functions." in out
+    assert out.count("✔") == 5 and "The network uses your own functions." in out
     assert fns == dict(linear_forward=my_linear_forward, linear_backward=my_linear_backward,
                        activation_forward=my_relu, activation_backward=my_relu_backward, loss_fn=my_loss)
     model = FunctionMLP((2, 4, 3), **fns)
     assert not any(model.uses_reference(role) for role in fns)
 
 
-def test_wrong_or_unfinished_network_functions_are_replaced_by_the_reference(capsys):
+def test_wrong_or_unfinished_network_functions_are_named_by_their_lessons_checks(capsys):
     def relu(x):
         raise NotImplementedError()
 
@@ -323,8 +323,9 @@ def test_wrong_or_unfinished_network_functions_are_replaced_by_the_reference(cap
                                   loss_fn=loss_without_n)
     out = capsys.readouterr().out
     assert "… relu: not done yet" in out
-    assert "✘ loss_without_n: dscores differs" in out and "Every value is 5 times the expected one" in out
-    assert "The network uses the reference for relu, loss_without_n so that training runs" in out
+    assert "✘ softmax_cross_entropy: the loss is a mean over the batch, so its gradient carries the 1/N" in out
+    assert ("The network uses the reference for relu, loss_without_n so that training runs; it uses your "
+            "my_linear_forward.") in out
     assert fns["linear_forward"] is my_linear_forward
     assert fns["activation_forward"] is not relu and fns["loss_fn"] is not loss_without_n
     model = FunctionMLP((2, 4, 3), **fns)
@@ -350,3 +351,20 @@ def test_activation_backward_receives_what_its_activation_needs(activation, back
 ])
 def test_losses_for_regression_and_two_classes(loss, fn):
     assert check_network_functions(loss_fn=fn, loss=loss, show=False)["loss_fn"] is fn
+
+
+def test_pieces_without_a_lesson_check_are_compared_with_the_reference(capsys):
+    def leaky(x):
+        return np.where(x > 0, x, 0.1 * x)           # the slope of the course's leaky ReLU is 0.01
+
+    fns = check_network_functions(activation_forward=leaky, activation="leaky_relu")
+    out = capsys.readouterr().out
+    assert "✘ leaky: out differs from the expected values" in out
+    assert fns["activation_forward"] is not leaky and fns["activation_forward"].is_reference
+    assert FunctionMLP((2, 3, 2), activation="leaky_relu", **fns).uses_reference("activation_forward")
+
+
+def test_a_lambda_is_named_by_its_role(capsys):
+    check_network_functions(linear_forward=lambda X, W, b: X @ W)
+    out = capsys.readouterr().out
+    assert "The network uses the reference for linear_forward so that training runs." in out

@@ -126,6 +126,14 @@ def test_reference_functions_follow_the_lesson_signatures(activation):
     assert loss == pytest.approx(np.sum(out ** 2) / 4) and dscores.shape == out.shape
 
 
+def test_reference_functions_passed_in_are_known_as_the_reference():
+    fns = reference_functions("tanh", "mse")
+    model = FunctionMLP((2, 3, 1), "tanh", "mse", **{**fns, "linear_forward": my_linear_forward})
+    assert [r for r in ROLES if not model.uses_reference(r)] == ["linear_forward"]
+    assert repr(model).endswith("your functions: my_linear_forward)")
+    assert fns["activation_backward"].__name__ == "tanh_backward" and fns["loss_fn"].__name__ == "mse"
+
+
 def test_a_network_without_hidden_layers_is_a_linear_model():
     X, y = batch()
     model = FunctionMLP((2, 3), seed=0, activation_forward=my_relu)

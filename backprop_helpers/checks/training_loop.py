@@ -505,40 +505,50 @@ def _function_cases(role, activation, loss, reference):
     return cases
 
 
+def _lesson_exercise(role, activation, loss):
+    """The check of the lesson where this piece was an exercise, if there is one (None otherwise)."""
+    from . import EXERCISES                      # every lesson's exercises, collected by the package
+    name = {"linear_forward": "linear_forward", "linear_backward": "linear_backward",
+            "activation_forward": activation, "activation_backward": f"{activation}_backward",
+            "loss_fn": {"softmax_cross_entropy": "softmax_cross_entropy", "mse": "mse_loss"}.get(loss)}[role]
+    return EXERCISES.get(name)
+
+
 def check_network_functions(*, linear_forward=None, linear_backward=None, activation_forward=None,
                             activation_backward=None, loss_fn=None, activation="relu",
                             loss="softmax_cross_entropy", show=True):
-    """Compare the learner's network functions with the reference and say which ones the network uses.
+    """Check the learner's network functions and say which ones the network will use.
 
-    Each function given (with the signatures of ``learner_model``) runs on two small cases. Returns a
-    dict role -> function, for ``FunctionMLP(layer_sizes, **functions)``: the learner's function where
-    it agrees with the reference, the reference where it does not (or is not written yet).
+    Each function given (with the signatures of ``learner_model``) is checked by its lesson's check
+    when there is one (``linear_forward``, ``relu``, ``softmax_cross_entropy``, ...), which names the
+    classic mistakes, or else compared with the reference on two small cases. Returns a dict role ->
+    function for ``FunctionMLP(layer_sizes, **functions)``: the learner's function where it passed, the
+    reference where it did not (or is not written yet).
     """
     reference = reference_functions(activation, loss)
-    activation = MLP((1, 1), activation=activation).activation
+    spec = MLP((1, 1), activation=activation, loss=loss)
+    activation, loss = spec.activation, spec.loss_name
     given = {"linear_forward": linear_forward, "linear_backward": linear_backward,
              "activation_forward": activation_forward, "activation_backward": activation_backward,
              "loss_fn": loss_fn}
-    chosen, lines, fallbacks = {}, [], []
+    chosen, lines, yours, fallbacks = {}, [], [], []
     for role, fn in given.items():
         if fn is None:
             continue
-        name = getattr(fn, "__name__", role)
-        exercise = Exercise(name, reference[role], lambda role=role: _function_cases(role, activation, loss,
-                                                                                       reference),
-                            outputs=_OUTPUTS[role])
+        name = getattr(fn, "__name__", "")
+        name = name if name.isidentifier() else role
+        exercise = _lesson_exercise(role, activation, loss) or Exercise(
+            name, reference[role], lambda role=role: _function_cases(role, activation, loss, reference),
+            outputs=_OUTPUTS[role])
         result = exercise.run(fn)
         lines.append(result.message)
-        if result.passed:
-            chosen[role] = fn
-        else:
-            chosen[role] = reference[role]
-            fallbacks.append(name)
+        chosen[role] = fn if result.passed else reference[role]
+        (yours if result.passed else fallbacks).append(name)
     if fallbacks:
         lines.append(f"  → The network uses the reference for {', '.join(fallbacks)} so that training "
-                     f"runs; the others are yours.")
+                     f"runs" + (f"; it uses your {', '.join(yours)}." if yours else "."))
     elif lines:
-        lines.append("  → The network is built from your own functions.")
+        lines.append("  → The network uses your own " + ("function." if len(yours) == 1 else "functions."))
     if show:
         print("\n".join(lines))
     return chosen
