@@ -26,6 +26,13 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         continue
     _module = importlib.import_module(f"{__name__}.{_info.name}")
     for _name in getattr(_module, "__all__", ()):
+        if _name in globals():   # two lessons must never share a check's name
+            raise ImportError(f"backprop_helpers.checks: {_info.name} defines {_name}, "
+                              f"which another lesson's checks already define")
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
-    EXERCISES.update(getattr(_module, "EXERCISES", {}))
+    for _key, _exercise in getattr(_module, "EXERCISES", {}).items():
+        if _key in EXERCISES:
+            raise ImportError(f"backprop_helpers.checks: {_info.name} defines the exercise "
+                              f"{_key!r}, which another lesson already defines")
+        EXERCISES[_key] = _exercise
