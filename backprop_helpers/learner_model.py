@@ -18,12 +18,11 @@ compute the same losses and gradients.
 A learner's function that raises, returns the wrong shape or modifies its input in place stops the network
 with a ``LearnerFunctionError`` naming the function, the layer and the shapes involved. Inputs are passed
 read-only for that reason: an in-place change would silently corrupt what the backward pass needs.
-``backprop_helpers.checks.check_network_functions`` compares each function with the reference on a small
-case before training.
+Before training, ``backprop_helpers.checks.check_network_functions`` runs each function through the check
+of the lesson where it was an exercise, and hands back the reference for any that does not pass yet.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
