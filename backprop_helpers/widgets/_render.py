@@ -98,6 +98,9 @@ class FigureView:
         line.set_ydata(new_y)
         view.refresh()            # about 1-10 ms instead of 40-60 ms for a full draw
 
+    Animated artists are drawn over everything static (spines, ticks, a legend), in zorder among
+    themselves: that is the price of blitting. Keep them away from the axes' edges or accept it.
+
     Attributes:
         figure: the matplotlib ``Figure`` (Agg canvas).
         widget: the ``ipywidgets.Image`` to display; its ``value`` is the last PNG sent.

@@ -1,0 +1,223 @@
+"""The rendering path shared by the explorers: FigureView, png_bytes, new_figure, ExplorerView."""
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+
+pytest.importorskip("ipywidgets")
+
+from backprop_helpers.widgets import ExplorerView, FigureView, new_figure, png_bytes  # noqa: E402
+
+
+def _line_view(figsize=(3, 2)):
+    view = FigureView(new_figure(figsize, dpi=50))
+    ax = view.figure.add_subplot()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    line, = ax.plot([0.2, 0.8], [0.2, 0.8], lw=3)   # away from the spines (drawn under them when not blitted)
+    view.animate(line)
+    return view, line
+
+
+# ------------------------------------------------------------------------------------ png_bytes
+
+@settings(max_examples=25, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12), st.just(4))))
+def test_png_bytes_round_trip_rgb_drops_alpha(rgba):
+    decoded = np.asarray(Image.open(io.BytesIO(png_bytes(rgba))))
+    assert decoded.shape == rgba.shape[:2] + (3,)
+    np.testing.assert_array_equal(decoded, rgba[..., :3])
+
+
+@settings(max_examples=25, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12), st.just(4))),
+       st.integers(0, 9))
+def test_png_bytes_round_trip_keeps_alpha_at_every_level(rgba, level):
+    data = png_bytes(rgba, compress_level=level, keep_alpha=True)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data))), rgba)
+
+
+# ----------------------------------------------------------------------------------- new_figure
+
+def test_new_figure_is_unknown_to_pyplot():
+    before = plt.get_fignums()
+    fig = new_figure((4, 3), dpi=50)
+    assert plt.get_fignums() == before
+    assert fig.canvas.get_width_height() == (200, 150)
+
+
+# ----------------------------------------------------------------------------------- FigureView
+
+def test_redraw_sends_a_png_of_the_figure_size_and_counts_renders():
+    view, _ = _line_view()
+    assert view.render_count == 0 and view.image_bytes() == b""
+    view.redraw()
+    assert view.render_count == 1
+    assert view.widget.value == view.image_bytes()
+    assert view.image_array().shape == (100, 150, 3)
+    assert (view.widget.layout.width, view.widget.layout.height) == ("150px", "100px")
+
+
+def test_refresh_changes_the_image_when_an_animated_artist_moves():
+    view, line = _line_view()
+    view.redraw()
+    first = view.image_array()
+    line.set_ydata([1, 0])
+    view.refresh()
+    assert view.render_count == 2
+    assert not np.array_equal(first, view.image_array())
+    line.set_ydata([0.2, 0.8])
+    view.refresh()
+    np.testing.assert_array_equal(first, view.image_array())   # the background was restored
+
+
+def test_blitted_image_equals_a_full_draw_of_the_same_state():
+    view, line = _line_view()
+    view.redraw()
+    line.set_ydata([0.8, 0.2])
+    view.refresh()
+    blitted = view.image_array()
+    line.set_animated(False)
+    view.figure.canvas.draw()
+    full = np.asarray(view.figure.canvas.buffer_rgba())[..., :3]
+    np.testing.assert_array_equal(blitted, full)
+
+
+def test_animated_artists_stay_out_of_the_background():
+    view, line = _line_view()
+    view.redraw()
+    with_line = view.image_array()
+    line.set_visible(False)
+    view.refresh()
+    without = view.image_array()
+    assert not np.array_equal(with_line, without)
+    line.remove()
+    view.figure.canvas.draw()
+    np.testing.assert_array_equal(without, np.asarray(view.figure.canvas.buffer_rgba())[..., :3])
+
+
+def test_refresh_before_any_draw_and_after_a_resize_draws_everything():
+    view, line = _line_view()
+    view.refresh()                              # no background yet: a full draw
+    assert view.render_count == 1 and view.image_array().shape == (100, 150, 3)
+    view.figure.set_size_inches(4, 2)
+    line.set_ydata([0.5, 0.5])
+    view.refresh()
+    assert view.image_array().shape == (100, 200, 3)
+    assert view.widget.layout.width == "200px"
+
+
+def test_redraw_shows_changes_to_static_artists():
+    view, _ = _line_view()
+    view.redraw()
+    before = view.image_array()
+    view.figure.axes[0].set_ylim(-5, 5)
+    view.redraw()
+    assert not np.array_equal(before, view.image_array())
+
+
+def test_animate_accepts_groups_and_sorts_by_zorder():
+    view = FigureView(new_figure((2, 2), dpi=40))
+    ax = view.figure.add_subplot()
+    top, = ax.plot([0, 1], [0, 1], zorder=5)
+    bottom = ax.scatter([0.5], [0.5], zorder=1)
+    text = ax.text(0.1, 0.1, "a", zorder=3)
+    view.animate(top, [bottom, text])
+    view.animate(top)                           # twice is once
+    assert view.animated == (bottom, text, top)
+    assert all(a.get_animated() for a in view.animated)
+
+
+def test_transparent_figure_keeps_its_alpha():
+    view, _ = _line_view()
+    view.figure.patch.set_alpha(0.0)
+    view.figure.axes[0].patch.set_alpha(0.0)
+    view.redraw()
+    rgba = view.image_array()
+    assert rgba.shape[2] == 4 and rgba[0, 0, 3] == 0
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(TypeError, match="FigureView: figure must be a matplotlib Figure, got str"):
+        FigureView("figure")
+    with pytest.raises(ValueError, match=r"FigureView: compress_level must be an int in 0..9, got 12"):
+        FigureView(new_figure(), compress_level=12)
+    view = FigureView()
+    with pytest.raises(TypeError, match="FigureView.animate: expected matplotlib artists, got int"):
+        view.animate([1])
+    with pytest.raises(ValueError, match="FigureView.image_array: nothing has been drawn yet"):
+        view.image_array()
+
+
+def test_a_figure_with_another_canvas_gets_an_agg_canvas():
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2), dpi=30)
+    FigureCanvasBase(fig)
+    view = FigureView(fig)
+    assert isinstance(view.figure.canvas, FigureCanvasAgg)
+    view.redraw()
+    assert view.image_array().shape == (60, 60, 3)
+
+
+# --------------------------------------------------------------------------------- ExplorerView
+
+class _Doubler(ExplorerView):
+    """A tiny explorer: a slider whose value sets a line's height; negative values fail."""
+
+    def __init__(self):
+        import ipywidgets
+
+        view, self.line = _line_view()
+        super().__init__(view)
+        self.height = ipywidgets.FloatSlider(value=0.5, min=-1, max=1)
+        self._assemble([self.height])
+        self._watch(self.height)
+        self.safe_update()
+
+    def update(self):
+        if self.height.value < 0:
+            raise ValueError("the height must be >= 0")
+        self.line.set_ydata([self.height.value] * 2)
+        self.view.refresh()
+
+
+def test_explorer_view_updates_on_a_control_change():
+    ex = _Doubler()
+    assert ex.update_count == 1 and ex.view.render_count == 1
+    before = ex.view.image_array()
+    ex.height.value = 0.9
+    assert ex.update_count == 2 and ex.message_text == ""
+    assert not np.array_equal(before, ex.view.image_array())
+    assert ex.widget.children[1] is ex.view.widget
+    assert ex.message in ex.widget.children[0].children
+
+
+def test_explorer_view_shows_a_failure_in_words_and_keeps_working():
+    ex = _Doubler()
+    ex.height.value = -0.5                       # the callback must not raise
+    assert ex.message_text == "ValueError: the height must be >= 0"
+    assert "color: #b00020" in ex.message.value
+    assert ex.update_count == 1
+    ex.height.value = 0.2
+    assert ex.message_text == "" and ex.update_count == 2
+    np.testing.assert_array_equal(ex.line.get_ydata(), [0.2, 0.2])
+
+
+def test_explorer_view_messages_are_escaped():
+    ex = _Doubler()
+    ex.show_message("a < b & c", level="info")
+    assert ex.message_text == "a < b & c"
+    assert "&lt;" in ex.message.value and "#555555" in ex.message.value
+    ex.clear_message()
+    assert ex.message.value == ""
