@@ -1,7 +1,7 @@
 """Run the benchmarks and print their tables.
 
-    python bench/run.py                    # full run (a few minutes): writes bench/results/latest.json
-    python bench/run.py --quick            # smoke run (under a minute): writes bench/results/quick.json
+    python bench/run.py                    # full run (a few minutes): bench/results/latest.json and .md
+    python bench/run.py --quick            # smoke run (under a minute): bench/results/quick.json and .md
     python bench/run.py --only training    # one benchmark: training, gradcheck or fd_accuracy
     python bench/run.py --update-readme    # also put the tables into bench/README.md
 
@@ -105,7 +105,9 @@ def main(argv=None) -> int:
         }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
-    print(markdown(results))
+    tables = markdown(results)
+    out.with_suffix(".md").write_text(tables + "\n")      # the same tables, kept under version control
+    print(tables)
     print(f"\n(results written to {out})", file=sys.stderr)
     if args.update_readme:
         _update_readme(HERE / "README.md", markdown(results))
