@@ -25,7 +25,46 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Case", "Mistake", "CheckResult", "Exercise"]
+__all__ = ["Case", "Mistake", "CheckResult", "Exercise", "learner_run", "named"]
+
+
+def named(fn, name):
+    """Give a reference the exercise's name, as the learner's own function has (it is handed back
+    to the notebook, and plots and messages show its name)."""
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def learner_run(name, input_names=(), *, keep=None, inner=None, on_value_error=None):
+    """A ``run`` for ``Exercise`` that words the usual failures the same way however the code is written.
+
+    - a NameError gets a hint: the name on the ``return`` line after the learner's code is the usual one;
+    - the array arguments named in ``keep`` (default: every array argument) must come back unchanged: a
+      function that changed its caller's array raises "<name> changed its input <arg> in place";
+    - ``on_value_error(exc, *args)`` may turn a ValueError (typically numpy's shape errors, worded
+      differently by ``@``, ``np.dot`` and broadcasting) into one message, or return None to keep it;
+    - ``inner(fn, *args)`` drives the function when calling it is not enough (default: ``fn(*args)``).
+    """
+    def run(fn, *args):
+        names = list(input_names) + [f"argument {i + 1}" for i in range(len(input_names), len(args))]
+        watched = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)
+                   and (keep is None or names[i] in keep)]
+        before = {i: args[i].copy() for i in watched}
+        try:
+            out = inner(fn, *args) if inner else fn(*args)
+        except NameError as exc:
+            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
+                            f"the function's return line, your code has to set it") from None
+        except ValueError as exc:
+            replacement = on_value_error(exc, *args) if on_value_error else None
+            if replacement is None:
+                raise
+            raise replacement from None
+        for i in watched:
+            if not np.array_equal(args[i], before[i], equal_nan=True):
+                raise ValueError(f"{name} changed its input {names[i]} in place")
+        return out
+    return run
 
 
 @dataclass(frozen=True)
@@ -183,7 +222,18 @@ class Exercise:
                                                f"{len(failing)} of {len(cases)} cases differ)")
 
     def check(self, fn: Callable, *, show: bool = True) -> Callable:
-        """Check ``fn``, print the verdict, and return the function to use from now on."""
+        """Check ``fn``, print the verdict, and return the function to use from now on.
+
+        When ``fn`` is the reference that an earlier check handed back (the learner edited the exercise
+        and re-ran only the check cell, so the name still holds the reference), it says so instead of
+        passing it.
+        """
+        if fn is self.reference:
+            if show:
+                print(f"… {self.name}: this is still the reference implementation that an earlier check "
+                      f"handed back, not your code. Run the cell with `def {self.name}` again (after "
+                      f"your changes), then this check.")
+            return fn
         result = self.run(fn)
         message = result.message
         if not result.passed:

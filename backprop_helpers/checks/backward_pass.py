@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import sigmoid as _sigmoid
-from ._core import Case, Exercise, Mistake
+from ._core import Case, Exercise, Mistake, learner_run
 
 __all__ = ["check_linear_backward", "check_sigmoid_backward", "check_tanh_backward",
            "check_relu_backward", "check_mse_loss", "check_softmax_cross_entropy"]
@@ -29,36 +29,18 @@ def _rng(seed):
 
 
 def _learner_run(name, input_names):
-    """A ``run`` for ``Exercise`` that words three kinds of failure the same way however the code
-    was written, so that a mistake is recognised whatever numpy call it was made with:
-
-    - a shape error (``dout @ W``, ``np.dot(dout, W)`` and ``dout * W`` each word it differently)
-      becomes one message naming the case's input shapes;
-    - a function that changed one of its input arrays in place (``dout[x <= 0] = 0``) raises, naming
-      the array: the caller still needs it (the values returned may be right);
-    - a NameError gets a hint (the name on the ``return`` line after the learner's code is the usual one).
-    """
-    def run(fn, *args):
-        before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-        try:
-            out = fn(*args)
-        except NameError as exc:
-            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
-                            f"the function's return line, your code has to set it") from None
-        except ValueError as exc:
-            text = str(exc)
-            if not any(s in text for s in ("not aligned", "core dimension", "could not be broadcast")):
-                raise
-            shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(input_names, args))
-            raise ValueError(f"two arrays whose shapes do not fit were combined (a matrix product or "
-                             f"an elementwise operation); the inputs were {shapes}. Write the shapes "
-                             f"next to each product: (a, b) @ (b, c) -> (a, c), the inner sizes must "
-                             f"match") from None
-        for arg_name, arg, old in zip(input_names, args, before):
-            if old is not None and not np.array_equal(arg, old, equal_nan=True):
-                raise ValueError(f"{name} changed its input {arg_name} in place")
-        return out
-    return run
+    """``learner_run`` with numpy's shape errors (``dout @ W``, ``np.dot(dout, W)`` and ``dout * W``
+    each word it differently) turned into one message naming the case's input shapes, so a mistake
+    is recognised whatever numpy call it was made with."""
+    def shapes(exc, *args):
+        text = str(exc)
+        if not any(s in text for s in ("not aligned", "core dimension", "could not be broadcast")):
+            return None
+        listing = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(input_names, args))
+        return ValueError(f"two arrays whose shapes do not fit were combined (a matrix product or "
+                          f"an elementwise operation); the inputs were {listing}. Write the shapes "
+                          f"next to each product: (a, b) @ (b, c) -> (a, c), the inner sizes must match")
+    return learner_run(name, input_names, on_value_error=shapes)
 
 
 def _in_place(what, fix):
@@ -66,20 +48,6 @@ def _in_place(what, fix):
     return (f"the values may be right, but the function changed the array {what} it was given, and the "
             f"caller still needs it (it may be used again, e.g. by another branch or a gradient "
             f"check). Work on a new array instead: {fix}.")
-
-
-def checked(exercise, fn):
-    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back.
-
-    That happens when a learner edits an exercise and re-runs only the check cell: the name still holds
-    the reference, which would pass and hide the learner's code. Say so instead.
-    """
-    if fn is exercise.reference:
-        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
-              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
-              f"changes), then this check.")
-        return fn
-    return exercise.check(fn)
 
 
 # ------------------------------------------------------------------ the linear layer
@@ -144,7 +112,7 @@ LINEAR_BACKWARD = Exercise(
 def check_linear_backward(fn):
     """Check ``linear_backward(dout, X, W) -> (dX, dW, db)`` for ``out = X @ W + b``:
     dout (N, H), X (N, D), W (D, H); dX (N, D), dW (D, H), db (H,)."""
-    return checked(LINEAR_BACKWARD, fn)
+    return LINEAR_BACKWARD.check(fn)
 
 
 # ------------------------------------------------------------------ activations
@@ -246,17 +214,17 @@ RELU_BACKWARD = Exercise(
 
 def check_sigmoid_backward(fn):
     """Check ``sigmoid_backward(dout, out) -> dx`` where ``out = sigmoid(x)`` (any shape)."""
-    return checked(SIGMOID_BACKWARD, fn)
+    return SIGMOID_BACKWARD.check(fn)
 
 
 def check_tanh_backward(fn):
     """Check ``tanh_backward(dout, out) -> dx`` where ``out = tanh(x)`` (any shape)."""
-    return checked(TANH_BACKWARD, fn)
+    return TANH_BACKWARD.check(fn)
 
 
 def check_relu_backward(fn):
     """Check ``relu_backward(dout, x) -> dx`` where ``x`` is the ReLU's input (any shape)."""
-    return checked(RELU_BACKWARD, fn)
+    return RELU_BACKWARD.check(fn)
 
 
 # ------------------------------------------------------------------ losses
@@ -303,7 +271,7 @@ MSE = Exercise(
 def check_mse_loss(fn):
     """Check ``mse_loss(y_hat, y) -> (loss, dy_hat)``: ``L = (1/N) sum (y_hat - y)**2`` over all
     entries of y_hat (N, C), ``dy_hat = 2 (y_hat - y) / N``."""
-    return checked(MSE, fn)
+    return MSE.check(fn)
 
 
 def _softmax_ce(scores, y, sign=1.0, divide=True, mean=True):
@@ -397,7 +365,7 @@ SOFTMAX_CE = Exercise(
 def check_softmax_cross_entropy(fn):
     """Check ``softmax_cross_entropy(scores, y) -> (loss, dscores)``: scores (N, C), y (N,) class
     indices; ``L = -(1/N) sum log p[n, y_n]``, ``dscores = (p - onehot(y)) / N``."""
-    return checked(SOFTMAX_CE, fn)
+    return SOFTMAX_CE.check(fn)
 
 
 EXERCISES = {e.name: e for e in (LINEAR_BACKWARD, SIGMOID_BACKWARD, TANH_BACKWARD, RELU_BACKWARD,

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake
+from ._core import Case, Exercise, Mistake, learner_run, named
 
 __all__ = ["check_forward_difference", "check_central_difference", "check_rel_error",
            "check_numerical_gradient", "check_neuron_loss_gradient"]
@@ -19,38 +19,16 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _named(fn, name):
-    """Give a reference the exercise's name, like the learner's own function (it is handed back)."""
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+def _runner(name, inner=None, keeps=()):
+    """``learner_run`` for this lesson: the arrays named in ``keeps`` must come back unchanged;
+    ``inner(fn, *args)`` drives the function (default: calls it)."""
+    return learner_run(name, keep=tuple(n for _, n in keeps), inner=inner,
+                       input_names=_input_names(keeps))
 
 
-def _runner(inner=None, keeps=()):
-    """A ``run`` for Exercise: a NameError gets a hint, and the arrays named in ``keeps`` (positions
-    and names) must come back unchanged. ``inner(fn, *args)`` drives the function (default: calls it)."""
-    def run(fn, *args):
-        before = {i: args[i].copy() for i, _ in keeps}
-        try:
-            out = inner(fn, *args) if inner else fn(*args)
-        except NameError as exc:
-            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
-                            f"the function's return line, your code has to set it") from None
-        for i, name in keeps:
-            if not np.array_equal(args[i], before[i], equal_nan=True):
-                raise ValueError(f"the function changed its input {name} in place")
-        return out
-    return run
-
-
-def _check(exercise, fn):
-    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back
-    (the learner edited the exercise and re-ran only the check cell): say so instead of passing it."""
-    if fn is exercise.reference:
-        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
-              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
-              f"changes), then this check.")
-        return fn
-    return exercise.check(fn)
+def _input_names(keeps):
+    names = {i: n for i, n in keeps}
+    return tuple(names.get(i, f"argument {i + 1}") for i in range(max(names, default=-1) + 1))
 
 
 # ------------------------------------------------------------------ finite differences of f: R -> R
@@ -80,8 +58,8 @@ def _central(f, x, h):
 
 
 FORWARD = Exercise(
-    "forward_difference", _named(_forward, "forward_difference"), _difference_cases,
-    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner(),
+    "forward_difference", named(_forward, "forward_difference"), _difference_cases,
+    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("forward_difference"),
     mistakes=[
         Mistake("forward and central difference mixed up",
                 "that is the central difference (f(x + h) - f(x - h)) / 2h. The forward difference "
@@ -101,8 +79,8 @@ FORWARD = Exercise(
     ])
 
 CENTRAL = Exercise(
-    "central_difference", _named(_central, "central_difference"), _difference_cases,
-    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner(),
+    "central_difference", named(_central, "central_difference"), _difference_cases,
+    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("central_difference"),
     mistakes=[
         Mistake("forward and central difference mixed up",
                 "that is the forward difference (f(x + h) - f(x)) / h. The central difference looks "
@@ -123,12 +101,12 @@ CENTRAL = Exercise(
 
 def check_forward_difference(fn):
     """Check ``forward_difference(f, x, h) = (f(x + h) - f(x)) / h`` for a scalar function f."""
-    return _check(FORWARD, fn)
+    return FORWARD.check(fn)
 
 
 def check_central_difference(fn):
     """Check ``central_difference(f, x, h) = (f(x + h) - f(x - h)) / (2 h)`` for a scalar function f."""
-    return _check(CENTRAL, fn)
+    return CENTRAL.check(fn)
 
 
 # ------------------------------------------------------------------ relative error
@@ -148,8 +126,8 @@ def _rel_error_cases():
 
 
 REL_ERROR = Exercise(
-    "rel_error", _named(_rel_error, "rel_error"), _rel_error_cases, input_names=("a", "b"),
-    outputs=("error",), run=_runner(keeps=((0, "a"), (1, "b"))),
+    "rel_error", named(_rel_error, "rel_error"), _rel_error_cases, input_names=("a", "b"),
+    outputs=("error",), run=_runner("rel_error", keeps=((0, "a"), (1, "b"))),
     mistakes=[
         Mistake("relative error without the max/abs guard (division by zero)",
                 "where a and b are both 0, |a - b| / (|a| + |b|) is 0 / 0 = nan. Guard the denominator: "
@@ -181,7 +159,7 @@ REL_ERROR = Exercise(
 
 def check_rel_error(fn):
     """Check ``rel_error(a, b) = max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|)`` for same-shape arrays."""
-    return _check(REL_ERROR, fn)
+    return REL_ERROR.check(fn)
 
 
 # ------------------------------------------------------------------ numerical gradient of f: array -> R
@@ -268,9 +246,9 @@ def _forward_numerical(f, x, h):
 
 
 NUMERICAL_GRADIENT = Exercise(
-    "numerical_gradient", _named(_numerical_gradient, "numerical_gradient"), _numerical_gradient_cases,
+    "numerical_gradient", named(_numerical_gradient, "numerical_gradient"), _numerical_gradient_cases,
     input_names=("f", "x", "h"), outputs=("grad", "x after the call"),
-    run=_runner(_run_numerical_gradient), rtol=1e-5, atol=1e-8,
+    run=_runner("numerical_gradient", _run_numerical_gradient), rtol=1e-5, atol=1e-8,
     mistakes=[
         Mistake("numerical_gradient not restoring x",
                 "x was not put back: after the call it differs from before, and every later element was "
@@ -299,7 +277,7 @@ NUMERICAL_GRADIENT = Exercise(
 def check_numerical_gradient(fn):
     """Check ``numerical_gradient(f, x, h) -> grad`` (central differences, x perturbed in place and
     restored), grad shaped like x."""
-    return _check(NUMERICAL_GRADIENT, fn)
+    return NUMERICAL_GRADIENT.check(fn)
 
 
 # ------------------------------------------------------------------ the chain rule by hand
@@ -332,8 +310,8 @@ def _neuron_mistake(dL_ds, ds_dz, dz_dw):
 
 
 NEURON_GRADIENT = Exercise(
-    "neuron_loss_gradient", _named(_neuron_loss_gradient, "neuron_loss_gradient"), _neuron_cases,
-    input_names=("w", "b", "x", "y"), outputs=("dL_dw", "dL_db"), run=_runner(),
+    "neuron_loss_gradient", named(_neuron_loss_gradient, "neuron_loss_gradient"), _neuron_cases,
+    input_names=("w", "b", "x", "y"), outputs=("dL_dw", "dL_db"), run=_runner("neuron_loss_gradient"),
     mistakes=[
         Mistake("sigmoid derivative missing",
                 "the sigmoid's local derivative ds/dz = s (1 - s) is missing from the chain: "
@@ -359,7 +337,7 @@ NEURON_GRADIENT = Exercise(
 def check_neuron_loss_gradient(fn):
     """Check ``neuron_loss_gradient(w, b, x, y) -> (dL/dw, dL/db)`` for L = (sigmoid(w x + b) - y)**2,
     all scalars."""
-    return _check(NEURON_GRADIENT, fn)
+    return NEURON_GRADIENT.check(fn)
 
 
 EXERCISES = {e.name: e for e in (FORWARD, CENTRAL, REL_ERROR, NUMERICAL_GRADIENT, NEURON_GRADIENT)}

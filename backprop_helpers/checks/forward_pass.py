@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from ..layers import sigmoid as _stable_sigmoid
-from ._core import Case, Exercise, Mistake
+from ._core import Case, Exercise, Mistake, learner_run, named
 
 __all__ = ["check_neuron", "check_linear_forward", "check_sigmoid", "check_relu", "check_tanh",
            "check_two_layer_forward"]
@@ -27,50 +27,16 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _named(fn, name):
-    """Give a reference the exercise's name, as the lesson's own function has (plots show it)."""
-    fn.__name__ = fn.__qualname__ = name
-    return fn
-
-
-def _runner(describe=None, keeps_input=None):
-    """A ``run`` for Exercise that words three kinds of failure in the lesson's terms.
-
-    - ``describe(*args)``: a numpy shape error becomes one ValueError naming the inputs' shapes;
-    - ``keeps_input``: the exercise's name; the function must leave its one input array unchanged;
-    - a NameError gets a hint (the variable on the ``return`` line after the learner's code is the
-      usual culprit).
-    """
-    def run(fn, *args):
-        before = args[0].copy() if keeps_input else None
-        try:
-            out = fn(*args)
-        except NameError as exc:
-            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the "
-                            f"name on the function's return line, your code has to set it") from None
-        except ValueError as exc:
-            if describe is None or not _SHAPE_WORDS.search(str(exc)):
-                raise
-            raise ValueError(f"the shapes do not fit together ({describe(*args)}); check which "
-                             f"dimensions each matrix product pairs up") from None
-        if keeps_input and not np.array_equal(args[0], before, equal_nan=True):
-            raise ValueError(f"{keeps_input} changed its input x in place")
-        return out
-    return run
-
-
-def _check(exercise, fn):
-    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back.
-
-    That happens when a learner edits an exercise and re-runs only the check cell: the name still holds
-    the reference, which would pass and hide the learner's code. Say so instead.
-    """
-    if fn is exercise.reference:
-        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
-              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
-              f"changes), then this check.")
-        return fn
-    return exercise.check(fn)
+def _runner(describe=None, keeps_input=None, name=None):
+    """``learner_run`` with a numpy shape error worded as one ValueError naming the inputs' shapes
+    (``describe(*args)``); ``keeps_input``: the exercise's name, whose one input must stay unchanged."""
+    def shapes(exc, *args):
+        if describe is None or not _SHAPE_WORDS.search(str(exc)):
+            return None
+        return ValueError(f"the shapes do not fit together ({describe(*args)}); check which "
+                          f"dimensions each matrix product pairs up")
+    return learner_run(keeps_input or name, ("x",) if keeps_input else (),
+                       keep=None if keeps_input else (), on_value_error=shapes)
 
 
 # ------------------------------------------------------------------ a single neuron
@@ -88,7 +54,7 @@ def _neuron_cases():
 
 
 NEURON = Exercise(
-    "neuron", _named(_neuron, "neuron"), _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
+    "neuron", named(_neuron, "neuron"), _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
     run=_runner(),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: the weighted sum is w·x + b, before the "
@@ -107,7 +73,7 @@ NEURON = Exercise(
 
 def check_neuron(fn):
     """Check ``neuron(x, w, b) -> sigmoid(w · x + b)`` for one example ``x`` (D,), ``w`` (D,), ``b`` a number."""
-    return _check(NEURON, fn)
+    return NEURON.check(fn)
 
 
 # ------------------------------------------------------------------ the linear layer
@@ -126,7 +92,7 @@ def _linear_cases():
 
 
 LINEAR = Exercise(
-    "linear_forward", _named(_linear, "linear_forward"), _linear_cases, input_names=("X", "W", "b"),
+    "linear_forward", named(_linear, "linear_forward"), _linear_cases, input_names=("X", "W", "b"),
     outputs=("out",),
     run=_runner(lambda X, W, b: f"X.shape={X.shape}, W.shape={W.shape}, b.shape={b.shape}"),
     mistakes=[
@@ -146,7 +112,7 @@ LINEAR = Exercise(
 
 def check_linear_forward(fn):
     """Check ``linear_forward(X, W, b) -> X @ W + b`` with X (N, D), W (D, H), b (H,)."""
-    return _check(LINEAR, fn)
+    return LINEAR.check(fn)
 
 
 # ------------------------------------------------------------------ activations
@@ -160,7 +126,7 @@ def _activation_cases():
 
 
 SIGMOID = Exercise(
-    "sigmoid", _named(lambda x: _stable_sigmoid(x), "sigmoid"), _activation_cases, input_names=("x",),
+    "sigmoid", named(lambda x: _stable_sigmoid(x), "sigmoid"), _activation_cases, input_names=("x",),
     outputs=("out",), run=_runner(keeps_input="sigmoid"),
     mistakes=[
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-x)), with a minus sign in the exponent.",
@@ -180,7 +146,7 @@ SIGMOID = Exercise(
     ])
 
 RELU = Exercise(
-    "relu", _named(lambda x: np.maximum(x, 0.0), "relu"), _activation_cases, input_names=("x",),
+    "relu", named(lambda x: np.maximum(x, 0.0), "relu"), _activation_cases, input_names=("x",),
     outputs=("out",), run=_runner(keeps_input="relu"),
     mistakes=[
         Mistake("np.max instead of np.maximum", "np.max(x, 0) takes the largest value along axis 0 "
@@ -200,7 +166,7 @@ RELU = Exercise(
     ])
 
 TANH = Exercise(
-    "tanh", _named(lambda x: np.tanh(x), "tanh"), _activation_cases, input_names=("x",), outputs=("out",),
+    "tanh", named(lambda x: np.tanh(x), "tanh"), _activation_cases, input_names=("x",), outputs=("out",),
     run=_runner(keeps_input="tanh"),
     mistakes=[
         Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
@@ -216,17 +182,17 @@ TANH = Exercise(
 
 def check_sigmoid(fn):
     """Check ``sigmoid(x) = 1 / (1 + exp(-x))``, elementwise, including large |x|."""
-    return _check(SIGMOID, fn)
+    return SIGMOID.check(fn)
 
 
 def check_relu(fn):
     """Check ``relu(x) = max(x, 0)``, elementwise, leaving ``x`` unchanged."""
-    return _check(RELU, fn)
+    return RELU.check(fn)
 
 
 def check_tanh(fn):
     """Check ``tanh(x) = (e^x - e^-x) / (e^x + e^-x)``, elementwise, including large |x|."""
-    return _check(TANH, fn)
+    return TANH.check(fn)
 
 
 # ------------------------------------------------------------------ two layers
@@ -254,7 +220,7 @@ def _describe_two_layer(X, params):
 
 
 TWO_LAYER = Exercise(
-    "two_layer_forward", _named(_two_layer, "two_layer_forward"), _two_layer_cases,
+    "two_layer_forward", named(_two_layer, "two_layer_forward"), _two_layer_cases,
     input_names=("X", "params"), outputs=("scores",), run=_runner(_describe_two_layer),
     mistakes=[
         Mistake("activation on the output", "the ReLU was also applied to the output layer. The scores "
@@ -280,7 +246,7 @@ TWO_LAYER = Exercise(
 
 def check_two_layer_forward(fn):
     """Check ``two_layer_forward(X, params) -> scores`` = relu(X @ W1 + b1) @ W2 + b2."""
-    return _check(TWO_LAYER, fn)
+    return TWO_LAYER.check(fn)
 
 
 EXERCISES = {e.name: e for e in (NEURON, LINEAR, SIGMOID, RELU, TANH, TWO_LAYER)}

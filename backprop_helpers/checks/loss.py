@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from ._core import Case, Exercise, Mistake
+from ._core import Case, Exercise, Mistake, learner_run, named
 
 __all__ = ["check_mean_squared_error", "check_softmax", "check_cross_entropy", "check_binary_cross_entropy"]
 
@@ -21,54 +21,18 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _named(fn, name):
-    """Give a reference the exercise's name, like the learner's own function (it is handed back)."""
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+def _sorted_broadcast(exc, *args):
+    """numpy names the shapes of a failed broadcast in operand order ("(5,3) (5,)" or "(5,) (5,3)"),
+    so two spellings of one mistake (``y * logp`` and ``logp * y``) would raise different messages;
+    sorting the shapes lets a catalogued mistake that crashes be recognised however it was written."""
+    shapes = re.findall(r"\([\d,\s]*\)", str(exc))
+    if "broadcast" not in str(exc) or not shapes:
+        return None
+    return ValueError("operands could not be broadcast together with shapes " + " ".join(sorted(set(shapes))))
 
 
 def _runner(name, inputs):
-    """A ``run`` for Exercise that words three kinds of failure the same way, however the code is written.
-
-    - numpy names the shapes of a failed broadcast in operand order ("(5,3) (5,)" or "(5,) (5,3)"), so two
-      spellings of one mistake (``y * logp`` and ``logp * y``) would raise different messages; the shapes
-      are sorted, so a catalogued mistake that crashes is recognised however it was written;
-    - a function that changes one of its ``inputs`` in place (``scores -= scores.max(...)``) raises an error
-      saying so: the caller's array would silently change;
-    - a NameError gets a hint (the variable on the ``return`` line is the usual culprit).
-    """
-    def run(fn, *args):
-        before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        try:
-            out = fn(*args)
-        except NameError as exc:
-            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
-                            f"the function's return line, your code has to set it") from None
-        except ValueError as exc:
-            shapes = re.findall(r"\([\d,\s]*\)", str(exc))
-            if "broadcast" not in str(exc) or not shapes:
-                raise
-            raise ValueError("operands could not be broadcast together with shapes "
-                             + " ".join(sorted(set(shapes)))) from None
-        for arg_name, arg, old in zip(inputs, args, before):
-            if isinstance(arg, np.ndarray) and not np.array_equal(arg, old, equal_nan=True):
-                raise ValueError(f"{name} changed its input {arg_name} in place")
-        return out
-    return run
-
-
-def _check(exercise, fn):
-    """``exercise.check(fn)``, except when ``fn`` is the reference that an earlier check handed back.
-
-    That happens when a learner edits an exercise and re-runs only the check cell: the name still holds
-    the reference, which would pass and hide the learner's code. Say so instead.
-    """
-    if fn is exercise.reference:
-        print(f"… {exercise.name}: this is still the reference implementation that an earlier check "
-              f"handed back, not your code. Run the cell with `def {exercise.name}` again (after your "
-              f"changes), then this check.")
-        return fn
-    return exercise.check(fn)
+    return learner_run(name, inputs, on_value_error=_sorted_broadcast)
 
 
 def _in_place(name, arg, fix):
@@ -100,7 +64,7 @@ def _mse_cases():
 
 
 MSE = Exercise(
-    "mean_squared_error", _named(_mse, "mean_squared_error"), _mse_cases, input_names=("y_hat", "y"),
+    "mean_squared_error", named(_mse, "mean_squared_error"), _mse_cases, input_names=("y_hat", "y"),
     outputs=("loss",), run=_runner("mean_squared_error", ("y_hat", "y")),
     mistakes=[
         Mistake("MSE averaged over the wrong axis",
@@ -133,7 +97,7 @@ MSE = Exercise(
 def check_mean_squared_error(fn):
     """Check ``mean_squared_error(y_hat, y) -> L = (1/N) sum_n sum_c (y_hat[n, c] - y[n, c])**2``,
     y_hat and y of shape (N, C)."""
-    return _check(MSE, fn)
+    return MSE.check(fn)
 
 
 # ------------------------------------------------------------------ softmax
@@ -159,7 +123,7 @@ def _naive_softmax(scores):
 
 
 SOFTMAX = Exercise(
-    "softmax", _named(_softmax, "softmax"), _softmax_cases, input_names=("scores",), outputs=("probs",),
+    "softmax", named(_softmax, "softmax"), _softmax_cases, input_names=("scores",), outputs=("probs",),
     run=_runner("softmax", ("scores",)),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
@@ -194,7 +158,7 @@ SOFTMAX = Exercise(
 
 def check_softmax(fn):
     """Check ``softmax(scores) -> probs``, row-wise and stable: scores (N, C) -> probs (N, C)."""
-    return _check(SOFTMAX, fn)
+    return SOFTMAX.check(fn)
 
 
 # ------------------------------------------------------------------ cross-entropy
@@ -221,7 +185,7 @@ def _cross_entropy_cases():
 
 
 CROSS_ENTROPY = Exercise(
-    "cross_entropy", _named(_cross_entropy, "cross_entropy"), _cross_entropy_cases,
+    "cross_entropy", named(_cross_entropy, "cross_entropy"), _cross_entropy_cases,
     input_names=("scores", "y"), outputs=("loss",), run=_runner("cross_entropy", ("scores", "y")),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
@@ -268,7 +232,7 @@ def check_cross_entropy(fn):
 
     scores (N, C) floats, y (N,) integer class indices in 0..C-1.
     """
-    return _check(CROSS_ENTROPY, fn)
+    return CROSS_ENTROPY.check(fn)
 
 
 # ------------------------------------------------------------------ binary cross-entropy
@@ -288,7 +252,7 @@ def _bce_cases():
 
 
 BCE = Exercise(
-    "binary_cross_entropy", _named(_bce, "binary_cross_entropy"), _bce_cases, input_names=("p", "y"),
+    "binary_cross_entropy", named(_bce, "binary_cross_entropy"), _bce_cases, input_names=("p", "y"),
     outputs=("loss",), run=_runner("binary_cross_entropy", ("p", "y")),
     mistakes=[
         Mistake("minus sign missing",
@@ -318,7 +282,7 @@ def check_binary_cross_entropy(fn):
 
     p: probabilities in (0, 1), shape (N, 1) or (N,); y: 0/1 labels of the same shape.
     """
-    return _check(BCE, fn)
+    return BCE.check(fn)
 
 
 EXERCISES = {e.name: e for e in (MSE, SOFTMAX, CROSS_ENTROPY, BCE)}

@@ -29,7 +29,6 @@ from ..layers import (linear_backward, linear_forward, relu_backward, relu_forwa
                       sigmoid_forward, tanh_backward, tanh_forward)
 from ..losses import softmax, softmax_cross_entropy
 from ._core import Case, Exercise, Mistake
-from .backward_pass import checked
 
 __all__ = ["check_mlp_forward", "check_mlp_backward", "check_loss_and_grads", "check_gradient_norms"]
 
@@ -154,7 +153,7 @@ def check_mlp_forward(fn):
     right, also check that its caches have the format described above (so that the reference
     ``mlp_backward`` works with them)."""
     if fn is MLP_FORWARD.reference:
-        return checked(MLP_FORWARD, fn)
+        return MLP_FORWARD.check(fn)
     result = MLP_FORWARD.run(fn)
     problem = _caches_problem(fn) if result.passed else None
     if problem is None:
@@ -254,7 +253,7 @@ def check_mlp_backward(fn, mlp_forward=None):
     """Check ``mlp_backward(dscores, caches, params) -> grads`` on the caches of ``mlp_forward``
     (default: the reference forward, whose caches have the format described in this module)."""
     if mlp_forward is None or fn is MLP_BACKWARD.reference:
-        return checked(MLP_BACKWARD, fn)
+        return MLP_BACKWARD.check(fn)
     if not callable(mlp_forward):
         raise TypeError(f"check_mlp_backward: mlp_forward must be the forward function, "
                         f"got {describe(mlp_forward)}")
@@ -292,7 +291,7 @@ LOSS_AND_GRADS = Exercise(
 
 def check_loss_and_grads(fn):
     """Check ``loss_and_grads(X, y, params, activation) -> (loss, grads)`` (softmax cross-entropy)."""
-    return checked(LOSS_AND_GRADS, fn)
+    return LOSS_AND_GRADS.check(fn)
 
 
 # ------------------------------------------------------------------ gradient size per layer
@@ -331,7 +330,7 @@ GRADIENT_NORMS = Exercise(
 
 def check_gradient_norms(fn):
     """Check ``gradient_norms(grads) -> array (L,)`` of ``||dW_l||`` for l = 1..L, in layer order."""
-    return checked(GRADIENT_NORMS, fn)
+    return GRADIENT_NORMS.check(fn)
 
 
 EXERCISES = {e.name: e for e in (MLP_FORWARD, MLP_BACKWARD, LOSS_AND_GRADS, GRADIENT_NORMS)}
