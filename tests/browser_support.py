@@ -1,0 +1,180 @@
+"""Helpers for the real-browser test (tests/test_browser.py): servers, the browser, and the page.
+
+Nothing here is collected as a test. The servers (JupyterLab, Voila) run in a process group of their
+own on 127.0.0.1 with a token, in an isolated HOME, and are stopped by their process group id.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+__all__ = [
+    "BROWSER_ARGS", "ERROR_TEXTS", "FALLBACK_TEXT", "Server", "find_chromium", "free_port",
+    "isolated_env", "notebooks_with_widgets", "start_server", "widget_console_errors",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Flags for Debian's chromium: headless, no sandbox (CI runs as root), and nothing that reaches out.
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+#: A widget shown as text because no widget manager rendered it, e.g. ``IntSlider(value=1, ...)``.
+FALLBACK_TEXT = re.compile(
+    r"\b(Int|Float|FloatLog|IntRange|FloatRange|Selection|SelectionRange)Slider\(|\b[VH]Box\(|"
+    r"\bPlay\(|\bToggleButtons?\(|\bDropdown\(")
+#: Text that the widget manager shows when a widget fails.
+ERROR_TEXTS = ("Error displaying widget", "Failed to load model class", "model not found")
+
+#: Source text that marks a notebook as holding a widget.
+WIDGET_MARKERS = re.compile(r"backprop_helpers\.widgets|\b\w+_explorer\(|\bplayground\(")
+
+
+def find_chromium() -> str | None:
+    """Return the path of Debian's chromium (``/usr/bin/chromium`` or ``chromium`` on PATH), or None."""
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def notebooks_with_widgets(folder: Path) -> list[Path]:
+    """Notebooks in ``folder`` whose code mentions ``backprop_helpers.widgets`` or an explorer factory."""
+    found = []
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        source = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+        if WIDGET_MARKERS.search(source):
+            found.append(path)
+    return found
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """An environment whose HOME and every Jupyter, IPython and matplotlib folder live in ``home``.
+
+    It also writes JupyterLab user settings there: no news or update notifications (the machine has no
+    network and a toast could cover the page), and no notebook windowing, so every cell is in the page
+    and its prompt can be read.
+    """
+    config = home / ".jupyter"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JUPYTER", "JPY_", "IPYTHON")) and k != "MPLBACKEND"}
+    env.update(
+        HOME=str(home), JUPYTER_CONFIG_DIR=str(config),
+        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
+        IPYTHONDIR=str(home / ".ipython"), MPLCONFIGDIR=str(home / ".config/matplotlib"),
+        XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_CACHE_HOME=str(home / ".cache"), BACKPROP_BLAS_THREADS="1", PYTHONUNBUFFERED="1",
+    )
+    settings = config / "lab" / "user-settings" / "@jupyterlab"
+    for relative, values in [
+        ("apputils-extension/notification.jupyterlab-settings",
+         {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}),
+        ("notebook-extension/tracker.jupyterlab-settings", {"windowingMode": "none"}),
+    ]:
+        path = settings / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+    return env
+
+
+class Server:
+    """A server process in its own process group, with its base URL, token and log file."""
+
+    def __init__(self, process: subprocess.Popen, url: str, token: str, log: Path):
+        self.process, self.url, self.token, self.log = process, url, token, log
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server's log, for failure messages."""
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Stop the server's process group: SIGTERM, then SIGKILL after 10 s."""
+        if self.process.poll() is not None:
+            return
+        group = self.process.pid  # started with start_new_session, so the pid is the group id
+        try:
+            os.killpg(group, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(group, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+
+def start_server(command: list[str], *, env: dict[str, str], cwd: Path, port: int, token: str,
+                 status_path: str, log: Path, timeout: float = 90.0) -> Server:
+    """Start ``command`` and wait until ``http://127.0.0.1:port{status_path}`` answers 200 with the token.
+
+    Raises RuntimeError, with the end of the server's log, when the process exits or the timeout passes.
+    """
+    handle = log.open("w")
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    server = Server(process, f"http://127.0.0.1:{port}", token, log)
+    request = urllib.request.Request(server.url + status_path,
+                                     headers={"Authorization": f"token {token}"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[:3]} exited with status {process.returncode}:\n"
+                               + server.log_tail())
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"{command[:3]} did not answer {status_path} within {timeout:.0f} s:\n"
+                       + server.log_tail())
+
+
+def new_token() -> str:
+    """A fresh random token."""
+    return secrets.token_hex(24)
+
+
+def root_flags() -> list[str]:
+    """``--allow-root`` when running as root (as CI does), else nothing."""
+    return ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+
+
+def jupyter_command(*args: str) -> list[str]:
+    """``.venv/bin/jupyter <args>`` when it exists beside this interpreter, else ``python -m jupyter``."""
+    beside = Path(sys.executable).with_name("jupyter")
+    return [str(beside), *args] if beside.exists() else [sys.executable, "-m", "jupyter", *args]
+
+
+def widget_console_errors(messages: list[str]) -> list[str]:
+    """The console messages that speak of widgets or their manager."""
+    pattern = re.compile(r"widget|jupyter-widgets|manager|ipywidgets", re.IGNORECASE)
+    return [m for m in messages if pattern.search(m)]
