@@ -28,21 +28,26 @@ def _line_view(figsize=(3, 2)):
 
 # ------------------------------------------------------------------------------------ png_bytes
 
-@settings(max_examples=25, deadline=None)
-@given(arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12), st.just(4))))
-def test_png_bytes_round_trip_rgb_drops_alpha(rgba):
-    decoded = np.asarray(Image.open(io.BytesIO(png_bytes(rgba))))
-    assert decoded.shape == rgba.shape[:2] + (3,)
-    np.testing.assert_array_equal(decoded, rgba[..., :3])
-
-
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(arrays(np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12), st.just(4))),
        st.integers(0, 9))
-def test_png_bytes_round_trip_keeps_alpha_at_every_level(rgba, level):
-    data = png_bytes(rgba, compress_level=level, keep_alpha=True)
+def test_png_bytes_round_trip_at_every_level(rgba, level):
+    data = png_bytes(rgba, compress_level=level)
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    img = Image.open(io.BytesIO(data))
+    img.verify()                                   # checks every chunk's CRC
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data))), rgba)
+
+
+def test_png_bytes_of_a_non_contiguous_view():
+    rgba = np.arange(6 * 8 * 4, dtype=np.uint8).reshape(6, 8, 4)[::2, ::2]
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png_bytes(rgba)))), rgba)
+
+
+def test_png_bytes_refuses_other_arrays():
+    with pytest.raises(ValueError, match=r"png_bytes: rgba must be a \(H, W, 4\) uint8 array, "
+                                         r"got float64 \(2, 2, 3\)"):
+        png_bytes(np.zeros((2, 2, 3)))
 
 
 # ----------------------------------------------------------------------------------- new_figure
@@ -62,7 +67,7 @@ def test_redraw_sends_a_png_of_the_figure_size_and_counts_renders():
     view.redraw()
     assert view.render_count == 1
     assert view.widget.value == view.image_bytes()
-    assert view.image_array().shape == (100, 150, 3)
+    assert view.image_array().shape == (100, 150, 4)
     assert (view.widget.layout.width, view.widget.layout.height) == ("150px", "100px")
 
 
@@ -87,7 +92,7 @@ def test_blitted_image_equals_a_full_draw_of_the_same_state():
     blitted = view.image_array()
     line.set_animated(False)
     view.figure.canvas.draw()
-    full = np.asarray(view.figure.canvas.buffer_rgba())[..., :3]
+    full = np.asarray(view.figure.canvas.buffer_rgba())
     np.testing.assert_array_equal(blitted, full)
 
 
@@ -101,17 +106,17 @@ def test_animated_artists_stay_out_of_the_background():
     assert not np.array_equal(with_line, without)
     line.remove()
     view.figure.canvas.draw()
-    np.testing.assert_array_equal(without, np.asarray(view.figure.canvas.buffer_rgba())[..., :3])
+    np.testing.assert_array_equal(without, np.asarray(view.figure.canvas.buffer_rgba()))
 
 
 def test_refresh_before_any_draw_and_after_a_resize_draws_everything():
     view, line = _line_view()
     view.refresh()                              # no background yet: a full draw
-    assert view.render_count == 1 and view.image_array().shape == (100, 150, 3)
+    assert view.render_count == 1 and view.image_array().shape == (100, 150, 4)
     view.figure.set_size_inches(4, 2)
     line.set_ydata([0.5, 0.5])
     view.refresh()
-    assert view.image_array().shape == (100, 200, 3)
+    assert view.image_array().shape == (100, 200, 4)
     assert view.widget.layout.width == "200px"
 
 
@@ -141,8 +146,7 @@ def test_transparent_figure_keeps_its_alpha():
     view.figure.patch.set_alpha(0.0)
     view.figure.axes[0].patch.set_alpha(0.0)
     view.redraw()
-    rgba = view.image_array()
-    assert rgba.shape[2] == 4 and rgba[0, 0, 3] == 0
+    assert view.image_array()[0, 0, 3] == 0
 
 
 def test_bad_arguments_are_named():
@@ -167,7 +171,7 @@ def test_a_figure_with_another_canvas_gets_an_agg_canvas():
     view = FigureView(fig)
     assert isinstance(view.figure.canvas, FigureCanvasAgg)
     view.redraw()
-    assert view.image_array().shape == (60, 60, 3)
+    assert view.image_array().shape == (60, 60, 4)
 
 
 # --------------------------------------------------------------------------------- ExplorerView
@@ -221,3 +225,65 @@ def test_explorer_view_messages_are_escaped():
     assert "&lt;" in ex.message.value and "#555555" in ex.message.value
     ex.clear_message()
     assert ex.message.value == ""
+
+
+# -------------------------------------------------------------------------------------- Heatmap
+
+def _heatmap_view(values, vmin=0.0, vmax=1.0):
+    from backprop_helpers.widgets import Heatmap
+
+    view = FigureView(new_figure((2, 2), dpi=50))                 # 100 x 100 px
+    ax = view.figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 2)
+    ax.set_ylim(0, 2)
+    ax.set_axis_off()
+    heat = Heatmap(ax, (0, 2, 0, 2), cmap="viridis", vmin=vmin, vmax=vmax)
+    heat.set_data(values)
+    view.animate(heat)
+    view.redraw()
+    return view, heat
+
+
+def _viridis(t):
+    import matplotlib
+
+    return np.round(np.array(matplotlib.colormaps["viridis"](t)) * 255).astype(np.uint8)
+
+
+def test_heatmap_row_zero_is_at_the_bottom_and_cells_fill_their_pixels():
+    view, _ = _heatmap_view(np.array([[0.0, 1.0], [1.0, 0.0]]))   # row 0 = bottom: low, high
+    img = view.image_array()                                      # row 0 of the image = top
+    np.testing.assert_array_equal(img[75, 25], _viridis(0.0))     # bottom left
+    np.testing.assert_array_equal(img[75, 75], _viridis(1.0))     # bottom right
+    np.testing.assert_array_equal(img[25, 25], _viridis(1.0))     # top left
+    np.testing.assert_array_equal(img[25, 75], _viridis(0.0))
+
+
+def test_heatmap_clips_to_its_limits_and_draws_non_finite_values_grey():
+    view, heat = _heatmap_view(np.array([[-5.0, 5.0], [np.nan, np.inf]]))
+    img = view.image_array()
+    np.testing.assert_array_equal(img[75, 25], _viridis(0.0))
+    np.testing.assert_array_equal(img[75, 75], _viridis(1.0))
+    np.testing.assert_array_equal(img[25, 25], [160, 160, 160, 255])
+    np.testing.assert_array_equal(img[25, 75], [160, 160, 160, 255])
+    heat.set_clim(-10, 10)
+    assert heat.get_clim() == (-10, 10) and heat.mappable.get_clim() == (-10, 10)
+    np.testing.assert_array_equal(heat.colour_indices(), [[64, 190], [255, 255]])
+
+
+def test_heatmap_updates_when_blitted_and_equal_limits_do_not_divide_by_zero():
+    view, heat = _heatmap_view(np.zeros((3, 3)))
+    before = view.image_array()
+    heat.set_data(np.ones((3, 3)))
+    view.refresh()
+    assert not np.array_equal(before, view.image_array())
+    heat.set_clim(1.0, 1.0)
+    assert (heat.colour_indices() == 0).all()
+    np.testing.assert_array_equal(heat.get_array(), np.ones((3, 3)))
+
+
+def test_heatmap_refuses_data_that_is_not_2d():
+    _, heat = _heatmap_view(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"Heatmap.set_data: values must be 2-D \(rows, columns\), "
+                                         r"got shape \(4,\)"):
+        heat.set_data(np.zeros(4))

@@ -7,7 +7,8 @@ was chosen, is described in ``_render.py``.
 This file is a list of imports, one line per module: the public names are exactly the names
 imported here (``__all__`` is computed from them below).
 """
-from ._render import ExplorerView, FigureView, new_figure, png_bytes
+from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes
+from .neuron import NeuronExplorer, neuron_explorer
 
 __all__ = sorted(name for name, value in list(globals().items())
                  if not name.startswith("_") and getattr(value, "__module__", "").startswith(__name__ + "."))

@@ -47,15 +47,20 @@ from __future__ import annotations
 
 import html
 import io
+import struct
+import zlib
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+import matplotlib
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
-__all__ = ["ExplorerView", "FigureView", "new_figure", "png_bytes"]
+__all__ = ["ExplorerView", "FigureView", "Heatmap", "new_figure", "png_bytes"]
 
 
 def new_figure(figsize: tuple[float, float] = (6.0, 4.0), dpi: float = 100) -> Figure:
@@ -69,19 +74,114 @@ def new_figure(figsize: tuple[float, float] = (6.0, 4.0), dpi: float = 100) -> F
     return fig
 
 
-def png_bytes(rgba: np.ndarray, *, compress_level: int = 1, keep_alpha: bool = False) -> bytes:
-    """Encode an (H, W, 4) uint8 RGBA pixel array as PNG bytes.
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
-    The alpha channel is dropped unless ``keep_alpha`` (an opaque figure loses nothing, and RGB
-    encodes about twice as fast as RGBA).
+
+def png_bytes(rgba: np.ndarray, *, compress_level: int = 1) -> bytes:
+    """Encode an (H, W, 4) uint8 RGBA pixel array as PNG bytes (8-bit RGBA, no filtering).
+
+    A PNG is a signature and three chunks: IHDR (size and pixel format), IDAT (the rows, each
+    preceded by its filter byte, here 0 = none, compressed with zlib) and IEND. Written out here
+    because Pillow's encoder chooses a filter per row by trying all five, which costs more than the
+    compression itself: 7-8 ms against 2-3 ms for a 540x430 figure, for about 10 % fewer bytes.
     """
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"png_bytes: rgba must be a (H, W, 4) uint8 array, got {rgba.dtype} {rgba.shape}")
     height, width = rgba.shape[:2]
-    img = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
-    if not keep_alpha:
-        img = img.convert("RGB")
-    out = io.BytesIO()
-    img.save(out, format="PNG", compress_level=compress_level)
-    return out.getvalue()
+    rows = np.zeros((height, 1 + 4 * width), np.uint8)          # column 0: filter type 0
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, colour type 6 = RGBA
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(rows, compress_level)) + _png_chunk(b"IEND", b""))
+
+
+class Heatmap(Artist):
+    """A colour-mapped grid of values drawn straight into the pixels of an axes region.
+
+    ``imshow`` resamples and colour-maps at screen size on every draw (5-10 ms for a 350x350 px
+    region); this artist maps the grid through a 255-colour lookup table and repeats each cell over
+    its pixels (nearest neighbour), 2-3 ms for the same region, which is what makes a blitted heatmap
+    fit in a slider move. Values outside ``[vmin, vmax]`` take the end colours; NaN and infinities
+    are drawn grey.
+
+    Args:
+        ax: the axes to draw in (the artist adds itself to them).
+        extent: ``(left, right, bottom, top)`` in data coordinates, like ``imshow``'s.
+        cmap: a colormap or its name. vmin, vmax: the values of the two end colours.
+    Attributes:
+        mappable: a ``ScalarMappable`` with the same colours and limits, for ``fig.colorbar``.
+    """
+
+    def __init__(self, ax: Axes, extent: tuple[float, float, float, float], *, cmap: Any = "viridis",
+                 vmin: float = 0.0, vmax: float = 1.0, zorder: float = 0.5) -> None:
+        super().__init__()
+        self.set_zorder(zorder)
+        self.extent = tuple(float(v) for v in extent)
+        cmap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
+        self.mappable = ScalarMappable(Normalize(vmin, vmax), cmap)
+        self._lut = np.empty((256, 4), np.uint8)
+        self._lut[:255] = np.round(cmap(np.linspace(0.0, 1.0, 255)) * 255)
+        self._lut[255] = (160, 160, 160, 255)                      # not finite: grey
+        self._lut32 = self._lut.view(np.uint32).ravel()            # one RGBA pixel as one number
+        self._data: np.ndarray | None = None
+        self._pixel_index: tuple | None = None
+        ax.add_artist(self)
+        self.set_clip_box(ax.bbox)
+
+    def set_data(self, values: Any) -> None:
+        """New values, shape (rows, columns): row 0 at the bottom (``origin="lower"``)."""
+        values = np.asarray(values)
+        if values.ndim != 2:
+            raise ValueError(f"Heatmap.set_data: values must be 2-D (rows, columns), got shape {values.shape}")
+        self._data = values
+        self.stale = True
+
+    def get_array(self) -> np.ndarray | None:
+        return self._data
+
+    def set_clim(self, vmin: float, vmax: float) -> None:
+        """Values of the two end colours (also updates a colour bar made from ``mappable``)."""
+        self.mappable.set_clim(vmin, vmax)
+        self.stale = True
+
+    def get_clim(self) -> tuple[float, float]:
+        return self.mappable.get_clim()
+
+    def colour_indices(self) -> np.ndarray:
+        """Index into the lookup table of every cell: 0..254 along the colormap, 255 not finite."""
+        vmin, vmax = self.get_clim()
+        with np.errstate(invalid="ignore", over="ignore"):
+            t = (self._data - vmin) * (254.0 / (vmax - vmin)) if vmax > vmin else self._data * 0.0
+            idx = np.clip(np.nan_to_num(t, nan=-1.0, posinf=254.0, neginf=0.0), 0.0, 254.0)
+        idx = np.rint(idx).astype(np.uint8)
+        idx[~np.isfinite(self._data)] = 255
+        return idx
+
+    def draw(self, renderer: Any) -> None:
+        if self._data is None or not self.get_visible():
+            return
+        left, right, bottom, top = self.extent
+        (x0, y0), (x1, y1) = self.axes.transData.transform([(left, bottom), (right, top)])
+        x0, y0, x1, y1 = (int(round(v)) for v in (x0, y0, x1, y1))
+        width, height = x1 - x0, y1 - y0
+        if width <= 0 or height <= 0:
+            return
+        rows_n, cols_n = self._data.shape
+        key = (width, height, rows_n, cols_n)
+        if self._pixel_index is None or self._pixel_index[0] != key:
+            # for every pixel, the flat index of the grid cell it shows (nearest neighbour)
+            cols = np.minimum((np.arange(width) + 0.5) * cols_n / width, cols_n - 1).astype(np.intp)
+            rows = np.minimum((np.arange(height) + 0.5) * rows_n / height, rows_n - 1).astype(np.intp)
+            self._pixel_index = (key, rows[:, None] * cols_n + cols[None, :])
+        cell_colours = self._lut32[self.colour_indices()].ravel()       # one uint32 RGBA per cell
+        rgba = cell_colours.take(self._pixel_index[1]).view(np.uint8).reshape(height, width, 4)
+        # Agg puts row 0 of the array at the bottom of the region, like origin="lower"
+        gc = renderer.new_gc()
+        gc.set_clip_rectangle(self.axes.bbox)
+        renderer.draw_image(gc, x0, y0, rgba)
+        gc.restore()
+        self.stale = False
 
 
 class FigureView:
@@ -183,8 +283,7 @@ class FigureView:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
         rgba = np.asarray(self.figure.canvas.buffer_rgba())
-        opaque = self.figure.patch.get_alpha() in (None, 1) and self.figure.patch.get_facecolor()[3] == 1
-        self._png = png_bytes(rgba, compress_level=self.compress_level, keep_alpha=not opaque)
+        self._png = png_bytes(rgba, compress_level=self.compress_level)
         self.widget.value = self._png
         self.render_count += 1
 
@@ -200,9 +299,11 @@ class FigureView:
         return self._png
 
     def image_array(self) -> np.ndarray:
-        """The last image sent, decoded: a (H, W, 3) uint8 array (or (H, W, 4) if transparent)."""
+        """The last image sent, decoded: a (H, W, 4) uint8 RGBA array."""
         if not self._png:
             raise ValueError("FigureView.image_array: nothing has been drawn yet; call redraw() first")
+        from PIL import Image           # a dependency of matplotlib
+
         return np.asarray(Image.open(io.BytesIO(self._png)))
 
     def _ipython_display_(self) -> None:
