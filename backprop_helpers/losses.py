@@ -48,16 +48,16 @@ def softmax(scores):
 
 
 def _softmax_cross_entropy(scores, y):
-    n = scores.shape[0]
-    rows = np.arange(n)
-    shifted = scores - scores.max(axis=1, keepdims=True)  # log-sum-exp trick: every exponent <= 0
+    n, c = scores.shape
+    true = np.arange(0, n * c, c) + y                      # flat index of each row's true class
+    # (np.maximum.reduce and np.add.reduce are the row max and sum, minus the wrappers' overhead)
+    shifted = scores - np.maximum.reduce(scores, axis=1, keepdims=True)  # every exponent <= 0
     exp = np.exp(shifted)
-    sums = exp.sum(axis=1)                                 # (N,), each >= 1 so its log is finite
+    sums = np.add.reduce(exp, axis=1)                      # (N,), each >= 1 so its log is finite
     # L_n = -log p[n, y_n] = log sum_k exp(s_nk) - s_{n,y_n}   (with the shift cancelled)
-    loss = float(np.log(sums).sum() - shifted[rows, y].sum()) / n
-    exp /= sums[:, None]                                   # now the probabilities p, (N, C)
-    exp[rows, y] -= 1.0                                    # p - onehot(y)
-    exp /= n                                               # the mean's 1/N
+    loss = float(np.add.reduce(np.log(sums)) - np.add.reduce(shifted.ravel()[true])) / n
+    exp *= (1.0 / n) / sums[:, None]                       # p / N: the probabilities and the mean's 1/N
+    exp.ravel()[true] -= 1.0 / n                           # (p - onehot(y)) / N
     return loss, exp
 
 

@@ -255,6 +255,44 @@ class MLP:
                 dW += self.reg_strength * (W if self.regularization == "l2" else np.sign(W))
         return self.grads
 
+    def _loss_and_grads(self, X, y):
+        """``_loss(X, y)`` then ``_backward()``, fused for the training loop's hot path.
+
+        For the most common network (ReLU hidden layers, softmax cross-entropy) this is the same math
+        with fewer temporary arrays: the ReLU is applied in place (its output h is positive exactly
+        where its input was, so h > 0 is the backward mask) and the gradients are written straight
+        into the flat gradient buffer. Other networks take the composed path. Either way the result
+        equals ``loss(X, y)`` followed by ``backward()`` (tested).
+        """
+        if self.activation != "relu" or self.loss_name != "softmax_cross_entropy":
+            loss = self._loss(X, y)
+            self._backward(self._dscores)
+            return loss
+        hs = [X]                                           # the input of every linear layer
+        h = X
+        for W, b in self._layers[:-1]:
+            h = h @ W
+            h += b
+            np.maximum(h, 0.0, out=h)
+            hs.append(h)
+        W, b = self._layers[-1]
+        scores = h @ W
+        scores += b
+        loss, dout = self._loss_kernel(scores, y)
+        for l in range(self.num_layers - 1, -1, -1):
+            dW, db = self._grad_layers[l]
+            np.matmul(hs[l].T, dout, out=dW)               # dW = h_{l-1}.T @ dout
+            np.add.reduce(dout, axis=0, out=db)            # db = dout summed over the batch
+            if l:
+                dout = dout @ self._layers[l][0].T         # dh_{l-1} = dout @ W.T
+                np.multiply(dout, hs[l] > 0, out=dout)     # through the ReLU: keep where it was on
+        self._caches = self._dscores = None                # backward() needs a fresh loss()
+        if self.regularization and self.reg_strength:
+            for (W, _), (dW, _) in zip(self._layers, self._grad_layers):
+                dW += self.reg_strength * (W if self.regularization == "l2" else np.sign(W))
+            loss += self._regularization()
+        return loss
+
     def predict(self, X):
         """Class indices (N,) for classification, predicted values (N, C) for regression."""
         scores = self.forward(X)

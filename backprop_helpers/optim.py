@@ -75,7 +75,11 @@ class SGD(Optimizer):
     """Plain gradient descent: ``theta <- theta - lr * g``."""
 
     def update(self, key, theta, g):
-        theta -= self.lr * g
+        step = self.state.get(key)               # scratch array for lr * g, reused every step
+        if step is None or step.shape != g.shape or step.dtype != g.dtype:
+            step = self.state[key] = np.empty_like(g)
+        np.multiply(g, self.lr, out=step)
+        theta -= step                            # theta <- theta - lr * g
 
 
 class Momentum(Optimizer):

@@ -220,7 +220,7 @@ class Trainer:
         """Forward, loss, backward and update on one mini-batch. Returns the batch loss."""
         model = self.model
         if self._fast:
-            loss = model._loss(X, y)
+            loss = model._loss_and_grads(X, y)     # forward, loss and backward in one pass
         else:
             loss = float(model.loss(X, y))
         if self._first_loss is None:
@@ -229,7 +229,6 @@ class Trainer:
             self._diverged(loss)
             return loss
         if self._fast:
-            model._backward(model._dscores)
             self.optimizer.step_vector(model.flat_params, model.flat_grads)
         else:
             model.backward()

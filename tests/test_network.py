@@ -167,3 +167,29 @@ def test_tanh_saturates_cleanly():
     out, cache = bh.tanh_forward(np.array([-800.0, 800.0]))
     np.testing.assert_array_equal(out, [-1.0, 1.0])
     np.testing.assert_array_equal(bh.tanh_backward(np.ones(2), cache), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("activation, loss, reg", [
+    ("relu", "softmax_cross_entropy", None), ("relu", "softmax_cross_entropy", "l2"),
+    ("relu", "softmax_cross_entropy", "l1"), ("tanh", "softmax_cross_entropy", None),
+    ("relu", "mse", "l2"), ("sigmoid", "binary_cross_entropy", None)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_training_pass_equals_loss_then_backward(activation, loss, reg, dtype):
+    """The training loop's fused forward+backward gives exactly what loss() and backward() give."""
+    C = 1 if loss == "binary_cross_entropy" else 3
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((7, 4))
+    y = {"softmax_cross_entropy": rng.integers(0, C, 7), "mse": rng.standard_normal((7, C)),
+         "binary_cross_entropy": rng.integers(0, 2, (7, 1)).astype(float)}[loss]
+    a = bh.MLP([4, 6, 5, C], activation=activation, loss=loss, regularization=reg, reg_strength=0.1,
+               dtype=dtype, seed=2)
+    b = a.copy()
+    la = a.loss(X, y)
+    ga = {k: v.copy() for k, v in a.backward().items()}
+    Xb, yb = b._check_X("fit", X), b.check_targets("fit", y, 7)
+    lb = b._loss_and_grads(Xb, yb)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert lb == pytest.approx(la, rel=tol)
+    for k in ga:
+        np.testing.assert_allclose(b.grads[k], ga[k], rtol=tol, atol=tol)
+    np.testing.assert_array_equal(b.flat_params, a.flat_params)     # parameters untouched
