@@ -10,6 +10,7 @@ imported here (``__all__`` is computed from them below).
 from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes
 from .loss import LossExplorer, loss_explorer
 from .neuron import NeuronExplorer, neuron_explorer
+from .step_size import StepSizeExplorer, step_size_explorer
 
 __all__ = sorted(name for name, value in list(globals().items())
                  if not name.startswith("_") and getattr(value, "__module__", "").startswith(__name__ + "."))
