@@ -12,14 +12,18 @@ exploits the network's structure so that it does not redo work that the nudge ca
    ``z_{l+1} + (act(z_l[:, j] + nudge) - a_l[:, j]) * W_{l+1}[j, :]``, and only the layers above are run.
 3. All nudges of one column (every ``i`` and the bias, both signs) are stacked into one batch, so the
    layers above run as a few large matrix products instead of thousands of small ones.
+4. With ReLU-like units, the layers above are affine as long as none of their units changes side, so
+   a change ``t`` of ``a_l[n, j]`` moves example ``n``'s scores exactly along a line,
+   ``S[n] + t * v[n]``; where the nudge is too small to switch any upper unit (checked per example),
+   the scores are computed on that line, and only the loss is evaluated at each nudge.
 
 The finite differences are genuine: each one is computed from two loss values of a perturbed network.
 Kinks are detected exactly, from the network's units switching, not inferred from the numbers as
-``gradcheck.check_gradient`` must do for a black-box ``f``: the stacked forward pass sees whether a
-nudge switched a ReLU-like unit on or off (its pre-activation changed sign for some example), or moved
-an L1-regularized weight across 0. Such an element, if it disagrees, is measured again with a step too
-small to reach the kink (``KINK_H``), and it is a kink, not a failure, when the analytic value matches
-the central difference or a one-sided slope there.
+``gradcheck.check_gradient`` must do for a black-box ``f``: for an element that disagrees, two forward
+passes at ``theta +- h e_k`` show whether the nudge switched a ReLU-like unit on or off (its
+pre-activation changed sign for some example), or moved an L1-regularized weight across 0. Such an
+element is measured again with a step too small to reach the kink (``KINK_H``), and it is a kink, not
+a failure, when the analytic value matches the central difference or a one-sided slope there.
 """
 from __future__ import annotations
 
@@ -75,10 +79,9 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         X: inputs (N, D); y: targets as for ``model.loss``.
         h: the step of the central differences.
     Returns:
-        ``NumericalGradient(numeric, plus, minus, base, crossed)``: dicts keyed like
-        ``model.params`` holding the central differences, the losses ``L(theta + h e_k)`` and
-        ``L(theta - h e_k)``, and whether either nudge moved a ReLU-like unit across its kink at 0
-        (for some example); and the unperturbed loss ``base``.
+        ``NumericalGradient(numeric, plus, minus, base)``: dicts keyed like ``model.params`` holding
+        the central differences and the losses ``L(theta + h e_k)`` and ``L(theta - h e_k)``, and the
+        unperturbed loss ``base``.
     """
     if not isinstance(model, MLP):
         raise TypeError(f"mlp_numerical_gradient: model must be an MLP, got {type(model).__name__}")
@@ -101,37 +104,56 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             return np.maximum(z, 0.0, out=z)
         return act(z)[0]
 
-    kinked = model.activation in ("relu", "leaky_relu")
+    slopes = {"relu": 0.0, "leaky_relu": 0.01}.get(model.activation)   # piecewise-linear units
 
-    def loss_changes(l, j, cols):
+    def line_through_upper_layers(l, j):
+        """For a change t of a_l[:, j]: the scores move along S + t * v while no upper unit switches.
+
+        With ReLU-like units the layers above l are affine wherever no unit changes side, so a change
+        t of a_l[n, j] moves example n's scores exactly to ``S[n] + t * v[n]``, as long as
+        ``|t| < tau[n]`` (the smallest change that would switch some upper unit). Returns (v, tau).
+        """
+        u = np.repeat(P[f"W{l + 1}"][j][None], n, axis=0)      # (N, H_{l+1}): dz_{l+1}/dt
+        tau = np.full(n, np.inf)
+        for m in range(l + 1, L):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reach = np.abs(Z[m - 1]) / np.abs(u)            # |t| that brings a unit to its kink
+            tau = np.minimum(tau, np.nan_to_num(reach, nan=np.inf).min(axis=1))
+            u = (u * np.where(Z[m - 1] > 0, 1.0, slopes)) @ P[f"W{m + 1}"]
+        return u, tau
+
+    def loss_changes(l, j, cols, line):
         """Change of the data loss, (P,), when column j of z_l is replaced by each row of cols (P, N).
 
         Examples whose loss cannot change (the nudge left their activation exactly as it was, e.g. an
         inactive ReLU unit) are skipped, and the change is summed per example, which avoids the
         cancellation of subtracting two nearly equal totals.
         """
-        no_kink = np.zeros(cols.shape[0], dtype=bool)
         if l == L:
             scores = np.repeat(A[L][None], cols.shape[0], axis=0)
             scores[:, :, j] = cols
-            return (_loss_rows(model.loss_name, scores, y) - rows0).sum(axis=1) / n, no_kink
-        crossed = ((cols > 0) != (Z[l - 1][:, j] > 0)).any(axis=1) if kinked else no_kink
+            return (_loss_rows(model.loss_name, scores, y) - rows0).sum(axis=1) / n
         delta = act(cols)[0] - A[l][:, j]                       # (P, N): change of a_l[:, j]
-        moved = np.flatnonzero(delta.any(axis=0))               # examples that felt the nudge
-        if moved.size == 0:
-            return np.zeros(cols.shape[0]), crossed
-        if moved.size < n:
-            delta = delta[:, moved]
-        z = delta[:, :, None] * P[f"W{l + 1}"][j]               # (P, N', H_{l+1}) outer products
-        z += Z[l][moved]
-        for m in range(l + 1, L):
-            if kinked:                                          # did a unit of layer m switch?
-                crossed |= ((z > 0) != (Z[m - 1][moved] > 0)).any(axis=(1, 2))
-            z = act_inplace(z) @ P[f"W{m + 1}"]
-            z += P[f"b{m + 1}"]
-        return (_loss_rows(model.loss_name, z, y[moved]) - rows0[moved]).sum(axis=1) / n, crossed
+        moved = delta.any(axis=0)                               # examples that felt the nudge
+        total = np.zeros(cols.shape[0])
+        if line is not None:                                    # ReLU-like: along the line, exactly
+            v, tau = line
+            straight = moved & (np.abs(delta).max(axis=0) < tau)
+            if straight.any():
+                scores = A[L][straight][None] + delta[:, straight, None] * v[straight][None]
+                total += (_loss_rows(model.loss_name, scores, y[straight]) - rows0[straight]).sum(axis=1)
+            moved &= ~straight
+        if moved.any():                                         # the rest: through every layer
+            d = delta[:, moved]
+            z = d[:, :, None] * P[f"W{l + 1}"][j]               # (P, N', H_{l+1}) outer products
+            z += Z[l][moved]
+            for m in range(l + 1, L):
+                z = act_inplace(z) @ P[f"W{m + 1}"]
+                z += P[f"b{m + 1}"]
+            total += (_loss_rows(model.loss_name, z, y[moved]) - rows0[moved]).sum(axis=1)
+        return total / n
 
-    numeric, plus, minus, crossed = {}, {}, {}, {}
+    numeric, plus, minus = {}, {}, {}
     for l in range(1, L + 1):
         W = P[f"W{l}"]
         d_in, d_out = W.shape
@@ -140,17 +162,18 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         block = max(1, _BLOCK_ELEMENTS // (2 * n * width))
         lp = np.empty((d_in + 1, d_out))
         lm = np.empty((d_in + 1, d_out))
-        cr = np.zeros((d_in + 1, d_out), dtype=bool)
+        if slopes is not None and l < L:                 # the straight path needs less memory
+            block = max(1, _BLOCK_ELEMENTS // (2 * n * A[L].shape[1]))
         for j in range(d_out):
             zc = Z[l - 1][:, j]
+            line = line_through_upper_layers(l, j) if slopes is not None and l < L else None
             for start in range(0, d_in + 1, block):
                 src = sources[start:start + block]
                 k = src.shape[0]
                 cols = np.concatenate([zc + h * src, zc - h * src])      # (2k, N): both signs
-                change, kink = loss_changes(l, j, cols)
+                change = loss_changes(l, j, cols, line)
                 lp[start:start + k, j] = change[:k]
                 lm[start:start + k, j] = change[k:]
-                cr[start:start + k, j] = kink[:k] | kink[k:]
         reg = _reg_difference(model, W, h)
         gW = (lp[:-1] - lm[:-1]) / (2 * h) + reg
         gb = (lp[-1] - lm[-1]) / (2 * h)
@@ -164,12 +187,9 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             r = (lambda w: lam / 2 * w * w) if model.regularization == "l2" else (lambda w: lam * np.abs(w))
             lp[:-1] += r(W + h) - r(W)
             lm[:-1] += r(W - h) - r(W)
-            if model.regularization == "l1":
-                cr[:-1] |= np.abs(W) < h                  # |w| has its own kink at w = 0
         plus[f"W{l}"], plus[f"b{l}"] = lp[:-1], lp[-1]
         minus[f"W{l}"], minus[f"b{l}"] = lm[:-1], lm[-1]
-        crossed[f"W{l}"], crossed[f"b{l}"] = cr[:-1], cr[-1]
-    return NumericalGradient(numeric, plus, minus, base, crossed)
+    return NumericalGradient(numeric, plus, minus, base)
 
 
 class NumericalGradient(NamedTuple):
@@ -178,7 +198,6 @@ class NumericalGradient(NamedTuple):
     plus: dict
     minus: dict
     base: float
-    crossed: dict
 
 
 # --------------------------------------------------------------------------- the check
@@ -258,7 +277,9 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
         _gc._warn_float32(fn, "the model is")
     rtol = _gc.DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else \
         check_positive(fn, "rtol", rtol)
-    numeric, plus, minus, base, crossed = mlp_numerical_gradient(model, X, y, h)
+    numeric, plus, minus, base = mlp_numerical_gradient(model, X, y, h)
+    Xc = model._check_X(fn, X)
+    pattern = _kink_pattern(model, Xc)
     eps = float(np.finfo(model.dtype).eps)
     reports = {}
     for name, p in model.params.items():
@@ -271,13 +292,12 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
         fp, fm = plus[name].reshape(-1), minus[name].reshape(-1)
         noise = _gc._NOISE_FACTOR * eps * np.maximum(abs(base), np.maximum(np.abs(fp), np.abs(fm))) / h
         floor = noise.copy()
-        kink = crossed[name].reshape(-1)
         excused = np.zeros(a.size, dtype=bool)     # crossed a kink, analytic matches a side
         unmatched = np.zeros(a.size, dtype=bool)   # crossed a kink, analytic matches neither side
         bad = np.flatnonzero((np.abs(a - n) > floor) & (np.abs(a - n) > rtol * (np.abs(a) + np.abs(n))))
         for i in bad:
             index = np.unravel_index(i, p.shape)
-            if kink[i]:
+            if _crosses_kink(model, Xc, pattern, name, p, index, h):
                 # the nudge switched a unit on or off: measure again with a step too small to reach
                 # the kink; the analytic value must match the slope on the parameter's own side
                 # (or, for a parameter sitting exactly on the kink, one of the one-sided slopes)
@@ -297,6 +317,33 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
     worst = max(reports, key=lambda k: reports[k].max_rel_error)
     return ModelGradCheckReport(passed=all(r.passed for r in reports.values()), reports=reports,
                                 worst=worst, num_checked=model.num_params)
+
+
+def _kink_pattern(model, X):
+    """Which side of its kink every ReLU-like unit is on, for every example (a list of bool arrays)."""
+    if model.activation not in ("relu", "leaky_relu"):
+        return []
+    model._forward(X)
+    return [act_cache.x > 0 for _, act_cache in model._caches if act_cache is not None]
+
+
+def _crosses_kink(model, X, pattern, name, p, index, h):
+    """Exactly: does nudging p[index] by +-h switch a ReLU-like unit (for some example), or move an
+    L1-regularized weight across 0 (where |w| has its kink)?"""
+    if name.startswith("W") and model.regularization == "l1" and model.reg_strength \
+            and abs(p[index]) < h:
+        return True
+    if not pattern:
+        return False
+    old = p[index]
+    try:
+        for nudged in (old + h, old - h):
+            p[index] = nudged
+            if any((a != b).any() for a, b in zip(_kink_pattern(model, X), pattern)):
+                return True
+    finally:
+        p[index] = old
+    return False
 
 
 def _nudged_losses(model, X, y, p, index, h):

@@ -167,3 +167,24 @@ def test_model_check_agrees_with_brute_force_on_every_element():
             p[idx] = old
             assert fast[name][idx] == pytest.approx((fp - fm) / 2e-5, rel=1e-6, abs=1e-9)
 
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_straight_line_path_agrees_with_brute_force_near_upper_kinks(activation):
+    """ReLU-like nets take the exact straight-line path through the upper layers; units sitting
+    within a nudge of their kink (here in layer 2) must fall back to the full path, exactly."""
+    rng = np.random.default_rng(5)
+    model = MLP([3, 5, 4, 4, 3], activation=activation, seed=5)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    z2 = np.maximum(X @ model.params["W1"] + model.params["b1"], 0) @ model.params["W2"]
+    model.params["b2"] = -z2[0] + 1e-9                  # example 0: every layer-2 unit at its kink
+    fast = mlp_numerical_gradient(model, X, y)[0]
+    for name, p in model.params.items():
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + 1e-5
+            fp = model.loss(X, y)
+            p[idx] = old - 1e-5
+            fm = model.loss(X, y)
+            p[idx] = old
+            assert fast[name][idx] == pytest.approx((fp - fm) / 2e-5, rel=1e-6, abs=1e-9), (name, idx)
