@@ -1,6 +1,7 @@
 # The course's commands. README.md shows the same steps as plain commands for machines without make.
 #
 #   make lab        install (first time only), then open JupyterLab on lessons/
+#   make playground install (first time only), then serve the playground as a standalone page (Voila)
 #   make test       install (first time only), then run the whole test suite
 #   make bench      run the benchmarks (bench/run.py)
 #   make lessons    regenerate lessons/ from solutions/ (python -m backprop_helpers build)
@@ -36,10 +37,11 @@ NBVAL_OPTS := --nbval-current-env --nbval-cell-timeout=600
 py_ok = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test bench lessons clean distclean
+.PHONY: help install lab playground test bench lessons clean distclean
 
 help:
 	@echo "make lab        open JupyterLab on lessons/ (installs into $(VENV) the first time)"
+	@echo "make playground the playground as a standalone page, served by Voila on 127.0.0.1"
 	@echo "make test       run the whole test suite (installs into $(VENV) the first time)"
 	@echo "make bench      run the benchmarks"
 	@echo "make lessons    regenerate lessons/ from solutions/"
@@ -119,6 +121,35 @@ lab: $(STAMP)
 	JUPYTER_TOKEN="$$token" exec $(VENV)/bin/jupyter lab --config="$(LAB_CONFIG)" \
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
 	  --ServerApp.root_dir="$(CURDIR)/lessons" $$extra
+
+# The playground (solutions/08_playground.ipynb) as a standalone page: Voila runs the notebook and
+# shows its outputs and widgets without the code, on 127.0.0.1:$(PLAYGROUND_PORT) (default 8866) and
+# with a token, chosen as for `make lab` ($JUPYTER_TOKEN, else a fresh random one). The token travels
+# in the environment, where Voila's --token takes it from; no port other than the one printed is tried.
+# Voila reads voila.py/voila.json from the current folder and every Jupyter config folder, where
+# `c.Voila.token = ""` would switch the token off: config_file_paths points it at a folder that holds
+# no such file instead.
+playground: $(STAMP)
+	@token="$${JUPYTER_TOKEN:-}"; \
+	if [ -z "$$token" ]; then \
+	  token="$$($(VENV_PY) -c 'import secrets; print(secrets.token_hex(24))')"; \
+	fi; \
+	if [ -z "$$token" ]; then \
+	  echo "error: make playground could not create an access token, so Voila was not started." >&2; \
+	  exit 1; \
+	fi; \
+	port="$(or $(PLAYGROUND_PORT),8866)"; \
+	echo ""; \
+	echo "Voila runs the whole notebook before it shows the page: the first load takes a few seconds."; \
+	echo "Voila will listen on 127.0.0.1:$$port. Open this address (it carries the token):"; \
+	echo ""; \
+	echo "    http://127.0.0.1:$$port/?token=$$token"; \
+	echo ""; \
+	echo "Stop it with Ctrl-C."; \
+	echo ""; \
+	JUPYTER_TOKEN="$$token" exec $(VENV)/bin/voila solutions/08_playground.ipynb --no-browser \
+	  --port=$$port --Voila.port_retries=0 --Voila.ip=127.0.0.1 --token \
+	  --Voila.config_file_paths="$(abspath $(VENV))/no-voila-config"
 
 # Three pytest runs, each reported, all run even if one fails:
 #   tests/      unit and property-based tests, MPLBACKEND=Agg
