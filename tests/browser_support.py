@@ -20,8 +20,9 @@ import urllib.request
 from pathlib import Path
 
 __all__ = [
-    "BROWSER_ARGS", "ERROR_TEXTS", "FALLBACK_TEXT", "Server", "find_chromium", "free_port",
-    "isolated_env", "notebooks_with_widgets", "start_server", "widget_console_errors",
+    "BROWSER_ARGS", "ERROR_TEXTS", "FALLBACK_TEXT", "Server", "copy_through_last_widget",
+    "find_chromium", "free_port", "isolated_env", "notebooks_with_widgets", "start_server",
+    "widget_console_errors",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +58,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _widget_cells(notebook: dict) -> list[int]:
+    """Indices of the code cells that mention ``backprop_helpers.widgets`` or an explorer factory."""
+    return [i for i, cell in enumerate(notebook.get("cells", []))
+            if cell.get("cell_type") == "code" and WIDGET_MARKERS.search("".join(cell.get("source", "")))]
+
+
 def notebooks_with_widgets(folder: Path) -> list[Path]:
     """Notebooks in ``folder`` whose code mentions ``backprop_helpers.widgets`` or an explorer factory."""
     found = []
     for path in sorted(folder.glob("*.ipynb")):
         try:
-            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            notebook = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        source = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
-        if WIDGET_MARKERS.search(source):
+        if _widget_cells(notebook):
             found.append(path)
     return found
+
+
+def copy_through_last_widget(source: Path, target: Path) -> int:
+    """Copy a notebook without the cells after its last widget cell; return how many were dropped.
+
+    The browser test runs every cell of the copy: all that the widgets depend on, and none of the
+    later experiments, which the notebook tests (nbval) already run.
+    """
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    cells = notebook["cells"]
+    last = max(_widget_cells(notebook), default=len(cells) - 1)
+    notebook["cells"] = cells[:last + 1]
+    target.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return len(cells) - last - 1
 
 
 def isolated_env(home: Path) -> dict[str, str]:

@@ -1,18 +1,22 @@
 """The widgets in a real browser: JupyterLab and Voila driven through Debian's chromium by Playwright.
 
 One JupyterLab server for the module (127.0.0.1, a free port, a random token, an isolated HOME, a
-temporary copy of the notebooks). Each notebook is opened with ``?reset`` (so no old tabs come back),
-the test waits for the kernel to be Idle, runs all cells from the Run menu, and then checks that:
+temporary copy of the notebooks). The lessons tested are those whose code uses
+``backprop_helpers.widgets`` or an explorer factory, each copied up to its last widget cell (the later
+cells are experiments that nbval runs anyway). Each notebook is opened with ``?reset`` (so no old tabs
+come back), the test waits for the kernel to be Idle, runs all cells from the Run menu, and checks:
 
 - real widgets render: a visible widget view, no text fallback such as ``IntSlider(...)``, no
   "Error displaying widget";
-- moving the first slider of each widget (keyboard on the slider's handle) changes its plot, and a
-  play control changes the plot over time (screenshots of the plot before and after, compared);
+- in each widget, moving the first slider (arrow keys on its handle), pressing a "step" button and
+  pressing play each change its plot (screenshots of the plots compared), play again and again;
 - the browser console shows no widget errors.
 
-The same for the playground as a standalone page served by Voila. Screenshots are kept in
+The same for the playground as a standalone page served by Voila, as `make playground` serves it.
+A fixture notebook (tests/fixtures/browser/) proves the harness, including that a slider which
+redraws nothing is caught. Screenshots of every widget before and after each action are kept in
 test-artifacts/browser/. Skipped, with the reason shown, when chromium or playwright is missing;
-`.ci/run` installs both.
+under CI (``CI=true``, as .ci/run runs) that is an error instead.
 """
 from __future__ import annotations
 
@@ -27,9 +31,9 @@ from pathlib import Path
 import pytest
 
 from browser_support import (
-    BROWSER_ARGS, ERROR_TEXTS, FALLBACK_TEXT, Server, find_chromium, free_port, isolated_env,
-    jupyter_command, new_token, notebooks_with_widgets, root_flags, start_server,
-    widget_console_errors,
+    BROWSER_ARGS, ERROR_TEXTS, FALLBACK_TEXT, Server, copy_through_last_widget, find_chromium,
+    free_port, isolated_env, jupyter_command, new_token, notebooks_with_widgets, root_flags,
+    start_server, widget_console_errors,
 )
 
 
@@ -81,7 +85,9 @@ def workdir(tmp_path_factory) -> Path:
     (base / "home").mkdir()
     notebooks = base / "notebooks"
     shutil.copytree(ROOT / "lessons", notebooks / "lessons",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
+    for lesson in LESSONS:  # up to the last explorer: the time goes to the widgets, not to training
+        copy_through_last_widget(lesson, notebooks / "lessons" / lesson.name)
     (notebooks / "fixtures").mkdir()
     shutil.copy(FIXTURE, notebooks / "fixtures")
     return base
@@ -124,8 +130,8 @@ class Console:
 
 @pytest.fixture
 def page(browser, artifacts, request):
-    """A fresh page (1280 x 900) with its console recorded; a screenshot of it is kept at the end."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """A fresh page (1280 x 1100) with its console recorded; a screenshot of it is kept at the end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
     new_page = context.new_page()
     new_page.set_default_timeout(30_000)
     new_page.console = Console(new_page)
@@ -404,6 +410,8 @@ def test_lesson_widgets_work_in_jupyterlab(page, lab, artifacts, notebook):
         shut_down_kernels(lab)
 
 
+@pytest.mark.skipif(PLAYGROUND in notebooks_with_widgets(PLAYGROUND.parent),
+                    reason="Voila is tested on the playground itself")
 def test_fixture_widgets_work_in_voila(page, workdir, artifacts):
     """The harness itself, as a standalone Voila page."""
     server = start_voila(workdir / "notebooks" / "fixtures" / FIXTURE.name, workdir)
