@@ -49,3 +49,29 @@ def test_catalogued_mistake_is_named(exercise, mistake):
 def test_a_non_function_is_explained():
     result = EXERCISES["linear_forward"].run(42)
     assert result.status == "error" and "Pass the function itself" in result.message
+
+
+#: the catalogue of classic mistakes the lessons promise to recognise by name
+PROMISED = [
+    "dW transposed", "db not summed over the batch", "db averaged instead of summed",
+    "dX without W transposed", "upstream gradient ignored", "ReLU mask taken from dout instead of the input",
+    "mask inverted", "sigmoid derivative computed from the input instead of the output",
+    "tanh derivative as 1 - x**2 of the input",
+    "softmax without subtracting the max (overflow on large logits)",
+    "cross-entropy gradient not divided by N", "cross-entropy gradient sign flipped",
+    "labels used as one-hot without conversion", "MSE missing the factor 2", "MSE averaged over the wrong axis",
+    "gradient descent adding the gradient", "learning rate applied twice",
+    "momentum velocity not kept between steps", "mini-batches shuffling X and y separately",
+    "last partial batch dropped", "backward through the layers in forward order",
+    "forward and central difference mixed up",
+    "relative error without the max/abs guard (division by zero)",
+]
+
+
+@pytest.mark.parametrize("name", PROMISED)
+def test_every_promised_mistake_has_a_named_diagnosis(name):
+    exercises = [e for e, m in MISTAKES if m.name == name]
+    assert exercises, f"no exercise recognises {name!r}"
+    for exercise in exercises:
+        mistake = next(m for m in EXERCISES[exercise].mistakes if m.name == name)
+        assert EXERCISES[exercise].run(mistake.impl).mistake == name
