@@ -11,6 +11,7 @@ from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes
 from .loss import LossExplorer, loss_explorer
 from .neuron import NeuronExplorer, neuron_explorer
 from .step_size import StepSizeExplorer, step_size_explorer
+from .step_through import StepThroughExplorer, step_through_explorer
 
 __all__ = sorted(name for name, value in list(globals().items())
                  if not name.startswith("_") and getattr(value, "__module__", "").startswith(__name__ + "."))
