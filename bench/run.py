@@ -2,7 +2,7 @@
 
     python bench/run.py                    # full run (a few minutes): bench/results/latest.json and .md
     python bench/run.py --quick            # smoke run (under a minute): bench/results/quick.json and .md
-    python bench/run.py --only training    # one benchmark: training, gradcheck or fd_accuracy
+    python bench/run.py --only training    # one benchmark: training, gradcheck, fd_accuracy or widgets
     python bench/run.py --update-readme    # also put the tables into bench/README.md
 
 Every timing is side by side in this one process: numpy's BLAS on one thread (set when
@@ -30,7 +30,7 @@ import _env  # noqa: E402  (sets torch's threads before anything else imports it
 from _report import markdown  # noqa: E402
 from _timing import Settings  # noqa: E402
 
-BENCHMARKS = ("training", "gradcheck", "fd_accuracy")
+BENCHMARKS = ("training", "gradcheck", "fd_accuracy", "widgets")
 
 
 def _module(name):
@@ -38,6 +38,8 @@ def _module(name):
         import bench_training as mod
     elif name == "gradcheck":
         import bench_gradcheck as mod
+    elif name == "widgets":
+        import bench_widgets as mod
     else:
         import bench_fd_accuracy as mod
     return mod
@@ -45,17 +47,28 @@ def _module(name):
 
 README_START = "<!-- results: start (written by `python bench/run.py --update-readme`) -->"
 README_END = "<!-- results: end -->"
+WIDGETS_START = "<!-- widgets: start (written by `python bench/run.py --update-readme`) -->"
+WIDGETS_END = "<!-- widgets: end -->"
 
 
-def _update_readme(path: Path, tables: str) -> None:
-    """Replace what lies between the two result markers of the README with ``tables``."""
+def _update_readme(path: Path, tables: str, start: str = README_START, end: str = README_END) -> None:
+    """Replace what lies between the two markers ``start`` and ``end`` of the README with ``tables``."""
     text = path.read_text()
-    if README_START not in text or README_END not in text:
-        raise SystemExit(f"bench: {path} has no results markers ({README_START} ... {README_END})")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    path.write_text(f"{head}{README_START}\n{tables}\n{README_END}{tail}")
+    if start not in text or end not in text:
+        raise SystemExit(f"bench: {path} has no results markers ({start} ... {end})")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{tables}\n{end}{tail}")
     print(f"(tables written into {path})", file=sys.stderr)
+
+
+def _widget_tables(results: dict) -> str | None:
+    """The widget benchmark's tables (its own README section), or None when it has not run."""
+    section = results["sections"].get("widgets")
+    if section is None:
+        return None
+    import bench_widgets
+    return bench_widgets.markdown(section)
 
 
 def main(argv=None) -> int:
@@ -106,11 +119,16 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
     tables = markdown(results)
+    widget_tables = _widget_tables(results)
+    if widget_tables is not None:
+        tables += "\n### 4. Widgets: latency of a slider move\n\n" + widget_tables + "\n"
     out.with_suffix(".md").write_text(tables + "\n")      # the same tables, kept under version control
     print(tables)
     print(f"\n(results written to {out})", file=sys.stderr)
     if args.update_readme:
         _update_readme(HERE / "README.md", markdown(results))
+        if widget_tables is not None:
+            _update_readme(HERE / "README.md", widget_tables, WIDGETS_START, WIDGETS_END)
     if failed:
         print(f"bench: FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1
