@@ -60,7 +60,8 @@ PLAYGROUND = ROOT / "solutions" / "08_playground.ipynb"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 # An output holding a widget view, unless it is itself inside a widget (an ipywidgets.Output).
-WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets):not(.jupyter-widgets .jp-OutputArea-output)"
+WIDGET_OUTPUT = (".jp-OutputArea-output:has(> .jupyter-widgets)"
+                 ":not(.jupyter-widgets .jp-OutputArea-output)")
 PLOT = "img, canvas"
 SLIDER_HANDLE = ".widget-slider .noUi-handle"
 CHANGE_TIMEOUT_S = 15.0  # how long a plot may take to change after an action
@@ -162,7 +163,8 @@ def run_all_cells(page) -> None:
     quiet_since = None
     while time.monotonic() < deadline:
         busy = page.evaluate("""() => {
-            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')];
+            const prompts = [...document.querySelectorAll(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')];
             const status = document.querySelector('#jp-main-statusbar')?.innerText || '';
             return prompts.some(p => p.innerText.includes('*')) || !/\\|\\s*Idle/.test(status);
         }""")
