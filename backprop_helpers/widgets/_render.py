@@ -6,8 +6,8 @@ never through pyplot, so nothing is shown twice). A slider move changes the data
 
 1. restores the saved background (everything that does not move: axes, ticks, labels, fixed data),
 2. draws only the *animated* artists on top of it (blitting),
-3. encodes the canvas as a PNG (Pillow, RGB, ``compress_level=1``) and puts the bytes into an
-   ``ipywidgets.Image``, which sends them to the browser.
+3. encodes the canvas as a PNG (:func:`png_bytes`: RGBA, no row filter, zlib level 1) and puts
+   the bytes into an ``ipywidgets.Image``, which sends them to the browser.
 
 When something static changes (axis limits, a title, a colour scale), :meth:`FigureView.redraw`
 draws the whole figure again and saves the new background.
@@ -29,19 +29,23 @@ naive: new figure per move, inline PNG into an ``Output``   122.5 ms     188.0 m
 (The machine was shared with other work during that run; the benchmark ``bench/bench_widgets.py``
 measures the explorers themselves, see ``bench/README.md``.)
 
-Where the time of the chosen path goes: drawing a 100x100 heatmap into a 350x350 px axes about
-4-5 ms (resampling and colour mapping at screen size), a scatter and a text about 1 ms each, PNG
-encoding of 600x450 RGB pixels about 5 ms at ``compress_level=1`` (levels 3 and 6 are 10-40 %
-slower for 5-15 % fewer bytes; RGBA costs about twice RGB; JPEG would take 0.5 ms but blurs lines
-and text). Our own PNG writer with numpy filters was no faster than Pillow, since zlib dominates.
+Where the time of the chosen path went, and what was done about it: drawing a 100x100 heatmap
+with ``imshow`` into a 350x350 px axes took 4-10 ms (it resamples and colour-maps at screen size),
+so heatmaps use :class:`Heatmap` (a lookup table and one gather of 32-bit pixels: 0.5 ms). Pillow's
+PNG encoder took 7-8 ms for a 540x430 figure even at ``compress_level=0``, because it tries every
+row filter; :func:`png_bytes` writes filter 0 and lets zlib (level 1) do the work: 2-3 ms for about
+10 % more bytes (higher levels cost 10-40 % more time for 5-15 % fewer bytes; JPEG would take
+0.5 ms but blurs lines and text). A scatter of 60 points and an annotation cost about 1 ms each.
+With both changes the explorers of lessons 01-03 answer a slider move in 3-8 ms (median, quiet
+machine; see ``bench/README.md`` for the measured table).
 
 What renders where (checked with headless Chromium driven by Playwright): both the
 ``ipywidgets.Image`` path and ipympl render and update in JupyterLab 4 and in Voila, and both run
 under ``pytest --nbval-lax``. ipympl needs its own front-end extension, sends a "draw" request
 through the browser before each full draw, and, while no front end is attached (nbval, the first
 moments in Voila), re-encodes a whole PNG for its ``_data_url`` on every draw. The chosen path needs
-nothing beyond ipywidgets and Pillow (already a dependency of matplotlib), works wherever
-ipywidgets work, is the fastest measured, and lets tests read the exact image that was sent.
+nothing beyond ipywidgets (Pillow, a dependency of matplotlib, only decodes images for tests), works
+wherever ipywidgets work, is the fastest measured, and lets tests read the exact image that was sent.
 """
 from __future__ import annotations
 
@@ -51,8 +55,8 @@ import struct
 import zlib
 from typing import Any, Iterable, Sequence
 
-import numpy as np
 import matplotlib
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
