@@ -140,7 +140,7 @@ def elementwise(settings: Settings) -> dict:
         if check_model_gradient is not None:
             contenders["ours"] = lambda model=model, X=X, y=y: check_model_gradient(model, X, y)
             counts["ours"] = int(model.num_params)
-            labels["ours"] = (f"check_model_gradient", f"{net}, all parameters")
+            labels["ours"] = ("check_model_gradient", f"{net}, all parameters")
         if torch is not None:
             tf, tensors = _torch_problem(model, X, y, inputs=torch_inputs)
             contenders["torch"] = _torch_gradcheck(tf, tensors, fast=False)

@@ -95,7 +95,7 @@ def matmuls_factory(layer_sizes, X, dtype, seed=1):
             if l > 0:
                 np.matmul(dzs[l], Ws[l].T, out=dhs[l - 1])
 
-    return step, 2 * L - 1 + L - 1 + 1  # forward L, dW L, dX L-1
+    return step, 3 * L - 1          # L forward, L for dW, L - 1 for dX
 
 
 def torch_step_factory(layer_sizes, params, X, y, lr, dtype):
