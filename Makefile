@@ -159,17 +159,18 @@ playground: $(STAMP)
 # The notebook runs leave MPLBACKEND unset so kernels draw inline as in JupyterLab (a kernel that
 # inherits MPLBACKEND=Agg shows no figures and warns on plt.show()). pytest's exit status 5 ("no tests
 # collected") counts as success only for a notebook folder that holds no notebook at all.
+# BACKPROP_PROGRESS=off: the checks that tests and notebooks run never write a learner's progress file.
 test: $(STAMP)
 	@t0=$$(date +%s); failed=""; \
 	echo "==> tests/: unit and property-based tests"; \
-	rc=0; MPLBACKEND=Agg BACKPROP_BLAS_THREADS=1 \
+	rc=0; MPLBACKEND=Agg BACKPROP_BLAS_THREADS=1 BACKPROP_PROGRESS=off \
 	  $(VENV_PY) -m pytest $(XDIST) tests $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 2 ]; then echo "make test: interrupted" >&2; exit 2; fi; \
 	if [ $$rc -ne 0 ]; then failed="$$failed tests/"; fi; \
 	for run in "solutions --nbval" "lessons --nbval-lax"; do \
 	  set -- $$run; dir=$$1; mode=$$2; \
 	  echo ""; echo "==> $$dir/: notebooks ($$mode)"; \
-	  rc=0; (unset MPLBACKEND; BACKPROP_BLAS_THREADS=1 \
+	  rc=0; (unset MPLBACKEND; BACKPROP_BLAS_THREADS=1 BACKPROP_PROGRESS=off \
 	    exec $(VENV_PY) -m pytest $(XDIST) $(NBVAL_OPTS) $$mode $$dir $(PYTEST_ARGS)) || rc=$$?; \
 	  if [ $$rc -eq 2 ]; then echo "make test: interrupted" >&2; exit 2; fi; \
 	  if [ $$rc -eq 5 ] && [ -z "$$(find $$dir -name '*.ipynb' ! -path '*/.ipynb_checkpoints/*')" ]; then \

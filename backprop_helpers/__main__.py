@@ -1,10 +1,14 @@
-"""The instructor's command line: ``python -m backprop_helpers <command>`` (or ``backprop-helpers``).
+"""The course's command line: ``python -m backprop_helpers <command>`` (or ``backprop-helpers``).
 
 Commands:
 
-- ``build [--force]``  regenerate ``lessons/`` from ``solutions/``;
-- ``check``            lessons in sync with solutions, no solution text in a lesson, every exercise
-  named by a grade_id; exit status 0 when clean, 1 otherwise.
+- ``build [--force]``   regenerate ``lessons/`` from ``solutions/``; refuses to overwrite a lesson
+  edited since it was generated unless ``--force`` (which keeps a copy in ``lessons/.backup/``);
+- ``check [--run]``     everything to verify before publishing; exit status 0 when clean, 1 otherwise.
+  Without ``--run`` (the default, also spelled ``--fast``) it reads the notebooks only, in a few
+  seconds; ``--run`` also executes every solution and every lesson in a fresh kernel (minutes);
+- ``progress``          the learner's progress table (``backprop_helpers.progress``);
+- ``grade``             grade learners' notebooks (``backprop_helpers.grading``), when installed.
 
 Paths are ``solutions/`` and ``lessons/`` under ``--root`` (default: the current directory).
 Add a command by writing ``_cmd_<name>(args) -> int`` and registering it in ``_parser``.
@@ -12,7 +16,9 @@ Add a command by writing ``_cmd_<name>(args) -> int`` and registering it in ``_p
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+import time
 from pathlib import Path
 
 from backprop_helpers import course
@@ -36,18 +42,45 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"build: no notebooks in {solutions}/ yet: nothing to build")
         return 0
     try:
-        written = course.build(solutions, lessons, force=args.force)
+        result = course.build(solutions, lessons, force=args.force)
+    except course.EditedLessonsError as exc:
+        print(f"build: nothing was written: {len(exc.edits)} lesson(s) were edited since build generated "
+              f"them, and building would overwrite the edits:", file=sys.stderr)
+        for path, why in exc.edits.items():
+            print(f"  - {path}: {why}", file=sys.stderr)
+        print(f"Lessons are generated from solutions/: make the change in the solution notebook, or save "
+              f"the edited lesson under another name. To overwrite them anyway, run build --force: it "
+              f"keeps a copy of each in {lessons / course.BACKUP_DIR}/.", file=sys.stderr)
+        return 1
     except (ValueError, OSError) as exc:
         print(f"build: nothing was written, because {exc}", file=sys.stderr)
         return 1
-    for path in written:
+    for path, copy in result.backups.items():
+        print(f"kept a copy of the edited {path} as {copy}")
+    for path in result.written:
         print(f"wrote {path}")
-    print(f"build: {len(written)} lesson(s) written, {len(sources) - len(written)} already up to date")
+    print(f"build: {len(result.written)} lesson(s) written, {len(sources) - len(result.written)} "
+          f"already up to date")
     names = {p.name for p in sources}
     for extra in course.notebook_paths(lessons):
         if extra.name not in names:
             print(f"build: note: {extra} has no solution notebook; remove it or add the solution")
     return 0
+
+
+def _run_notebooks(solutions: Path, lessons: Path, timeout: float) -> list[str]:
+    """Execute every solution (its checks must pass) and every lesson (it must run unfinished)."""
+    problems = []
+    for folder, expect in ((solutions, "passed"), (lessons, "not done")):
+        for path in course.notebook_paths(folder):
+            started = time.perf_counter()
+            nb, error = course.execute(path, timeout=timeout)
+            print(f"  ran {path} in {time.perf_counter() - started:.1f} s", flush=True)
+            if error is not None:
+                what = "solution" if expect == "passed" else "lesson, with its exercises unfinished,"
+                problems.append(f"{path}: the {what} does not run to the end: {error}")
+            problems += course.verdict_problems(nb, str(path), expect=expect)
+    return problems
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -59,31 +92,74 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not sources and not course.notebook_paths(lessons):
         print(f"check: no notebooks in {solutions}/ or {lessons}/ yet: nothing to check; all checks passed")
         return 0
+    started = time.perf_counter()
+    found = [course.lessons_in_sync(solutions, lessons), course.solution_leaks(solutions, lessons),
+             course.grade_id_problems(solutions), course.missing_checks(solutions)]
+    if args.run:
+        print(f"check: running {len(sources)} solution(s) and {len(course.notebook_paths(lessons))} "
+              f"lesson(s), each in a fresh kernel", flush=True)
+        found.append(_run_notebooks(solutions, lessons, args.timeout))
+    else:
+        found.append(course.committed_verdict_problems(solutions))
     problems: dict[str, str] = {}  # one line per problem, even when several checks meet it
-    for found in (course.lessons_in_sync(solutions, lessons), course.solution_leaks(solutions, lessons),
-                  course.grade_id_problems(solutions)):
-        for problem in found:
-            problems.setdefault(_without_function_name(problem), problem)
+    for problem in (p for group in found for p in group):
+        problems.setdefault(_without_function_name(problem), problem)
+    seconds = time.perf_counter() - started
     if problems:
         print(f"check: {len(problems)} problem(s) found:")
         for problem in problems.values():
             print(f"  - {problem}")
+        print(f"check: failed ({seconds:.1f} s)")
         return 1
+    ran = ("every solution passes its checks when run, every lesson runs with its exercises unfinished"
+           if args.run else "every check passed in the committed solutions (`check --run` runs them)")
     print(f"check: {len(sources)} solution notebook(s), lessons in sync, no solution text in a lesson, "
-          f"every exercise has a grade_id: all checks passed")
+          f"every exercise has a grade_id and a check, {ran}: all checks passed ({seconds:.1f} s)")
     return 0
 
 
 def _without_function_name(problem: str) -> str:
     """A broken marker is reported by each check, each naming itself first; compare what follows."""
     function, _, rest = problem.partition(": ")
-    return rest if function in ("build_lesson", "solution_leaks", "grade_id_problems") else problem
+    return rest if function in ("build_lesson", "solution_leaks", "grade_id_problems", "check") else problem
+
+
+def _cmd_progress(args: argparse.Namespace) -> int:
+    from backprop_helpers import progress
+
+    lessons = Path(args.lessons) if args.lessons else _folders(args)[1]
+    lessons_dir = lessons if lessons.is_dir() else None
+    if args.file is None:
+        progress.show(lessons_dir=lessons_dir)
+    else:
+        print(f"Progress from {args.file}:\n")
+        print(progress.table(lessons_dir=lessons_dir, path=args.file))
+    return 0
+
+
+def _add_grade(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register ``grade`` from ``backprop_helpers.grading`` when that module exists.
+
+    A module that exists but fails to import still gets a ``grade`` command, which says why.
+    """
+    if importlib.util.find_spec("backprop_helpers.grading") is None:
+        return
+    try:
+        from backprop_helpers import grading
+        grading.add_grade_command(commands)
+    except Exception as exc:  # noqa: BLE001 - a broken grader must not break build and check
+        reason = f"{type(exc).__name__}: {exc}"
+        stub = commands.add_parser("grade", parents=[common], help="grade learners' notebooks (unavailable)")
+        stub.add_argument("rest", nargs=argparse.REMAINDER)
+        stub.set_defaults(func=lambda args: print(f"grade: backprop_helpers.grading could not be "
+                                                  f"loaded ({reason})", file=sys.stderr) or 1)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m backprop_helpers",
-        description="The course's instructor tools: lessons/ is generated from solutions/, and checked.")
+        description="The course's tools: lessons/ is generated from solutions/ and checked; learners' "
+                    "progress; grading.")
     root_help = "the repository folder holding solutions/ and lessons/ (default: the current folder)"
     parser.add_argument("--root", default=".", metavar="DIR", help=root_help)
     # Repeated on each command (so `check --root DIR` works too), without overriding the global one.
@@ -91,17 +167,39 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR", help=root_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    build = commands.add_parser("build", parents=[common], help="regenerate lessons/ from solutions/",
-                                description="Regenerate every lesson from its solution notebook.")
+    build = commands.add_parser(
+        "build", parents=[common], help="regenerate lessons/ from solutions/",
+        description="Regenerate every lesson from its solution notebook. A lesson edited since build "
+                    "generated it is not overwritten: build names it and stops, writing nothing.")
     build.add_argument("--force", action="store_true",
-                       help="overwrite lessons even if edited by hand (today build always overwrites)")
+                       help="overwrite edited lessons too, keeping a copy of each in lessons/.backup/")
     build.set_defaults(func=_cmd_build)
 
     check = commands.add_parser(
-        "check", parents=[common], help="check that lessons/ is in sync with solutions/ and leaks nothing",
-        description="Check: every lesson exists and matches a fresh build, no solution or hidden-test "
-                    "line appears in a lesson, every exercise has a grade_id. Exit status 0 when clean.")
+        "check", parents=[common], help="everything to verify before publishing the lessons",
+        description="Check: every lesson exists and matches a fresh build; no solution or hidden-test "
+                    "line appears in a lesson; every exercise has a grade_id and a check; every check "
+                    "passes in the solutions; with --run, every solution and every lesson is executed "
+                    "in a fresh kernel. Exit status 0 when clean, 1 otherwise.")
+    speed = check.add_mutually_exclusive_group()
+    speed.add_argument("--run", action="store_true",
+                       help="also execute every notebook: each solution's checks must pass and each "
+                            "lesson must run with its exercises unfinished (about 1.5 minutes)")
+    speed.add_argument("--fast", action="store_false", dest="run",
+                       help="read the notebooks only, run nothing (the default; a few seconds)")
+    check.add_argument("--timeout", type=float, default=120, metavar="S",
+                       help="with --run: the longest a cell may run, in seconds (default 120)")
     check.set_defaults(func=_cmd_check)
+
+    show = commands.add_parser(
+        "progress", parents=[common], help="print the learner's progress: lessons and exercises done",
+        description="Print the table of lessons and exercises done, from the progress file the checks "
+                    "write (BACKPROP_PROGRESS_FILE, default ~/.backprop_course/progress.json).")
+    show.add_argument("--file", metavar="PATH", help="read this progress file instead")
+    show.add_argument("--lessons", metavar="DIR", help="the lessons to list (default: lessons/ under --root)")
+    show.set_defaults(func=_cmd_progress)
+
+    _add_grade(commands, common)
     return parser
 
 

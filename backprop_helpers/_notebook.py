@@ -4,10 +4,17 @@
 answers replaced by placeholders, hidden tests removed, outputs and run-to-run metadata dropped, cell
 ids kept stable. ``read_notebook`` and ``notebook_bytes`` read and write notebooks deterministically,
 so building twice gives the same bytes. Every public name here is importable from ``course``.
+
+Every lesson records what was generated: its notebook metadata ``backprop_course.generated_cells``
+lists ``"<cell id>:<hash>"`` for each cell (``cell_fingerprints``), the hash covering what a person
+writes (cell type, source, attachments, nbgrader metadata) and not what running it adds (outputs,
+execution counts, viewer metadata). ``build`` compares a lesson on disk with its own record to tell
+a lesson edited since its build from one that is merely out of date.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -20,10 +27,13 @@ from ._markers import (_exercise_cells, _grade_ids, _lesson_source, _points, _sc
                        _source_text)
 
 __all__ = ["Exercise", "exercises", "build_lesson", "read_notebook", "notebook_bytes",
-           "notebook_paths"]
+           "notebook_paths", "cell_fingerprints", "recorded_fingerprints"]
 
 CELL_METADATA_NOISE = ("execution", "collapsed", "scrolled", "ExecuteTime")
 """Cell metadata keys that record how a notebook was last run or viewed, not what it says."""
+
+BUILD_RECORD = "backprop_course"
+"""The notebook metadata key under which a lesson records its generated cells."""
 
 
 class Exercise(NamedTuple):
@@ -119,9 +129,46 @@ def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
                 meta["points"] = _points(cell)
             new.metadata["nbgrader"] = meta
         cells.append(new)
-    metadata = {k: copy.deepcopy(v) for k, v in nb.get("metadata", {}).items() if k != "widgets"}
+    metadata = {k: copy.deepcopy(v) for k, v in nb.get("metadata", {}).items()
+                if k not in ("widgets", BUILD_RECORD)}
+    metadata[BUILD_RECORD] = {"generated_cells": cell_fingerprints({"cells": cells})}
     return nbformat.from_dict({"cells": cells, "metadata": metadata, "nbformat": 4,
                                "nbformat_minor": max(int(nb.get("nbformat_minor", 5)), 5)})
+
+
+# --------------------------------------------------------------------------- what was generated
+
+def cell_fingerprints(nb: Any) -> list[str]:
+    """``"<cell id>:<12 hex digits>"`` per cell, in order: a hash of what a person writes in the cell.
+
+    The hash covers the cell type, the source, the attachments and the ``nbgrader`` metadata; it
+    leaves out outputs, execution counts and every other metadata key (what running or viewing the
+    notebook changes). A cell without an id is named ``cell-<index>``.
+    """
+    _check_notebook("cell_fingerprints", nb)
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict):
+            found.append(f"cell-{i}:not-a-cell")
+            continue
+        meta = cell.get("metadata")
+        written = {"cell_type": cell.get("cell_type"), "source": _source_text(cell.get("source", "")),
+                   "attachments": cell.get("attachments") or {},
+                   "nbgrader": (meta.get("nbgrader") if isinstance(meta, dict) else None) or {}}
+        digest = hashlib.sha256(json.dumps(written, sort_keys=True, default=str).encode("utf-8"))
+        found.append(f"{cell.get('id') or f'cell-{i}'}:{digest.hexdigest()[:12]}")
+    return found
+
+
+def recorded_fingerprints(nb: Any) -> list[str] | None:
+    """The fingerprints a lesson recorded when it was built, or None if it holds no such record."""
+    _check_notebook("recorded_fingerprints", nb)
+    meta = nb.get("metadata")
+    record = meta.get(BUILD_RECORD) if isinstance(meta, dict) else None
+    cells = record.get("generated_cells") if isinstance(record, dict) else None
+    if isinstance(cells, list) and all(isinstance(c, str) for c in cells):
+        return list(cells)
+    return None
 
 
 # --------------------------------------------------------------------------- files

@@ -22,12 +22,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 from ._markers import (CODE_PLACEHOLDER, TEXT_PLACEHOLDER, _exercise_cells, _grade_ids,
                        _is_meaningful, _scan_cells, _source_text)
 from ._notebook import (CELL_METADATA_NOISE, Exercise, _fresh_lesson, build_lesson,  # noqa: F401
-                        exercises, notebook_bytes, notebook_paths, read_notebook)
+                        cell_fingerprints, exercises, notebook_bytes, notebook_paths, read_notebook,
+                        recorded_fingerprints)
+from ._publish import NO_CHECK, committed_verdict_problems, execute, missing_checks, verdict_problems
 
 __all__ = [
     "CODE_PLACEHOLDER",
@@ -35,9 +40,18 @@ __all__ = [
     "Exercise",
     "build_lesson",
     "build",
+    "BuildResult",
+    "EditedLessonsError",
+    "lesson_edits",
+    "cell_fingerprints",
     "lessons_in_sync",
     "solution_leaks",
     "grade_id_problems",
+    "missing_checks",
+    "committed_verdict_problems",
+    "verdict_problems",
+    "execute",
+    "NO_CHECK",
     "exercises",
     "notebook_paths",
     "read_notebook",
@@ -58,23 +72,103 @@ def _write_bytes(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-# ---- Hand-edit guard: PLACEHOLDER for a later task -------------------------------------------
-# Planned: refuse to overwrite a lesson that was edited since it was last generated (unless
-# force=True), and say which cells changed. Until then build always overwrites, and `force` is
-# accepted but has no effect.
-def _refuse_if_edited_by_hand(lesson_path: Path, force: bool) -> None:
-    """Placeholder: will raise if ``lesson_path`` was edited since its last build and not ``force``."""
-    return None
+# --------------------------------------------------------------------------- hand-edit guard
+
+class EditedLessonsError(ValueError):
+    """``build`` refused: lessons were edited since they were generated. ``edits``: path -> what changed."""
+
+    def __init__(self, edits: dict[Path, str]):
+        self.edits = dict(edits)
+        listing = "; ".join(f"{path} ({why})" for path, why in self.edits.items())
+        super().__init__(
+            f"build: {len(self.edits)} lesson(s) were edited since build generated them, and building "
+            f"would overwrite the edits: {listing}. Nothing was written. Move the changes into "
+            f"solutions/ (or save the edited lesson under another name), or build with force=True "
+            f"(`python -m backprop_helpers build --force`), which keeps a copy of each in {BACKUP_DIR}/")
+
+
+class BuildResult(NamedTuple):
+    """What ``build`` did: the lessons written, in order, and the copy kept of each edited one."""
+    written: list[Path]
+    backups: dict[Path, Path]
+
+
+BACKUP_DIR = ".backup"
+"""The folder inside ``lessons/`` where ``build --force`` keeps edited lessons before overwriting them."""
+
+
+def _describe_edits(recorded: list[str], current: list[str]) -> str:
+    """Which cells changed between a lesson's record of its build and its cells now (indices: now)."""
+    was = dict(reversed([entry.rsplit(":", 1) for entry in recorded]))
+    now = [entry.rsplit(":", 1) for entry in current]
+    now_ids = {cell_id for cell_id, _ in now}
+    changed = [i for i, (cell_id, digest) in enumerate(now) if cell_id in was and was[cell_id] != digest]
+    added = [i for i, (cell_id, _) in enumerate(now) if cell_id not in was]
+    removed = [cell_id for cell_id in was if cell_id not in now_ids]
+    parts = []
+    for label, indices in (("changed", changed), ("added", added)):
+        if indices:
+            parts.append(f"cell{'s' * (len(indices) > 1)} {', '.join(map(str, indices))} {label}")
+    if removed:
+        parts.append(f"{len(removed)} cell(s) removed")
+    return ", ".join(parts) or "its cells were moved"
+
+
+def lesson_edits(lesson_path: str | os.PathLike, fresh: bytes) -> str | None:
+    """What a person changed in ``lesson_path`` since ``build`` wrote it, or None if nothing.
+
+    ``fresh`` is the lesson as ``build`` would write it now. Nothing was changed when the file does
+    not exist, or when its cells match either the record the lesson keeps of its build (see
+    ``cell_fingerprints``) or the fresh build; outputs and viewer metadata (what running a lesson
+    adds) do not count. A file that is not a readable notebook, or a lesson without a record of its
+    build that differs from the fresh one, counts as edited: its changes cannot be told apart.
+    """
+    lesson_path = Path(lesson_path)
+    if not lesson_path.is_file() or lesson_path.read_bytes() == fresh:
+        return None
+    try:
+        nb = read_notebook(lesson_path)
+        current = cell_fingerprints(nb)
+    except Exception as exc:  # noqa: BLE001 - whatever makes it unreadable, it is not build's output
+        return f"it is not a readable notebook ({exc})"
+    if current == cell_fingerprints(json.loads(fresh)):
+        return None
+    recorded = recorded_fingerprints(nb)
+    if recorded is None:
+        return "it holds no record of its build (written by hand or by an older build)"
+    if current == recorded:
+        return None
+    return _describe_edits(recorded, current)
+
+
+def _back_up(path: Path, stamp: str) -> Path:
+    """Copy ``path`` to ``<its folder>/.backup/<stem>.<stamp>.ipynb`` (a folder git ignores)."""
+    folder = path.parent / BACKUP_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# copies that `build --force` kept of edited lessons; never committed\n*\n",
+                          encoding="utf-8")
+    target, n = folder / f"{path.stem}.{stamp}{path.suffix}", 2
+    while target.exists():
+        target, n = folder / f"{path.stem}.{stamp}-{n}{path.suffix}", n + 1
+    shutil.copy2(path, target)
+    return target
 
 
 def build(solutions_dir: str | os.PathLike = "solutions", lessons_dir: str | os.PathLike = "lessons", *,
-          force: bool = False) -> list[Path]:
-    """Generate ``lessons_dir/<name>`` for every ``solutions_dir/<name>.ipynb``; return what was written.
+          force: bool = False) -> BuildResult:
+    """Generate ``lessons_dir/<name>`` for every ``solutions_dir/<name>.ipynb``; say what was written.
 
     Every lesson is built in memory before anything is written, so one broken solution notebook
     leaves every lesson as it was. A lesson whose file already holds exactly the fresh build is
-    not touched (so JupyterLab does not see it change on disk) and is not in the returned list.
+    not touched (so JupyterLab does not see it change on disk) and is not in ``written``.
     Lessons without a solution are left alone (:func:`lessons_in_sync` reports them).
+
+    A lesson edited since it was generated (:func:`lesson_edits`) is never overwritten silently:
+    build raises :class:`EditedLessonsError` naming every such lesson and writes nothing, unless
+    ``force``, when it first copies each to ``lessons_dir/.backup/<name>.<YYYYmmdd-HHMMSS>.ipynb``
+    (``backups`` maps each lesson to its copy).
     """
     solutions_dir, lessons_dir = Path(solutions_dir), Path(lessons_dir)
     if not solutions_dir.is_dir():
@@ -83,15 +177,19 @@ def build(solutions_dir: str | os.PathLike = "solutions", lessons_dir: str | os.
         raise ValueError(f"build: lessons_dir and solutions_dir are the same folder ({solutions_dir}); "
                          f"building would overwrite the solutions")
     planned = [(lessons_dir / path.name, _fresh_lesson(path)) for path in notebook_paths(solutions_dir)]
+    changes = [(target, data) for target, data in planned
+               if not (target.is_file() and target.read_bytes() == data)]
+    edits = {target: why for target, data in changes if (why := lesson_edits(target, data)) is not None}
+    if edits and not force:
+        raise EditedLessonsError(edits)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backups = {target: _back_up(target, stamp) for target in edits}
     written = []
-    for target, data in planned:
-        _refuse_if_edited_by_hand(target, force)
-        if target.is_file() and target.read_bytes() == data:
-            continue
+    for target, data in changes:
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_bytes(target, data)
         written.append(target)
-    return written
+    return BuildResult(written, backups)
 
 
 # --------------------------------------------------------------------------- guards

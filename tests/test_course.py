@@ -72,12 +72,14 @@ def solution_notebook():
     exercise.outputs = [v4.new_output("stream", text="done\n")]
     exercise.execution_count = 4
     check = code(CHECK, "check-cell")
-    check.outputs = [v4.new_output("execute_result", data={"text/plain": "True"}, execution_count=5)]
+    check.outputs = [v4.new_output("stream", text="✔ linear_forward: correct on all 4 cases.\n"),
+                     v4.new_output("execute_result", data={"text/plain": "True"}, execution_count=5)]
     check.execution_count = 5
     nb.cells = [markdown("# Linear layer\n\nThe forward pass.", "intro"), exercise, check,
                 markdown("Why is the loss a mean?\n\n### BEGIN SOLUTION\nSo that the step size does not "
                          "depend on the batch size.\n### END SOLUTION", "why-mean",
-                         nbgrader={"grade_id": "why_mean", "points": 1})]
+                         nbgrader={"grade_id": "why_mean", "points": 1},
+                         backprop_course={"no_check": "a free-text answer, graded by hand"})]
     return nb
 
 
@@ -92,8 +94,9 @@ def repo(tmp_path):
     """A repository with two solution notebooks and no lessons yet."""
     write(solution_notebook(), tmp_path / "solutions" / "01_linear.ipynb")
     second = v4.new_notebook()
-    second.cells = [code("def relu_forward(x):\n    ### BEGIN SOLUTION\n    out = np.maximum(0, x)\n"
-                         "    ### END SOLUTION\n    return out", "relu")]
+    second.cells = [code("def relu(x):\n    ### BEGIN SOLUTION\n    out = np.maximum(0, x)\n"
+                         "    ### END SOLUTION\n    return out", "relu"), code("relu = check_relu(relu)", "check")]
+    second.cells[1].outputs = [v4.new_output("stream", text="✔ relu: correct on all 4 cases.\n")]
     write(second, tmp_path / "solutions" / "02_relu.ipynb")
     return tmp_path
 
@@ -325,7 +328,7 @@ def test_generated_source_is_the_text_with_blocks_replaced_or_removed(segments):
 # --------------------------------------------------------------------------- build
 
 def test_build_writes_every_lesson_in_jupyter_layout(repo):
-    written = build(repo / "solutions", repo / "lessons")
+    written = build(repo / "solutions", repo / "lessons").written
     assert written == [repo / "lessons" / "01_linear.ipynb", repo / "lessons" / "02_relu.ipynb"]
     text = written[0].read_text(encoding="utf-8")
     assert text.endswith("}\n") and text.startswith('{\n "cells": [\n  {\n   "cell_type"')
@@ -336,19 +339,10 @@ def test_build_writes_every_lesson_in_jupyter_layout(repo):
 def test_build_twice_gives_identical_bytes_and_rewrites_nothing(repo):
     build(repo / "solutions", repo / "lessons")
     first = {p.name: p.read_bytes() for p in (repo / "lessons").iterdir()}
-    assert build(repo / "solutions", repo / "lessons") == []
+    assert build(repo / "solutions", repo / "lessons") == ([], {})
     (repo / "lessons" / "01_linear.ipynb").unlink()
-    assert build(repo / "solutions", repo / "lessons") == [repo / "lessons" / "01_linear.ipynb"]
+    assert build(repo / "solutions", repo / "lessons").written == [repo / "lessons" / "01_linear.ipynb"]
     assert {p.name: p.read_bytes() for p in (repo / "lessons").iterdir()} == first
-
-
-def test_build_overwrites_an_edited_lesson(repo):
-    build(repo / "solutions", repo / "lessons")
-    lesson = repo / "lessons" / "02_relu.ipynb"
-    fresh = lesson.read_bytes()
-    lesson.write_text(lesson.read_text().replace("YOUR CODE HERE", "my work"))
-    assert build(repo / "solutions", repo / "lessons") == [lesson]
-    assert lesson.read_bytes() == fresh
 
 
 def test_build_writes_nothing_when_one_solution_is_broken(repo):
@@ -480,7 +474,7 @@ def test_leak_from_another_notebook_is_reported_unless_shown_openly_there(repo):
     nb.cells.append(code("out = X @ W + b", "extra"))
     write(nb, lesson)
     [problem] = solution_leaks(repo / "solutions", repo / "lessons")
-    assert problem.startswith(f"{lesson}, cell 1: leaks 'out = X @ W + b'")
+    assert problem.startswith(f"{lesson}, cell 2: leaks 'out = X @ W + b'")
     assert problem.endswith("01_linear.ipynb (cell 1)")
     solution = read_notebook(repo / "solutions" / "02_relu.ipynb")
     solution.cells.append(code("out = X @ W + b", "extra"))
@@ -524,8 +518,10 @@ def test_cli_check_reports_missing_lessons_and_grade_ids(repo, capsys):
           repo / "solutions" / "03_anon.ipynb")
     assert run("check", "--root", repo) == 1
     out = capsys.readouterr().out
-    assert "check: 4 problem(s) found:" in out
+    assert "check: 6 problem(s) found:" in out
     assert "03_anon.ipynb, cell 0: this exercise has no grade_id" in out
+    assert "03_anon.ipynb, cell 0: the exercise 'anon' has no check" in out
+    assert "03_anon.ipynb has no outputs: solutions are committed executed" in out
     assert f"{repo / 'lessons' / '02_relu.ipynb'} is missing" in out
 
 

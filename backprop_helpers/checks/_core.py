@@ -235,6 +235,7 @@ class Exercise:
                       f"your changes), then this check.")
             return fn
         result = self.run(fn)
+        _record_progress(result)
         message = result.message
         if not result.passed:
             message += (f"\n  → Carrying on with the reference {self.name} so the rest of the notebook "
@@ -324,3 +325,13 @@ class Exercise:
         elif len(want) == 0 and len(got) >= 1:
             text += ": it should be a single number (did you forget to sum or average?)"
         return text
+
+
+# --------------------------------------------------------------------------- the learner's progress
+
+def _record_progress(result: CheckResult) -> None:
+    """Add a verdict of ``Exercise.check`` to the learner's progress file (``backprop_helpers.progress``;
+    switched off with ``BACKPROP_PROGRESS=off``). ``Exercise.run`` records nothing."""
+    from backprop_helpers import progress  # imported here: the checks do not need it to load
+
+    progress.record(result.exercise, result.passed, status=result.status)
