@@ -10,6 +10,7 @@ imported here (``__all__`` is computed from them below).
 from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes
 from .loss import LossExplorer, loss_explorer
 from .neuron import NeuronExplorer, neuron_explorer
+from .playground import Playground, mlp_from_json, playground
 from .step_size import StepSizeExplorer, step_size_explorer
 from .step_through import StepThroughExplorer, step_through_explorer
 
