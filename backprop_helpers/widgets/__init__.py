@@ -7,7 +7,8 @@ was chosen, is described in ``_render.py``.
 This file is a list of imports, one line per module: the public names are exactly the names
 imported here (``__all__`` is computed from them below).
 """
-from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes
+from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes, text_block
+from .descent import DescentExplorer, descent_explorer
 from .loss import LossExplorer, loss_explorer
 from .neuron import NeuronExplorer, neuron_explorer
 from .playground import Playground, mlp_from_json, playground

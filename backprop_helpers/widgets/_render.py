@@ -64,7 +64,7 @@ from matplotlib.colors import Normalize
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["ExplorerView", "FigureView", "Heatmap", "new_figure", "png_bytes"]
+__all__ = ["ExplorerView", "FigureView", "Heatmap", "new_figure", "png_bytes", "text_block"]
 
 
 def new_figure(figsize: tuple[float, float] = (6.0, 4.0), dpi: float = 100) -> Figure:
@@ -316,6 +316,12 @@ class FigureView:
         display(self.widget)
 
 
+def text_block(markup: str) -> str:
+    """``markup`` (HTML) in a block with normal line spacing: an ``ipywidgets.HTML`` otherwise gives
+    every wrapped line the height of a control row (28 px)."""
+    return f'<div style="line-height: 1.4; margin: 4px 0">{markup}</div>'
+
+
 class ExplorerView:
     """What every explorer's view shares: a :class:`FigureView`, a message area, guarded updates.
 
@@ -358,7 +364,7 @@ class ExplorerView:
     def show_message(self, text: str, *, level: str = "error") -> None:
         """Show ``text`` under the controls; ``level`` is "error" (red) or "info" (grey)."""
         colour = "#b00020" if level == "error" else "#555555"
-        self.message.value = f'<span style="color: {colour}">{html.escape(str(text))}</span>'
+        self.message.value = text_block(f'<span style="color: {colour}">{html.escape(str(text))}</span>')
 
     def clear_message(self) -> None:
         self.message.value = ""

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._validate import as_float_array, check_choice, describe
 from ..losses import binary_cross_entropy, mse_loss, softmax, softmax_cross_entropy
-from ._render import ExplorerView, FigureView, new_figure
+from ._render import ExplorerView, FigureView, new_figure, text_block
 
 __all__ = ["LOSS_KINDS", "LossPoint", "loss_point", "loss_curve", "tangent_line", "LossExplorer",
            "loss_explorer"]
@@ -153,7 +153,7 @@ class LossExplorer(ExplorerView):
                           "binary_cross_entropy": (self.probability, self.label)}
         self._build_figure()
         self._assemble([self.kind, self.prediction, self.target, self.score, self.probability, self.label],
-                       [self.readout], controls_width="360px")
+                       [self.readout], controls_width="340px")
         self._watch(self.prediction, self.target, self.score, self.probability, self.label)
         self.kind.observe(self._on_kind, names="value")
         self._set_kind()
@@ -225,7 +225,7 @@ class LossExplorer(ExplorerView):
             text += f"<br>2 (ŷ − y) = 2 × ({x:.2f} − {target:.2f})"
         else:
             text += "<br>steep near the wrong end: a confident mistake costs most"
-        self.readout.value = text
+        self.readout.value = text_block(text)
         self.view.refresh()
 
 

@@ -21,7 +21,7 @@ from matplotlib.colors import ListedColormap
 
 from .._validate import as_float_array, as_label_array, check_choice, check_finite, describe
 from ..layers import sigmoid
-from ._render import ExplorerView, FigureView, Heatmap, new_figure
+from ._render import ExplorerView, FigureView, Heatmap, new_figure, text_block
 
 __all__ = ["ACTIVATIONS", "neuron_output", "decision_line", "line_accuracy", "NeuronExplorer",
            "neuron_explorer"]
@@ -224,7 +224,7 @@ class NeuronExplorer(ExplorerView):
             self.arrow_label.set_visible(True)
         accuracy = float(np.mean(~wrong)) if len(wrong) else float("nan")
         self.accuracy = accuracy
-        self.readout.value = (f"z = {w1:.2f}·x1 {'+' if w2 >= 0 else '−'} {abs(w2):.2f}·x2 "
+        self.readout.value = text_block(f"z = {w1:.2f}·x1 {'+' if w2 >= 0 else '−'} {abs(w2):.2f}·x2 "
                               f"{'+' if b >= 0 else '−'} {abs(b):.1f}<br>"
                               f"accuracy of the line: <b>{accuracy:.0%}</b> "
                               f"({int((~wrong).sum())} of {len(wrong)} points on their class's side; "

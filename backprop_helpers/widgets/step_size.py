@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validate import check_choice, describe
 from ..step_sizes import StepSizeErrors, step_size_errors
-from ._render import ExplorerView, FigureView, new_figure
+from ._render import ExplorerView, FigureView, new_figure, text_block
 
 __all__ = ["FUNCTIONS", "METHODS", "error_curves", "errors_at", "best_h_theory", "best_h_measured",
            "explain_best_h", "StepSizeExplorer", "step_size_explorer"]
@@ -147,18 +147,20 @@ class StepSizeExplorer(ExplorerView):
     def __init__(self, function: str, h: float, dtype: str, x0: float) -> None:
         import ipywidgets as W
 
-        super().__init__(FigureView(new_figure((6.0, 4.2), dpi=100)))
+        super().__init__(FigureView(new_figure((5.6, 4.0), dpi=100)))
         self.x0 = x0
+        # the slider's own readout is too narrow for "3.2e-09": h is written in the readout below
         self.h = W.FloatLogSlider(value=h, base=10, min=-16, max=-1, step=0.25, description="h",
-                                  readout_format=".1e")
-        self.dtype = W.ToggleButtons(options=list(_DTYPES), value=dtype, description="precision",
-                                     style={"button_width": "80px"})
+                                  readout=False)
+        self.dtype = W.ToggleButtons(options=list(_DTYPES), value=dtype,
+                                     tooltips=["compute f in double precision", "compute f in single precision"],
+                                     style={"button_width": "80px"}, layout=W.Layout(margin="2px 0 2px 92px"))
         self.function = W.Dropdown(options=list(FUNCTIONS), value=function, description="f(x)")
         self.readout = W.HTML()
         self.explanation = W.HTML()
         self._build_figure()
         self._assemble([self.function, self.dtype, self.h], [self.readout, self.explanation],
-                       controls_width="380px")
+                       controls_width="340px")
         self._watch(self.h)
         self.dtype.observe(self._on_curves, names="value")
         self.function.observe(self._on_curves, names="value")
@@ -195,9 +197,8 @@ class StepSizeExplorer(ExplorerView):
             line.set_ydata(np.maximum(getattr(self.errors, m), ERROR_FLOOR))
         for m, h in best_h_theory(dtype).items():
             self.theory[m].set_xdata([h, h])
-        self.title.set_text(f"f(x) = {function} at x0 = {self.x0:g}, in {dtype} "
-                            f"(dotted: eps^(1/2) and eps^(1/3))")
-        self.explanation.value = f"<small>{explain_best_h(dtype)}</small>"
+        self.title.set_text(f"{function} at x0 = {self.x0:g} in {dtype}; dotted: eps^(1/2), eps^(1/3)")
+        self.explanation.value = text_block(f"<small>{explain_best_h(dtype)}</small>")
 
     def _on_curves(self, change: Any = None) -> None:
         try:
@@ -216,21 +217,20 @@ class StepSizeExplorer(ExplorerView):
         for m, marker in self.markers.items():
             marker.set_data([h], [max(errs[m], ERROR_FLOOR)])
         best = best_h_measured(self.errors)
-        theory = best_h_theory(dtype)
         rows = []
         for m, label in (("forward", "forward"), ("central", "central"), ("complex_step", "complex step")):
             err = errs[m]
-            shown = f"{err:.1e}" if err > 0 else "0 (exact in this precision)"
-            if m in theory:
-                side = "round-off dominates (h below the best)" if h < best[m][0] else \
-                    "truncation dominates (h above the best)" if h > best[m][0] else "the best h"
+            shown = f"{err:.1e}" if err > 0 else "0 (exact)"
+            if m == "complex_step":
+                side = "no round-off"
             else:
-                side = "no subtraction, no round-off"
-            rows.append(f"<tr><td style='color:{self._COLOURS[m]}'><b>{label}</b></td><td>{shown}</td>"
-                        f"<td>{side}</td><td>best h ≈ {best[m][0]:.0e} ({best[m][1]:.0e})</td></tr>")
-        self.readout.value = (f"h = {h:.1e}, {dtype}<table style='font-size:90%'>"
-                              f"<tr><th></th><th>error</th><th></th><th>measured</th></tr>"
-                              + "".join(rows) + "</table>")
+                side = "round-off side" if h < best[m][0] else "truncation side" if h > best[m][0] else "best h"
+            rows.append(f"<tr><td style='color:{self._COLOURS[m]}'><b>{label}</b></td>"
+                        f"<td style='text-align:right; padding: 0 8px'>{shown}</td><td>{side}</td></tr>")
+        self.readout.value = text_block(
+            f"<b>h = {h:.1e}</b>, {dtype}, errors:<table>" + "".join(rows) + "</table>"
+            f"best h measured: forward {best['forward'][0]:.0e}, central {best['central'][0]:.0e}, "
+            f"complex step {best['complex_step'][0]:.0e} and below")
         self.view.refresh()
 
 
