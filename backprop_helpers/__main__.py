@@ -16,6 +16,7 @@ Add a command by writing ``_cmd_<name>(args) -> int`` and registering it in ``_p
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import sys
 import time
@@ -145,7 +146,7 @@ def _add_grade(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
     if importlib.util.find_spec("backprop_helpers.grading") is None:
         return
     try:
-        from backprop_helpers import grading
+        grading = importlib.import_module("backprop_helpers.grading")
         grading.add_grade_command(commands)
     except Exception as exc:  # noqa: BLE001 - a broken grader must not break build and check
         reason = f"{type(exc).__name__}: {exc}"

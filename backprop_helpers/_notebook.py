@@ -27,7 +27,7 @@ from ._markers import (_exercise_cells, _grade_ids, _lesson_source, _points, _sc
                        _source_text)
 
 __all__ = ["Exercise", "exercises", "build_lesson", "read_notebook", "notebook_bytes",
-           "notebook_paths", "cell_fingerprints", "recorded_fingerprints"]
+           "notebook_paths", "cell_fingerprints", "recorded_fingerprints", "lesson_edits"]
 
 CELL_METADATA_NOISE = ("execution", "collapsed", "scrolled", "ExecuteTime")
 """Cell metadata keys that record how a notebook was last run or viewed, not what it says."""
@@ -169,6 +169,50 @@ def recorded_fingerprints(nb: Any) -> list[str] | None:
     if isinstance(cells, list) and all(isinstance(c, str) for c in cells):
         return list(cells)
     return None
+
+
+def _describe_edits(recorded: list[str], current: list[str]) -> str:
+    """Which cells changed between a lesson's record of its build and its cells now (indices: now)."""
+    was = dict(reversed([entry.rpartition(":")[::2] for entry in recorded]))
+    now = [entry.rpartition(":")[::2] for entry in current]
+    now_ids = {cell_id for cell_id, _ in now}
+    changed = [i for i, (cell_id, digest) in enumerate(now) if cell_id in was and was[cell_id] != digest]
+    added = [i for i, (cell_id, _) in enumerate(now) if cell_id not in was]
+    removed = [cell_id for cell_id in was if cell_id not in now_ids]
+    parts = []
+    for label, indices in (("changed", changed), ("added", added)):
+        if indices:
+            parts.append(f"cell{'s' * (len(indices) > 1)} {', '.join(map(str, indices))} {label}")
+    if removed:
+        parts.append(f"{len(removed)} cell(s) removed")
+    return ", ".join(parts) or "its cells were put in another order"
+
+
+def lesson_edits(lesson_path: str | os.PathLike, fresh: bytes) -> str | None:
+    """What a person changed in ``lesson_path`` since ``build`` wrote it, or None if nothing.
+
+    ``fresh`` is the lesson as ``build`` would write it now. Nothing was changed when the file does
+    not exist, or when its cells match either the record the lesson keeps of its build (see
+    ``cell_fingerprints``) or the fresh build; outputs and viewer metadata (what running a lesson
+    adds) do not count. A file that is not a readable notebook, or a lesson without a record of its
+    build that differs from the fresh one, counts as edited: its changes cannot be told apart.
+    """
+    lesson_path = Path(lesson_path)
+    if not lesson_path.is_file() or lesson_path.read_bytes() == fresh:
+        return None
+    try:
+        nb = read_notebook(lesson_path)
+        current = cell_fingerprints(nb)
+    except Exception as exc:  # noqa: BLE001 - whatever makes it unreadable, it is not build's output
+        return f"it is not a readable notebook ({exc})"
+    if current == cell_fingerprints(json.loads(fresh)):
+        return None
+    recorded = recorded_fingerprints(nb)
+    if recorded is None:
+        return "it holds no record of its build (written by hand or by an older build)"
+    if current == recorded:
+        return None
+    return _describe_edits(recorded, current)
 
 
 # --------------------------------------------------------------------------- files

@@ -13,10 +13,17 @@ markers; ``lessons/`` holds the same notebooks, generated, without answers and w
 Cell indices in messages and in :func:`exercises` count from 0, in the notebook they refer to.
 Every function here is deterministic: building twice gives the same bytes.
 
+``build`` never overwrites a lesson edited since it generated it (a learner's or an instructor's
+changes): each lesson records its generated cells (``cell_fingerprints``), and ``build`` names every
+lesson whose cells no longer match and stops, unless forced, when it first keeps a copy of each in
+``lessons/.backup/``.
+
 This module holds the folder-level tools: ``build`` and the guards ``lessons_in_sync``,
-``solution_leaks`` and ``grade_id_problems``. The marker scanning is in ``_markers`` and the work on
-one notebook (``build_lesson``, ``exercises``, reading and writing) in ``_notebook``; their public
-names are importable from here.
+``solution_leaks`` and ``grade_id_problems``. The marker scanning is in ``_markers``; the work on one
+notebook (``build_lesson``, ``exercises``, ``lesson_edits``, reading and writing) in ``_notebook``;
+the checks that need the exercise catalogue or a kernel (``missing_checks``, ``verdict_problems``,
+``committed_verdict_problems``, ``execute``) in ``_publish``. Their public names are importable
+from here.
 """
 from __future__ import annotations
 
@@ -30,8 +37,8 @@ from typing import NamedTuple
 from ._markers import (CODE_PLACEHOLDER, TEXT_PLACEHOLDER, _exercise_cells, _grade_ids,
                        _is_meaningful, _scan_cells, _source_text)
 from ._notebook import (CELL_METADATA_NOISE, Exercise, _fresh_lesson, build_lesson,  # noqa: F401
-                        cell_fingerprints, exercises, notebook_bytes, notebook_paths, read_notebook,
-                        recorded_fingerprints)
+                        cell_fingerprints, exercises, lesson_edits, notebook_bytes, notebook_paths,
+                        read_notebook)
 from ._publish import NO_CHECK, committed_verdict_problems, execute, missing_checks, verdict_problems
 
 __all__ = [
@@ -95,50 +102,6 @@ class BuildResult(NamedTuple):
 
 BACKUP_DIR = ".backup"
 """The folder inside ``lessons/`` where ``build --force`` keeps edited lessons before overwriting them."""
-
-
-def _describe_edits(recorded: list[str], current: list[str]) -> str:
-    """Which cells changed between a lesson's record of its build and its cells now (indices: now)."""
-    was = dict(reversed([entry.rsplit(":", 1) for entry in recorded]))
-    now = [entry.rsplit(":", 1) for entry in current]
-    now_ids = {cell_id for cell_id, _ in now}
-    changed = [i for i, (cell_id, digest) in enumerate(now) if cell_id in was and was[cell_id] != digest]
-    added = [i for i, (cell_id, _) in enumerate(now) if cell_id not in was]
-    removed = [cell_id for cell_id in was if cell_id not in now_ids]
-    parts = []
-    for label, indices in (("changed", changed), ("added", added)):
-        if indices:
-            parts.append(f"cell{'s' * (len(indices) > 1)} {', '.join(map(str, indices))} {label}")
-    if removed:
-        parts.append(f"{len(removed)} cell(s) removed")
-    return ", ".join(parts) or "its cells were moved"
-
-
-def lesson_edits(lesson_path: str | os.PathLike, fresh: bytes) -> str | None:
-    """What a person changed in ``lesson_path`` since ``build`` wrote it, or None if nothing.
-
-    ``fresh`` is the lesson as ``build`` would write it now. Nothing was changed when the file does
-    not exist, or when its cells match either the record the lesson keeps of its build (see
-    ``cell_fingerprints``) or the fresh build; outputs and viewer metadata (what running a lesson
-    adds) do not count. A file that is not a readable notebook, or a lesson without a record of its
-    build that differs from the fresh one, counts as edited: its changes cannot be told apart.
-    """
-    lesson_path = Path(lesson_path)
-    if not lesson_path.is_file() or lesson_path.read_bytes() == fresh:
-        return None
-    try:
-        nb = read_notebook(lesson_path)
-        current = cell_fingerprints(nb)
-    except Exception as exc:  # noqa: BLE001 - whatever makes it unreadable, it is not build's output
-        return f"it is not a readable notebook ({exc})"
-    if current == cell_fingerprints(json.loads(fresh)):
-        return None
-    recorded = recorded_fingerprints(nb)
-    if recorded is None:
-        return "it holds no record of its build (written by hand or by an older build)"
-    if current == recorded:
-        return None
-    return _describe_edits(recorded, current)
 
 
 def _back_up(path: Path, stamp: str) -> Path:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +18,11 @@ from nbformat import v4
 from backprop_helpers import course
 from backprop_helpers.__main__ import main
 from backprop_helpers.course import (
+    EditedLessonsError,
     Exercise,
     build,
+    cell_fingerprints,
+    lesson_edits,
     build_lesson,
     exercises,
     grade_id_problems,
@@ -361,6 +366,166 @@ def test_build_refuses_a_missing_solutions_folder_and_the_same_folder_twice(tmp_
         build(tmp_path / "solutions", tmp_path / "solutions")
 
 
+# --------------------------------------------------------------------------- build: edited lessons
+
+def edit_lesson(path, change):
+    """Open a lesson as Jupyter would, let ``change(nb)`` edit it, save it in Jupyter's layout."""
+    nb = read_notebook(path)
+    change(nb)
+    write(nb, path)
+    return path.read_bytes()
+
+
+def learner_answer(nb):
+    nb.cells[0].source = nb.cells[0].source.replace("raise NotImplementedError()", "return abs(x)  # mine")
+
+
+def change_solution(repo):
+    solution = read_notebook(repo / "solutions" / "01_linear.ipynb")
+    solution.cells[0].source += "\n\nA new paragraph."
+    write(solution, repo / "solutions" / "01_linear.ipynb")
+
+
+def test_every_lesson_records_the_cells_it_was_generated_with():
+    lesson = build_lesson(solution_notebook())
+    record = lesson.metadata["backprop_course"]["generated_cells"]
+    assert record == cell_fingerprints(lesson)
+    assert [entry.split(":")[0] for entry in record] == ["intro", "forward-cell", "check-cell", "why-mean"]
+    assert all(len(entry.split(":")[1]) == 12 for entry in record)
+
+
+def test_fingerprints_ignore_what_running_adds_but_not_what_a_person_writes():
+    lesson = build_lesson(solution_notebook())
+    before = cell_fingerprints(lesson)
+    ran = copy.deepcopy(lesson)
+    ran.cells[1].outputs = [v4.new_output("stream", text="hello\n")]
+    ran.cells[1].execution_count = 3
+    ran.cells[1].metadata.update(collapsed=True, scrolled=False, tags=["mine"], execution={"x": 1})
+    ran.metadata["language_info"] = {"name": "python", "version": "3.12.1"}
+    assert cell_fingerprints(ran) == before
+    for change in (lambda nb: setattr(nb.cells[1], "source", nb.cells[1].source + " "),
+                   lambda nb: nb.cells[3].metadata["nbgrader"].update(points=5),
+                   lambda nb: setattr(nb.cells[0], "cell_type", "raw")):
+        edited = copy.deepcopy(lesson)
+        change(edited)
+        assert cell_fingerprints(edited) != before
+
+
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=5), st.data())
+def test_a_fingerprint_changes_exactly_when_a_source_changes(sources, data):
+    nb = v4.new_notebook()
+    nb.cells = [code(text, f"c{i}") for i, text in enumerate(sources)]
+    i = data.draw(st.integers(0, len(sources) - 1))
+    new_text = data.draw(st.text(max_size=20))
+    edited = copy.deepcopy(nb)
+    edited.cells[i].source = new_text
+    same = [a == b for a, b in zip(cell_fingerprints(nb), cell_fingerprints(edited))]
+    assert same == [j != i or new_text == sources[i] for j in range(len(sources))]
+
+
+def test_build_refuses_to_overwrite_an_edited_lesson_and_writes_nothing(repo):
+    build(repo / "solutions", repo / "lessons")
+    lesson = repo / "lessons" / "02_relu.ipynb"
+    edited = edit_lesson(lesson, learner_answer)
+    change_solution(repo)
+    first = (repo / "lessons" / "01_linear.ipynb").read_bytes()
+    with pytest.raises(EditedLessonsError, match=r"build: 1 lesson\(s\) were edited since build generated "
+                                                 r"them.*02_relu\.ipynb \(cell 0 changed\).*Nothing was "
+                                                 r"written.*build --force.*\.backup") as info:
+        build(repo / "solutions", repo / "lessons")
+    assert info.value.edits == {lesson: "cell 0 changed"}
+    assert lesson.read_bytes() == edited
+    assert (repo / "lessons" / "01_linear.ipynb").read_bytes() == first   # nothing at all was written
+    assert not (repo / "lessons" / ".backup").exists()
+
+
+def test_build_force_keeps_a_timestamped_copy_git_ignores(repo, monkeypatch):
+    build(repo / "solutions", repo / "lessons")
+    lesson = repo / "lessons" / "02_relu.ipynb"
+    edited = edit_lesson(lesson, learner_answer)
+    result = build(repo / "solutions", repo / "lessons", force=True)
+    [(original, kept)] = result.backups.items()
+    assert original == lesson and result.written == [lesson]
+    assert kept.parent == repo / "lessons" / ".backup" and kept.read_bytes() == edited
+    assert re.fullmatch(r"02_relu\.\d{8}-\d{6}\.ipynb", kept.name)
+    assert lessons_in_sync(repo / "solutions", repo / "lessons") == []
+    assert (kept.parent / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert course.notebook_paths(repo / "lessons") == [repo / "lessons" / "01_linear.ipynb", lesson]
+    monkeypatch.setattr(course.time, "strftime", lambda fmt: "20250101-120000")
+    for _ in range(2):
+        edit_lesson(lesson, learner_answer)
+        build(repo / "solutions", repo / "lessons", force=True)
+    assert sorted(p.name for p in kept.parent.glob("*.ipynb") if "2025" in p.name) == [
+        "02_relu.20250101-120000-2.ipynb", "02_relu.20250101-120000.ipynb"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_does_not_see_the_backups(repo):
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    build(repo / "solutions", repo / "lessons")
+    edit_lesson(repo / "lessons" / "02_relu.ipynb", learner_answer)
+    build(repo / "solutions", repo / "lessons", force=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout
+    assert "lessons/02_relu.ipynb" in status and ".backup" not in status
+
+
+def test_running_a_lesson_or_changing_its_viewer_metadata_is_not_an_edit(repo):
+    build(repo / "solutions", repo / "lessons")
+    lesson = repo / "lessons" / "01_linear.ipynb"
+
+    def run_it(nb):
+        nb.cells[1].outputs = [v4.new_output("stream", text="ran\n")]
+        nb.cells[1].execution_count = 1
+        nb.cells[1].metadata["scrolled"] = True
+        nb.metadata["language_info"] = {"name": "python"}
+    edit_lesson(lesson, run_it)
+    change_solution(repo)
+    result = build(repo / "solutions", repo / "lessons")
+    assert result.written == [lesson] and result.backups == {}
+
+
+def test_a_lesson_already_matching_the_new_build_is_not_an_edit(repo):
+    build(repo / "solutions", repo / "lessons")
+    lesson = repo / "lessons" / "01_linear.ipynb"
+    change_solution(repo)
+    edit_lesson(lesson, lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source + "\n\nA new paragraph."))
+    assert build(repo / "solutions", repo / "lessons").backups == {}
+
+
+@pytest.mark.parametrize("change, description", [
+    (learner_answer, "cell 0 changed"),
+    (lambda nb: nb.cells.insert(1, code("print('scratch')", "scratch")), "cell 1 added"),
+    (lambda nb: nb.cells.pop(1), "1 cell(s) removed"),
+    (lambda nb: nb.cells.reverse(), "its cells were put in another order"),
+    (lambda nb: (learner_answer(nb), nb.cells.append(code("x = 1", "extra")),
+                 nb.cells.append(code("y = 2", "extra2"))), "cell 0 changed, cells 2, 3 added"),
+])
+def test_the_refusal_says_what_changed(repo, change, description):
+    build(repo / "solutions", repo / "lessons")
+    lesson = repo / "lessons" / "02_relu.ipynb"
+    edit_lesson(lesson, change)
+    other_build = (repo / "lessons" / "01_linear.ipynb").read_bytes()   # as if the solution had changed
+    assert lesson_edits(lesson, other_build) == description
+
+
+def test_a_lesson_without_a_record_or_unreadable_counts_as_edited(repo):
+    build(repo / "solutions", repo / "lessons")
+    lesson = repo / "lessons" / "02_relu.ipynb"
+    fresh = lesson.read_bytes()
+    edit_lesson(lesson, lambda nb: nb.metadata.pop("backprop_course"))
+    assert lesson_edits(lesson, fresh) is None            # same cells as the build: nothing to lose
+    edit_lesson(lesson, learner_answer)
+    assert lesson_edits(lesson, fresh) == ("it holds no record of its build (written by hand or by an "
+                                           "older build)")
+    lesson.write_text("{ half a notebook")
+    assert lesson_edits(lesson, fresh).startswith("it is not a readable notebook (read_notebook:")
+    with pytest.raises(EditedLessonsError, match="02_relu.ipynb \\(it is not a readable notebook"):
+        build(repo / "solutions", repo / "lessons")
+    assert build(repo / "solutions", repo / "lessons", force=True).backups[lesson].read_text() == \
+        "{ half a notebook"
+
+
 # --------------------------------------------------------------------------- lessons_in_sync
 
 def test_fresh_build_is_in_sync(repo):
@@ -496,6 +661,22 @@ def test_cli_build_then_check_passes(repo, capsys):
     assert "all checks passed" in capsys.readouterr().out
     assert run("build", "--force", "--root", repo) == 0
     assert "0 lesson(s) written, 2 already up to date" in capsys.readouterr().out
+
+
+def test_cli_build_refuses_an_edited_lesson_then_force_keeps_a_copy(repo, capsys):
+    run("build", "--root", repo)
+    lesson = repo / "lessons" / "02_relu.ipynb"
+    edit_lesson(lesson, learner_answer)
+    capsys.readouterr()
+    assert run("build", "--root", repo) == 1
+    err = capsys.readouterr().err
+    assert "build: nothing was written: 1 lesson(s) were edited since build generated them" in err
+    assert f"  - {lesson}: cell 0 changed" in err
+    assert f"run build --force: it keeps a copy of each in {repo / 'lessons' / '.backup'}/" in err
+    assert run("build", "--force", "--root", repo) == 0
+    out = capsys.readouterr().out
+    [kept] = (repo / "lessons" / ".backup").glob("02_relu.*.ipynb")
+    assert f"kept a copy of the edited {lesson} as {kept}" in out and f"wrote {lesson}" in out
 
 
 def test_cli_check_fails_on_an_edited_lesson_naming_it(repo, capsys):

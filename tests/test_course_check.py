@@ -1,0 +1,229 @@
+"""Tests of ``check`` beyond the generator's guards: every exercise has a check, the checks' verdicts in
+the solutions, ``check --run`` (notebooks executed in a fresh kernel), and the ``grade`` command's wiring."""
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from nbformat import v4
+
+from backprop_helpers import __main__ as cli
+from backprop_helpers.course import (NO_CHECK, build, committed_verdict_problems, execute, missing_checks,
+                                     notebook_bytes, verdict_problems)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RELU = "def relu(x):\n    \"\"\"max(x, 0)\"\"\"\n    ### BEGIN SOLUTION\n    out = {body}\n    ### END SOLUTION\n    return out"
+SETUP = "import numpy as np\nfrom backprop_helpers.checks import check_relu"
+
+
+def cell(source, cell_id, outputs=(), **metadata):
+    new = v4.new_code_cell(source, metadata=metadata)
+    new.id = cell_id
+    new.outputs = [v4.new_output("stream", text=text) for text in outputs]
+    return new
+
+
+def solution(body="np.maximum(x, 0)", *, verdict="✔ relu: correct on all 4 cases.\n", extra=()):
+    """A solution notebook with one real exercise (relu) and its check, as committed (executed)."""
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [cell(SETUP, "setup"), cell(RELU.format(body=body), "exercise"),
+                cell("relu = check_relu(relu)", "check", [verdict] if verdict else []),
+                cell("print(relu(np.array([-1.0, 2.0])))", "use", ["[0. 2.]\n"]), *extra]
+    return nb
+
+
+def write(nb, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(notebook_bytes(nb))
+    return path
+
+
+def run(*argv):
+    return cli.main([str(a) for a in argv])
+
+
+# --------------------------------------------------------------------------- every exercise has a check
+
+def test_an_exercise_without_a_check_is_reported_unless_its_cell_says_why(tmp_path):
+    nb = solution()
+    nb.cells.append(cell("def my_idea(x):\n    ### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n"
+                         "    return y", "idea"))
+    nb.cells.append(v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+                                         metadata={"nbgrader": {"grade_id": "why"},
+                                                   "backprop_course": {NO_CHECK: "   "}}))
+    path = write(nb, tmp_path / "solutions" / "01_x.ipynb")
+    problems = missing_checks(tmp_path / "solutions")
+    assert problems == [
+        f"{path}, cell {i}: the exercise {gid!r} has no check: backprop_helpers.checks.EXERCISES has no "
+        f"exercise of that name. Write its check (INSTRUCTORS.md, 'Adding an exercise'), or give the "
+        f'cell the metadata {{"backprop_course": {{"no_check": "<why it has none>"}}}}'
+        for i, gid in ((4, "my_idea"), (5, "why"))]
+    nb.cells[4].metadata["backprop_course"] = {NO_CHECK: "pasted in from lesson 01, checked there"}
+    nb.cells[5].metadata["backprop_course"] = {NO_CHECK: "a free-text answer"}
+    write(nb, tmp_path / "solutions" / "01_x.ipynb")
+    assert missing_checks(tmp_path / "solutions") == []
+
+
+def test_every_real_exercise_has_a_check():
+    assert missing_checks(ROOT / "solutions") == []
+
+
+# --------------------------------------------------------------------------- verdicts
+
+def test_a_solution_whose_check_passed_has_no_problem():
+    assert verdict_problems(solution(), "s.ipynb", expect="passed") == []
+
+
+@pytest.mark.parametrize("verdict, said", [("✘ relu: np.abs is not ReLU\n", "✘"),
+                                           ("… relu: not done yet\n", "…")])
+def test_a_solution_whose_check_did_not_pass_is_reported(verdict, said):
+    assert verdict_problems(solution(verdict=verdict), "s.ipynb", expect="passed") == [
+        f"s.ipynb, cell 2: the check of 'relu' printed a '{said}' verdict: the solution does not pass its "
+        f"own check"]
+
+
+def test_failing_verdicts_in_later_demonstration_cells_do_not_count():
+    demo = cell("relu = check_relu(np.abs)", "demo", ["✘ relu: the absolute value is not ReLU\n"])
+    assert verdict_problems(solution(extra=[demo]), "s.ipynb", expect="passed") == []
+
+
+def test_an_exercise_that_was_never_checked_is_reported():
+    nb = solution(verdict=None)
+    assert verdict_problems(nb, "s.ipynb", expect="passed") == [
+        "s.ipynb, cell 1: the exercise 'relu' was not checked (no cell after it printed a verdict)"]
+    nb.cells.append(cell("check_tanh(np.tanh)", "other", ["✔ tanh: correct\n"]))
+    assert verdict_problems(nb, "s.ipynb", expect="passed") == [
+        "s.ipynb, cell 1: the exercise 'relu' was not checked (its check cell 4 printed no verdict for "
+        "'relu')"]
+
+
+def test_a_lesson_whose_check_passes_with_the_exercise_unfinished_is_reported():
+    assert verdict_problems(solution(verdict="… relu: not done yet\n"), "l.ipynb", expect="not done") == []
+    [problem] = verdict_problems(solution(), "l.ipynb", expect="not done")
+    assert problem.startswith("l.ipynb, cell 2: with the exercise 'relu' unfinished its check printed a '✔'")
+    assert "does the solution block hold all of the exercise's work?" in problem
+    with pytest.raises(ValueError, match="verdict_problems: expect must be 'passed' or 'not done', got 'ok'"):
+        verdict_problems(solution(), "l.ipynb", expect="ok")
+
+
+def test_a_committed_solution_without_outputs_is_reported(tmp_path):
+    nb = solution()
+    for c in nb.cells:
+        c.outputs = []
+    path = write(nb, tmp_path / "solutions" / "01_x.ipynb")
+    assert committed_verdict_problems(tmp_path / "solutions") == [
+        f"{path} has no outputs: solutions are committed executed (run it top to bottom and save it), so "
+        f"that its checks' verdicts can be read"]
+
+
+def test_the_real_solutions_pass_their_checks_as_committed():
+    assert committed_verdict_problems(ROOT / "solutions") == []
+
+
+def test_cli_check_reports_a_solution_failing_its_check_without_running_it(tmp_path, capsys):
+    write(solution(verdict="✘ relu: np.abs is not ReLU\n"), tmp_path / "solutions" / "01_x.ipynb")
+    build(tmp_path / "solutions", tmp_path / "lessons")
+    assert run("check", "--root", tmp_path) == 1
+    out = capsys.readouterr().out
+    assert "check: 1 problem(s) found:" in out and "the solution does not pass its own check" in out
+    assert out.splitlines()[-1].startswith("check: failed (")
+
+
+# --------------------------------------------------------------------------- check --run
+
+def test_check_run_executes_every_solution_and_lesson(tmp_path, capsys):
+    write(solution(), tmp_path / "solutions" / "01_x.ipynb")
+    build(tmp_path / "solutions", tmp_path / "lessons")
+    assert run("check", "--run", "--root", tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "check: running 1 solution(s) and 1 lesson(s), each in a fresh kernel" in out
+    assert f"  ran {tmp_path / 'solutions' / '01_x.ipynb'} in " in out
+    assert f"  ran {tmp_path / 'lessons' / '01_x.ipynb'} in " in out
+    assert ("every solution passes its checks when run, every lesson runs with its exercises unfinished: "
+            "all checks passed") in out
+
+
+def test_check_run_reports_a_wrong_solution_and_a_lesson_that_stops(tmp_path, capsys):
+    # committed outputs claim success; running shows otherwise
+    wrong = solution("np.abs(x)")
+    top_level = cell("### BEGIN SOLUTION\nscale = 2\n### END SOLUTION", "top-level",
+                     nbgrader={"grade_id": "scale"}, backprop_course={NO_CHECK: "a constant"})
+    stops = solution(extra=[top_level, cell("print(scale)", "use-scale", ["2\n"])])
+    write(wrong, tmp_path / "solutions" / "01_wrong.ipynb")
+    write(stops, tmp_path / "solutions" / "02_stops.ipynb")
+    build(tmp_path / "solutions", tmp_path / "lessons")
+    assert run("check", "--fast", "--root", tmp_path) == 0
+    capsys.readouterr()
+    assert run("check", "--run", "--root", tmp_path) == 1
+    out = capsys.readouterr().out
+    assert "check: 2 problem(s) found:" in out
+    assert (f"{tmp_path / 'solutions' / '01_wrong.ipynb'}, cell 2: the check of 'relu' printed a '✘' verdict"
+            in out)
+    assert (f"{tmp_path / 'lessons' / '02_stops.ipynb'}: the lesson, with its exercises unfinished, does "
+            f"not run to the end: cell 4 raised NotImplementedError" in out)
+
+
+def test_execute_reports_a_timeout_and_a_dead_kernel_and_leaves_the_file_alone(tmp_path):
+    sleepy = write(v4.new_notebook(cells=[cell("import time\ntime.sleep(60)", "a")]), tmp_path / "sleepy.ipynb")
+    before = sleepy.read_bytes()
+    _, error = execute(sleepy, timeout=2)
+    assert error == "a cell ran longer than the 2 s allowed per cell"
+    assert sleepy.read_bytes() == before
+    crash = write(v4.new_notebook(cells=[cell("import os\nos._exit(1)", "a")]), tmp_path / "crash.ipynb")
+    _, error = execute(crash, timeout=20)
+    assert error.startswith("the kernel died")
+
+
+def test_execute_switches_progress_off_in_the_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKPROP_PROGRESS", "on")
+    monkeypatch.setenv("MPLBACKEND", "Agg")     # not passed on: the kernel draws inline, as in JupyterLab
+    probe = cell("import os\nprint(os.environ.get('BACKPROP_PROGRESS'), os.environ.get('MPLBACKEND'))", "a")
+    nb, error = execute(write(v4.new_notebook(cells=[probe]), tmp_path / "probe.ipynb"), timeout=30)
+    assert error is None
+    assert nb.cells[0].outputs[0]["text"] == "off module://matplotlib_inline.backend_inline\n"
+
+
+# --------------------------------------------------------------------------- grade
+
+def test_grade_is_a_command_when_grading_exists(monkeypatch, capsys):
+    fake = types.ModuleType("backprop_helpers.grading")
+
+    def add_grade_command(subparsers):
+        parser = subparsers.add_parser("grade", help="grade learners' notebooks")
+        parser.add_argument("notebooks", nargs="+")
+        parser.set_defaults(func=lambda args: print("graded", *args.notebooks) or 0)
+        return parser
+    fake.add_grade_command = add_grade_command
+    monkeypatch.setitem(sys.modules, "backprop_helpers.grading", fake)
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: object())
+    assert run("grade", "a.ipynb", "b.ipynb") == 0
+    assert capsys.readouterr().out == "graded a.ipynb b.ipynb\n"
+
+
+def test_without_grading_there_is_no_grade_command(monkeypatch, capsys):
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SystemExit):
+        run("grade", "a.ipynb")
+    assert "invalid choice: 'grade'" in capsys.readouterr().err
+
+
+def test_a_broken_grading_module_leaves_the_other_commands_working(monkeypatch, capsys, tmp_path):
+    broken = types.ModuleType("backprop_helpers.grading")   # no add_grade_command at all
+    monkeypatch.setitem(sys.modules, "backprop_helpers.grading", broken)
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: object())
+    assert run("grade", "a.ipynb") == 1
+    assert "grade: backprop_helpers.grading could not be loaded (AttributeError" in capsys.readouterr().err
+    (tmp_path / "solutions").mkdir()
+    assert run("check", "--root", tmp_path) == 0
+
+
+def test_the_real_grading_module_registers_grade():
+    if cli.importlib.util.find_spec("backprop_helpers.grading") is None:
+        pytest.skip("backprop_helpers.grading is not there yet")
+    with pytest.raises(SystemExit) as exit_info:
+        run("grade", "--help")
+    assert exit_info.value.code == 0
