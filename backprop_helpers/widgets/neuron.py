@@ -135,6 +135,7 @@ class NeuronExplorer(ExplorerView):
     Controls (ipywidgets): ``w1``, ``w2``, ``b`` (FloatSlider), ``activation`` (Dropdown).
     ``readout`` (HTML) gives z's formula and the accuracy of the line; ``message`` says when there is
     no line. ``X``, ``y``: the points shown. ``grid`` (G, G, 2): where the output is computed.
+    ``accuracy``: the accuracy of the line after the last update.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, w1: float, w2: float, b: float,

@@ -139,7 +139,8 @@ class StepSizeExplorer(ExplorerView):
 
     Controls: ``h`` (FloatLogSlider, 1e-16..1e-1), ``dtype`` (ToggleButtons float64/float32),
     ``function`` (Dropdown). ``readout`` (HTML): the three errors at h and the best steps;
-    ``explanation`` (HTML): why the best h is where it is. ``errors``: the curves shown.
+    ``explanation`` (HTML): why the best h is where it is. ``errors``: the curves shown;
+    ``current_errors``: the three errors at the slider's h (a dict, as :func:`errors_at` returns).
     """
 
     _COLOURS = {"forward": "#1f77b4", "central": "#ff7f0e", "complex_step": "#2ca02c"}
