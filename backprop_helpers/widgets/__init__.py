@@ -8,6 +8,7 @@ This file is a list of imports, one line per module: the public names are exactl
 imported here (``__all__`` is computed from them below).
 """
 from ._render import ExplorerView, FigureView, Heatmap, new_figure, png_bytes, text_block
+from .descent import DescentExplorer, descent_explorer
 from .loss import LossExplorer, loss_explorer
 from .neuron import NeuronExplorer, neuron_explorer
 from .playground import Playground, mlp_from_json, playground
