@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validate import check_choice, check_positive, check_positive_int, describe
 from ..optim import OPTIMIZERS
-from ._render import ExplorerView, FigureView, new_figure
+from ._render import ExplorerView, FigureView, new_figure, text_block
 from .surfaces import FLOOR, SURFACES, DescentRun, Surface, descend, loss_axis, where_it_ended
 
 __all__ = ["DescentExplorer", "descent_explorer"]
@@ -38,7 +38,7 @@ class DescentExplorer(ExplorerView):
                  steps: int) -> None:
         import ipywidgets as W
 
-        super().__init__(FigureView(new_figure((9.0, 3.7), dpi=100)))
+        super().__init__(FigureView(new_figure((8.8, 3.6), dpi=100)))
         s = SURFACES[surface]
         wide = dict(style={"description_width": "110px"}, layout=W.Layout(width="400px"))
         self.surface = W.Dropdown(options=list(SURFACES), value=surface, description="surface", **wide)
@@ -187,8 +187,8 @@ class DescentExplorer(ExplorerView):
         tol = (f"within 1e-3 of the minimum after <b>{run.steps_to_tolerance}</b> steps"
                if run.steps_to_tolerance is not None else "never within 1e-3 of the minimum")
         head = "loss at the last finite point" if run.diverged_at is not None else "final loss"
-        self.readout.value = (f"{head} <b>{run.losses[-1]:.4g}</b> (L − L* = {final:.2e}) after {k} "
-                              f"steps, {where}; {tol}. <span style='color:#555'>{s.note}.</span>")
+        self.readout.value = text_block(f"{head} <b>{run.losses[-1]:.4g}</b> (L − L* = {final:.2e}) after "
+                                        f"{k} steps, {where}; {tol}.<br><small>{s.name}: {s.note}.</small>")
         if run.diverged_at is not None:
             self.show_message(
                 f"diverged after {run.diverged_at} steps: the point flew off (|x| or |y| > {run.bound:g}, "

@@ -24,7 +24,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
 
 from .._validate import describe
-from ._render import ExplorerView, FigureView, new_figure
+from ._render import ExplorerView, FigureView, new_figure, text_block
 from .graph_walk import Walk, fmt, neuron_loss_graph, walk_graph
 
 __all__ = ["SLIDER_RANGES", "StepThroughExplorer", "step_through_explorer"]
@@ -37,7 +37,7 @@ SLIDER_RANGES = {"x1": (-2.0, 2.0, 0.1), "x2": (-2.0, 2.0, 0.1), "y": (0.0, 1.0,
 # gradient is computed now (backward), a node whose gradient is known
 _UNKNOWN, _KNOWN, _FORWARD, _BACKWARD, _GRAD = "#FFFFFF", "#E3EEF8", "#FFE082", "#FFB74D", "#D7ECC4"
 _FORWARD_EDGE, _BACKWARD_EDGE = "#C77700", "#B23A00"
-_COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.32, 0.86, 1.04, 0.56, 0.12, 0.62   # inches
+_COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.22, 0.86, 0.98, 0.56, 0.12, 0.62   # inches
 
 
 class _StampText(Artist):
@@ -184,7 +184,7 @@ class StepThroughExplorer(ExplorerView):
             ax.text(x, y + _BOX_H / 2 + 0.1, node.formula + kind, fontweight="bold", ha="center",
                     va="center", fontsize=8.5)
             self.value_texts[node.label] = _StampText(ax, x, y + 0.17)
-            self.product_texts[node.label] = _StampText(ax, x, y)
+            self.product_texts[node.label] = _StampText(ax, x, y, fontsize=7.5)
             self.grad_texts[node.label] = _StampText(ax, x, y - 0.17)
         for i, node in enumerate(nodes):
             for p in node.parents:
@@ -309,7 +309,7 @@ class StepThroughExplorer(ExplorerView):
                 text += (f" <b>The walk is complete.</b> Gradient descent uses the parameters' "
                          f"gradients: {html.escape(grads)}.")
         progress = (f"forward {done_forward}/{forward} · backward {done_backward}/{backward}")
-        self.explanation.value = f'<div style="line-height: 1.4"><b>{progress}</b> · {text}</div>'
+        self.explanation.value = text_block(f"<b>{progress}</b> · {text}")
 
 
 def step_through_explorer(x1: float = 1.0, x2: float = -0.5, w1: float = 0.8, w2: float = 0.3,
