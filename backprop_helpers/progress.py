@@ -21,7 +21,8 @@ once, and the check carries on.
 
 The lesson of a verdict is the notebook's file name, which JupyterLab and Jupyter Notebook give the
 kernel (``JPY_SESSION_NAME``; VS Code: ``__vsc_ipynb_file__``). A verdict recorded outside a known
-notebook counts for every lesson that has an exercise of that name.
+notebook is listed on its own and counts for no lesson (the start notebook's demonstrations, run
+where the notebook is unknown, must not mark lesson 01's ``relu`` as done).
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ DEFAULT_FILE = Path("~") / ".backprop_course" / "progress.json"
 FORMAT = 1
 _OFF = {"off", "0", "no", "false"}
 _UNKNOWN = ""                 # the lesson key of verdicts recorded outside a known notebook
+_OUTSIDE = "(no notebook known)"
 _LOCK_WAIT = 30.0             # seconds to wait for another kernel's lock
 _STALE_LOCK = 60.0            # a fallback lock file older than this was left by a crashed process
 _reported: set[str] = set()   # problems already reported by this process
@@ -234,21 +236,25 @@ def _course_map(lessons_dir: str | os.PathLike | None) -> list[tuple[str, list[s
     return []
 
 
-def _merged(results: dict, lesson: str, exercise: str) -> dict:
-    """One exercise's record in a lesson, counting verdicts recorded outside a known notebook too."""
-    entries = [results.get(key, {}).get(exercise) for key in (lesson, _UNKNOWN)]
-    entries = [e for e in entries if isinstance(e, dict)]
-    return {"attempts": sum(int(e.get("attempts", 0)) for e in entries),
-            "passed": any(e.get("passed") for e in entries),
-            "last_checked": max((str(e.get("last_checked", "")) for e in entries), default="")}
-
-
 def _local_time(stamp: str) -> str:
     try:
         when = _dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
     except ValueError:
         return "-"
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _rows(lesson: str, names: list[str], entries: dict, width: int) -> tuple[list[str], int]:
+    """The table's lines for one lesson (its counts, then its exercises marked) and how many passed."""
+    entries = {name: entries.get(name) if isinstance(entries.get(name), dict) else {} for name in names}
+    done = sum(bool(e.get("passed")) for e in entries.values())
+    last = max((str(e.get("last_checked", "")) for e in entries.values()), default="")
+    lines = [f"{lesson:<{width}}{f'{done} / {len(names)}':>8}  {_local_time(last) if last else '-'}"]
+    marks = "  ".join(("✔" if e.get("passed") else "✘" if e.get("attempts") else "·") + "\u00a0" + name
+                      for name, e in entries.items())
+    lines += textwrap.wrap(marks, 100, initial_indent="    ", subsequent_indent="    ",
+                           break_on_hyphens=False)
+    return lines, done
 
 
 def table(results: dict | None = None, *, lessons_dir: str | os.PathLike | None = None,
@@ -258,28 +264,34 @@ def table(results: dict | None = None, *, lessons_dir: str | os.PathLike | None 
 
     ``results`` defaults to :func:`load` of ``path``; the lessons and their exercises come from the
     notebooks in ``lessons_dir`` (default: the current folder, else ``./lessons``, else the course's
-    ``lessons/``); without them, the recorded lessons are listed as they are.
+    ``lessons/``); without them, the recorded lessons are listed as they are. Verdicts recorded
+    outside a known notebook are listed last, on their own, and count for no lesson.
     """
     results = load(path) if results is None else results
     course = _course_map(lessons_dir) or sorted(
-        (lesson or "(no notebook known)", sorted(exercises)) for lesson, exercises in results.items())
-    width = max([len(name) for name, _ in course] + [len("all lessons"), 6]) + 2
+        (lesson, sorted(exercises)) for lesson, exercises in results.items() if lesson != _UNKNOWN)
+    outside = sorted(results.get(_UNKNOWN, {}))
+    width = max([len(name) for name, _ in course] + [len(_OUTSIDE), 6]) + 2
     lines = [f"{'lesson':<{width}}{'done':>8}  last checked"]
     done_all = total_all = 0
     for lesson, names in course:
-        key = _UNKNOWN if lesson == "(no notebook known)" else lesson
-        merged = {name: _merged(results, key, name) for name in names}
-        done = sum(m["passed"] for m in merged.values())
-        last = max((m["last_checked"] for m in merged.values()), default="")
+        rows, done = _rows(lesson, names, results.get(lesson, {}), width)
+        lines += rows
         done_all, total_all = done_all + done, total_all + len(names)
-        lines.append(f"{lesson:<{width}}{f'{done} / {len(names)}':>8}  {_local_time(last) if last else '-'}")
-        marks = "  ".join(("✔\u00a0" if m["passed"] else "✘\u00a0" if m["attempts"] else "·\u00a0") + name
-                          for name, m in merged.items())
-        lines += textwrap.wrap(marks, 100, initial_indent="    ", subsequent_indent="    ",
-                               break_on_hyphens=False)
     lines.append(f"{'all lessons':<{width}}{f'{done_all} / {total_all}':>8}")
+    if outside:
+        lines.append("checked outside a known notebook (counted in no lesson):")
+        lines += _rows(_OUTSIDE, outside, results[_UNKNOWN], width)[0]
     lines.append("✔ passed   ✘ checked, not passed yet   · not checked yet")
     return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as a person would write it: ``~/...`` inside the home folder."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def show(*, lessons_dir: str | os.PathLike | None = None) -> None:
@@ -289,7 +301,7 @@ def show(*, lessons_dir: str | os.PathLike | None = None) -> None:
         return
     target = progress_file()
     if not target.exists():
-        print(f"No exercise checked yet: each check you run will be recorded in {target}.\n")
+        print(f"No exercise checked yet: each check you run will be recorded in {_shown(target)}.\n")
     else:
-        print(f"Your progress, from {target}:\n")
+        print(f"Your progress, from {_shown(target)}:\n")
     print(table(lessons_dir=lessons_dir, path=target))

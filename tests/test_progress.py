@@ -172,24 +172,34 @@ def test_two_corrupt_files_in_the_same_second_keep_both(progress_path, monkeypat
 def test_table_counts_lessons_and_marks_each_exercise(tmp_path):
     results = {"01_first": {"relu": {"attempts": 2, "passed": True, "last_checked": "2025-03-01T10:00:00Z"},
                             "sigmoid": {"attempts": 1, "passed": False, "last_checked": "2025-03-01T10:05:00Z"}},
-               "": {"softmax": {"attempts": 1, "passed": True, "last_checked": "2025-03-02T09:00:00Z"}},
+               "02_second": {"fit": {"attempts": 3, "passed": True, "last_checked": "2025-03-02T09:00:00Z"}},
                "00_intro": {"relu": {"attempts": 1, "passed": True, "last_checked": "2025-03-01T09:00:00Z"}}}
     text = progress.table(results, lessons_dir=lesson_folder(tmp_path))
     lines = text.splitlines()
     assert lines[0].split() == ["lesson", "done", "last", "checked"]
     assert lines[1].split()[:4] == ["01_first", "1", "/", "2"]
     assert lines[2].strip().split("  ") == ["✔\u00a0relu", "✘\u00a0sigmoid"]
-    assert lines[3].split()[:4] == ["02_second", "1", "/", "3"]     # softmax checked outside a notebook
-    assert lines[4].strip().split("  ") == ["·\u00a0relu", "✔\u00a0softmax", "·\u00a0fit"]
+    assert lines[3].split()[:4] == ["02_second", "1", "/", "3"]
+    assert lines[4].strip().split("  ") == ["·\u00a0relu", "·\u00a0softmax", "✔\u00a0fit"]
     assert lines[5].split() == ["all", "lessons", "2", "/", "5"]
+    assert lines[6] == "✔ passed   ✘ checked, not passed yet   · not checked yet"
     assert "00_intro" not in text                                     # a lesson without exercises
-    assert "✔ passed   ✘ checked, not passed yet   · not checked yet" in text
+
+
+def test_verdicts_outside_a_known_notebook_count_for_no_lesson(tmp_path):
+    results = {"": {"softmax": {"attempts": 1, "passed": True, "last_checked": "2025-03-02T09:00:00Z"},
+                    "relu": {"attempts": 1, "passed": False, "last_checked": "2025-03-02T09:00:00Z"}}}
+    lines = progress.table(results, lessons_dir=lesson_folder(tmp_path)).splitlines()
+    assert lines[5].split() == ["all", "lessons", "0", "/", "5"]
+    assert lines[6] == "checked outside a known notebook (counted in no lesson):"
+    assert lines[7].split()[:4] == ["(no", "notebook", "known)", "1"]
+    assert lines[8].strip().split("  ") == ["✘\u00a0relu", "✔\u00a0softmax"]
 
 
 def test_table_without_lesson_notebooks_lists_what_was_recorded(tmp_path):
-    results = {"": {"relu": {"attempts": 1, "passed": True, "last_checked": "2025-03-01T10:00:00Z"}}}
+    results = {"03_x": {"relu": {"attempts": 1, "passed": True, "last_checked": "2025-03-01T10:00:00Z"}}}
     text = progress.table(results, lessons_dir=tmp_path)
-    assert "(no notebook known)" in text and "✔\u00a0relu" in text and "1 / 1" in text
+    assert "03_x" in text and "✔\u00a0relu" in text and "1 / 1" in text
 
 
 @settings(max_examples=30)
