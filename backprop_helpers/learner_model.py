@@ -27,11 +27,11 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import as_float_array, as_label_array, check_finite, describe
+from ._validate import describe
 from .layers import (ACTIVATIONS, LeakyReLUCache, LinearCache, ReLUCache, SigmoidCache, TanhCache,
                      _linear_backward, _linear_forward)
 from .losses import LOSSES
-from .network import MLP
+from .network import MLP, network_inputs, network_targets
 
 __all__ = ["FunctionMLP", "LearnerFunctionError", "reference_functions", "ROLES", "BACKWARD_FROM"]
 
@@ -257,32 +257,11 @@ class FunctionMLP:
 
     # ------------------------------------------------------------------ validation of the data
     def _check_X(self, fn, X):
-        if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
-            X = X.astype(self.dtype)
-        X = as_float_array(f"FunctionMLP.{fn}", "X", X, ndim=2, allow_complex=False)
-        if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"FunctionMLP.{fn}: X has {X.shape[1]} features but the network expects "
-                             f"{self.layer_sizes[0]} (X.shape={X.shape}, layer_sizes={self.layer_sizes})")
-        check_finite(f"FunctionMLP.{fn}", "X", X)
-        return X.astype(self.dtype, copy=False)
+        return network_inputs(f"FunctionMLP.{fn}", X, self.layer_sizes, self.dtype)
 
     def _check_y(self, fn, y, n):
-        name, C = f"FunctionMLP.{fn}", self.layer_sizes[-1]
-        if self.loss_name == "softmax_cross_entropy":
-            return as_label_array(name, "y", y, num_classes=C, n=n)
-        if isinstance(y, np.ndarray) and y.dtype.kind in "iub":
-            y = y.astype(self.dtype)
-        y = as_float_array(name, "y", y, ndim=(1, 2), allow_complex=False)
-        if y.ndim == 1 and C == 1:
-            y = y.reshape(-1, 1)
-        if y.shape != (n, C):
-            raise ValueError(f"{name}: y must have shape (N, C) = ({n}, {C}) for the {self.loss_name} "
-                             f"loss, got y.shape={y.shape}")
-        check_finite(name, "y", y)
-        if self.loss_name == "binary_cross_entropy" and np.any((y < 0) | (y > 1)):
-            raise ValueError(f"{name}: y must hold 0/1 targets for binary_cross_entropy, got values "
-                             f"from {y.min()} to {y.max()}")
-        return y.astype(self.dtype, copy=False)
+        return network_targets(f"FunctionMLP.{fn}", y, n, self.loss_name, self.layer_sizes[-1],
+                               self.dtype)
 
     # ------------------------------------------------------------------ forward, loss, backward
     def forward(self, X):

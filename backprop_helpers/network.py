@@ -21,7 +21,7 @@ from ._validate import (as_float_array, as_label_array, check_choice, check_fini
 from .layers import ACTIVATIONS, _linear_backward, _linear_forward
 from .losses import LOSSES
 
-__all__ = ["MLP", "ParamDict", "init_scale"]
+__all__ = ["MLP", "ParamDict", "init_scale", "network_inputs", "network_targets"]
 
 _LOSS_ALIASES = {"cross_entropy": "softmax_cross_entropy", "softmax": "softmax_cross_entropy",
                  "bce": "binary_cross_entropy", "mean_squared_error": "mse"}
@@ -56,6 +56,37 @@ def init_scale(scheme: str, fan_in: int, fan_out: int) -> float:
     if scheme == "he":
         return float(np.sqrt(2.0 / fan_in))
     return float(np.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def network_inputs(name, X, layer_sizes, dtype):
+    """Validate a network's input batch X (N, D); whole numbers are converted to ``dtype``."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+        X = X.astype(dtype)                   # whole-number inputs are fine for a network
+    X = as_float_array(name, "X", X, ndim=2, allow_complex=False)
+    if X.shape[1] != layer_sizes[0]:
+        raise ValueError(f"{name}: X has {X.shape[1]} features but the network expects "
+                         f"{layer_sizes[0]} (X.shape={X.shape}, layer_sizes={tuple(layer_sizes)})")
+    check_finite(name, "X", X)
+    return X if X.dtype == dtype else X.astype(dtype)
+
+
+def network_targets(name, y, n, loss_name, C, dtype):
+    """Validate the targets of ``n`` examples for a network with ``C`` outputs and this loss."""
+    if loss_name == "softmax_cross_entropy":
+        return as_label_array(name, "y", y, num_classes=C, n=n)
+    if isinstance(y, np.ndarray) and y.dtype.kind in "iub":
+        y = y.astype(dtype)
+    y = as_float_array(name, "y", y, ndim=(1, 2), allow_complex=False)
+    if y.ndim == 1 and C == 1:
+        y = y.reshape(-1, 1)                  # (N,) targets for a single output: unambiguous
+    if y.shape != (n, C):
+        raise ValueError(f"{name}: y must have shape (N, C) = ({n}, {C}) for the {loss_name} loss, "
+                         f"got y.shape={y.shape}")
+    check_finite(name, "y", y)
+    if loss_name == "binary_cross_entropy" and np.any((y < 0) | (y > 1)):
+        raise ValueError(f"{name}: y must hold 0/1 targets for binary_cross_entropy, "
+                         f"got values from {y.min()} to {y.max()}")
+    return y.astype(dtype, copy=False)
 
 
 class MLP:
@@ -157,33 +188,11 @@ class MLP:
 
     # ------------------------------------------------------------------ validation
     def _check_X(self, fn, X):
-        if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
-            X = X.astype(self.dtype)          # whole-number inputs are fine for a network
-        X = as_float_array(f"MLP.{fn}", "X", X, ndim=2, allow_complex=False)
-        if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"MLP.{fn}: X has {X.shape[1]} features but the network expects "
-                             f"{self.layer_sizes[0]} (X.shape={X.shape}, layer_sizes={self.layer_sizes})")
-        check_finite(f"MLP.{fn}", "X", X)
-        return X if X.dtype == self.dtype else X.astype(self.dtype)
+        return network_inputs(f"MLP.{fn}", X, self.layer_sizes, self.dtype)
 
     def check_targets(self, fn, y, n):
         """Validate targets for this network's loss; returns them ready for the loss kernel."""
-        if self.loss_name == "softmax_cross_entropy":
-            return as_label_array(f"MLP.{fn}", "y", y, num_classes=self.layer_sizes[-1], n=n)
-        if isinstance(y, np.ndarray) and y.dtype.kind in "iub":
-            y = y.astype(self.dtype)
-        y = as_float_array(f"MLP.{fn}", "y", y, ndim=(1, 2), allow_complex=False)
-        C = self.layer_sizes[-1]
-        if y.ndim == 1 and C == 1:
-            y = y.reshape(-1, 1)              # (N,) targets for a single output: unambiguous
-        if y.shape != (n, C):
-            raise ValueError(f"MLP.{fn}: y must have shape (N, C) = ({n}, {C}) for the "
-                             f"{self.loss_name} loss, got y.shape={y.shape}")
-        check_finite(f"MLP.{fn}", "y", y)
-        if self.loss_name == "binary_cross_entropy" and np.any((y < 0) | (y > 1)):
-            raise ValueError(f"MLP.{fn}: y must hold 0/1 targets for binary_cross_entropy, "
-                             f"got values from {y.min()} to {y.max()}")
-        return y.astype(self.dtype, copy=False)
+        return network_targets(f"MLP.{fn}", y, n, self.loss_name, self.layer_sizes[-1], self.dtype)
 
     # ------------------------------------------------------------------ the five stages
     def forward(self, X):

@@ -6,8 +6,7 @@ error of the forward difference ``(f(x+h) - f(x)) / h``, the central difference
 ``h = 1e-20``, in float64 and float32: the V-shaped curves a lesson plots (truncation error on the
 right, round-off on the left), with the best h of each method.
 
-Uses ``backprop_helpers.gradcheck.step_size_errors`` when the package has it, else the same textbook
-formulas computed here (the JSON says which).
+The errors are computed by ``backprop_helpers.gradcheck.step_size_errors``.
 """
 from __future__ import annotations
 
@@ -29,30 +28,8 @@ def df(x):
     return math.exp(x) * (math.sin(x) + math.cos(x))
 
 
-def _local_errors(dtype):
-    """The three estimates computed in ``dtype`` with the nominal h; relative errors (float64)."""
-    dt = np.dtype(dtype)
-    ctype = np.result_type(dt, np.complex64).type
-    exact = df(X0)
-    x = dt.type(X0)
-    out = {"forward": [], "central": [], "complex_step": []}
-    with np.errstate(all="ignore"):
-        fx = f(x)
-        for h in HS:
-            hh = dt.type(h)
-            fwd = (f(x + hh) - fx) / hh
-            cen = (f(x + hh) - f(x - hh)) / (dt.type(2) * hh)
-            cs = np.imag(f(ctype(complex(float(x), float(hh))))) / hh
-            for key, est in (("forward", fwd), ("central", cen), ("complex_step", cs)):
-                out[key].append(abs(float(est) - exact) / abs(exact))
-    return out
-
-
 def _errors(dtype):
-    try:
-        from backprop_helpers.gradcheck import step_size_errors
-    except ImportError:
-        return _local_errors(dtype), "bench (gradcheck.step_size_errors absent)"
+    from backprop_helpers.gradcheck import step_size_errors
     r = step_size_errors(f, df, X0, np.array(HS), dtype=dtype)
     return ({"forward": list(map(float, r.forward)), "central": list(map(float, r.central)),
              "complex_step": list(map(float, r.complex_step))},
