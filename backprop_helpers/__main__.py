@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "grade" and getattr(args, "solutions", "") is None:
+        args.solutions = str(_folders(args)[0])  # `--root DIR grade ...` reads DIR/solutions
     return args.func(args)
 
 

@@ -204,6 +204,22 @@ def test_grade_is_a_command_when_grading_exists(monkeypatch, capsys):
     assert capsys.readouterr().out == "graded a.ipynb b.ipynb\n"
 
 
+def test_grade_reads_the_solutions_under_root(monkeypatch, tmp_path):
+    seen = {}
+    fake = types.ModuleType("backprop_helpers.grading")
+
+    def add_grade_command(subparsers):
+        parser = subparsers.add_parser("grade")
+        parser.add_argument("--solutions", default=None)
+        parser.set_defaults(func=lambda args: seen.setdefault("solutions", args.solutions) and 0)
+    fake.add_grade_command = add_grade_command
+    monkeypatch.setitem(sys.modules, "backprop_helpers.grading", fake)
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: object())
+    assert run("--root", tmp_path, "grade") == 0 and seen["solutions"] == str(tmp_path / "solutions")
+    seen.clear()
+    assert run("--root", tmp_path, "grade", "--solutions", "mine") == 0 and seen["solutions"] == "mine"
+
+
 def test_without_grading_there_is_no_grade_command(monkeypatch, capsys):
     monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(SystemExit):
