@@ -131,18 +131,26 @@ class Console:
 
 @pytest.fixture
 def page(browser, artifacts, request):
-    """A fresh page (1280 x 1100) with its console recorded; a screenshot of it is kept at the end."""
+    """A fresh page (1280 x 1100) with its console recorded; its console errors are kept at the end.
+
+    ``page.artifact`` is the path prefix of the test's files in test-artifacts/browser/.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 1100})
     new_page = context.new_page()
     new_page.set_default_timeout(30_000)
     new_page.console = Console(new_page)
+    new_page.artifact = artifacts / re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
     yield new_page
-    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    Path(f"{new_page.artifact}-console.txt").write_text("\n".join(new_page.console.errors) + "\n")
+    context.close()
+
+
+def save_page(page) -> None:
+    """A screenshot of the whole page, taken before its kernel is shut down (which blanks images)."""
     try:
-        new_page.screenshot(path=str(artifacts / f"{name}-page.png"))
-    finally:
-        (artifacts / f"{name}-console.txt").write_text("\n".join(new_page.console.errors) + "\n")
-        context.close()
+        page.screenshot(path=f"{page.artifact}-page.png")
+    except sync_api.Error:
+        pass  # a page that broke is reported by the test's own failure
 
 
 # ------------------------------------------------------------------------------- page helpers
@@ -393,6 +401,7 @@ def test_fixture_widgets_work_in_jupyterlab(page, lab, artifacts):
             check_interaction(frozen, "fixture-frozen", artifacts, change_timeout=3)
         assert_no_widget_console_errors(page, path)
     finally:
+        save_page(page)
         shut_down_kernels(lab)
 
 
@@ -409,6 +418,7 @@ def test_lesson_widgets_work_in_jupyterlab(page, lab, artifacts, notebook):
             assert check_interaction(output, f"{notebook.stem}-widget{index}", artifacts)
         assert_no_widget_console_errors(page, path)
     finally:
+        save_page(page)
         shut_down_kernels(lab)
 
 
@@ -422,6 +432,7 @@ def test_fixture_widgets_work_in_voila(page, workdir, artifacts):
         assert check_interaction(working, "fixture-voila", artifacts) == ["slider 1 -> 4", "play"]
         assert_no_widget_console_errors(page, f"voila {FIXTURE.name}")
     finally:
+        save_page(page)
         server.stop()
 
 
@@ -440,4 +451,5 @@ def test_playground_works_as_a_voila_page(page, workdir, artifacts):
         assert "step" in done and "play" in done, f"the playground page offered only {done}"
         assert_no_widget_console_errors(page, f"voila {PLAYGROUND.name}")
     finally:
+        save_page(page)
         server.stop()
