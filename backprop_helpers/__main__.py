@@ -7,6 +7,7 @@ Commands:
 - ``check [--run]``     everything to verify before publishing; exit status 0 when clean, 1 otherwise.
   Without ``--run`` (the default, also spelled ``--fast``) it reads the notebooks only, in a few
   seconds; ``--run`` also executes every solution and every lesson in a fresh kernel (minutes);
+- ``execute [NB...]``   run solution notebooks top to bottom and save them with their outputs;
 - ``progress``          the learner's progress table (``backprop_helpers.progress``);
 - ``grade``             grade learners' notebooks (``backprop_helpers.grading``), when installed.
 
@@ -125,6 +126,29 @@ def _without_function_name(problem: str) -> str:
     return rest if function in ("build_lesson", "solution_leaks", "grade_id_problems", "check") else problem
 
 
+def _cmd_execute(args: argparse.Namespace) -> int:
+    solutions, _ = _folders(args)
+    paths = [Path(p) for p in args.notebooks] or course.notebook_paths(solutions)
+    failed = 0
+    for path in paths:
+        if not path.is_file():
+            print(f"execute: {path} is not a file", file=sys.stderr)
+            failed += 1
+            continue
+        started = time.perf_counter()
+        try:
+            nb, error = course.execute(path, timeout=args.timeout)
+        except (ValueError, OSError) as exc:
+            nb, error = None, str(exc)
+        if error is not None:
+            print(f"execute: {path} was left unchanged: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        course.write_notebook(nb, path)
+        print(f"executed and saved {path} ({time.perf_counter() - started:.1f} s)")
+    return 1 if failed else 0
+
+
 def _cmd_progress(args: argparse.Namespace) -> int:
     from backprop_helpers import progress
 
@@ -191,6 +215,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, default=120, metavar="S",
                        help="with --run: the longest a cell may run, in seconds (default 120)")
     check.set_defaults(func=_cmd_check)
+
+    run = commands.add_parser(
+        "execute", parents=[common], help="run solution notebooks top to bottom and save them with outputs",
+        description="Run each notebook in a fresh kernel of this Python and save it with its outputs, "
+                    "as solutions are committed: only outputs and execution counts change (no timings, "
+                    "no widget state). A notebook with a cell that fails is left unchanged. Default: "
+                    "every notebook in solutions/.")
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="the notebooks to run")
+    run.add_argument("--timeout", type=float, default=120, metavar="S",
+                     help="the longest a cell may run, in seconds (default 120)")
+    run.set_defaults(func=_cmd_execute)
 
     show = commands.add_parser(
         "progress", parents=[common], help="print the learner's progress: lessons and exercises done",

@@ -15,6 +15,7 @@ not count: only the check cell that follows an exercise does.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -151,18 +152,23 @@ def execute(path: str | os.PathLike, *, timeout: float = 120) -> tuple[Any, str 
     The file is not changed; the kernel starts in the notebook's folder, with
     ``BACKPROP_PROGRESS=off`` (so no learner's progress file is touched) and without
     ``MPLBACKEND`` (so figures draw inline as in JupyterLab). ``timeout`` is per cell, in seconds.
+    Only the cells' outputs and execution counts change: no timings, no widget state, and the
+    notebook's metadata stays as it was, so saving the result changes only what the run printed.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     nb = read_notebook(path)
+    metadata = copy.deepcopy(nb.metadata)
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JPY_SESSION_NAME")}
     env["BACKPROP_PROGRESS"] = "off"
     client = NotebookClient(nb, timeout=timeout, kernel_manager_class=_this_python_kernel(),
+                            record_timing=False, store_widget_state=False,
                             resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute(env=env, stderr=subprocess.DEVNULL)
+        nb.metadata = metadata
     except CellExecutionError as exc:
         index = next((i for i, cell in enumerate(nb.cells) if any(
             out.get("output_type") == "error" for out in cell.get("outputs", []))), None)

@@ -63,6 +63,7 @@ __all__ = [
     "notebook_paths",
     "read_notebook",
     "notebook_bytes",
+    "write_notebook",
 ]
 
 
@@ -77,6 +78,11 @@ def _write_bytes(path: Path, data: bytes) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_notebook(nb, path: str | os.PathLike) -> None:
+    """Save ``nb`` to ``path`` in Jupyter's own layout, in one step (no half-written file)."""
+    _write_bytes(Path(path), notebook_bytes(nb))
 
 
 # --------------------------------------------------------------------------- hand-edit guard

@@ -11,7 +11,7 @@ from nbformat import v4
 
 from backprop_helpers import __main__ as cli
 from backprop_helpers.course import (NO_CHECK, build, committed_verdict_problems, execute, missing_checks,
-                                     notebook_bytes, verdict_problems)
+                                     notebook_bytes, read_notebook, verdict_problems)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -243,3 +243,33 @@ def test_the_real_grading_module_registers_grade():
     with pytest.raises(SystemExit) as exit_info:
         run("grade", "--help")
     assert exit_info.value.code == 0
+
+
+# --------------------------------------------------------------------------- execute
+
+def test_execute_command_saves_outputs_and_changes_nothing_else(tmp_path, capsys):
+    nb = v4.new_notebook(cells=[cell("print(6 * 7)", "a"), cell("x = 1", "b", collapsed=True)])
+    nb.metadata["language_info"] = {"name": "python"}
+    path = write(nb, tmp_path / "solutions" / "01_x.ipynb")
+    assert run("execute", path) == 0
+    assert f"executed and saved {path} (" in capsys.readouterr().out
+    saved = read_notebook(path)
+    assert saved.cells[0].outputs[0]["text"] == "42\n" and saved.cells[0].execution_count == 1
+    assert saved.metadata == {"language_info": {"name": "python"}}          # no widget state, no version
+    assert saved.cells[1].metadata == {"collapsed": True}                  # no timings
+    assert path.read_bytes() == notebook_bytes(saved)
+
+
+def test_execute_command_leaves_a_failing_notebook_unchanged(tmp_path, capsys):
+    (tmp_path / "solutions").mkdir()
+    good = write(v4.new_notebook(cells=[cell("y = 2", "a")]), tmp_path / "solutions" / "01_good.ipynb")
+    bad = write(v4.new_notebook(cells=[cell("print('start')", "a"), cell("1 / 0", "b")]),
+                tmp_path / "solutions" / "02_bad.ipynb")
+    before = bad.read_bytes()
+    assert run("execute", "--root", tmp_path) == 1                         # every solution by default
+    captured = capsys.readouterr()
+    assert f"executed and saved {good}" in captured.out
+    assert f"execute: {bad} was left unchanged: cell 1 raised ZeroDivisionError: division by zero" in captured.err
+    assert bad.read_bytes() == before
+    assert run("execute", tmp_path / "nowhere.ipynb") == 1
+    assert "nowhere.ipynb is not a file" in capsys.readouterr().err
