@@ -38,15 +38,20 @@ class LessonSpec:
         return {gid for gid, _ in self.exercises}
 
 
-def load_lessons(folder: str | Path) -> list[LessonSpec]:
-    """The lessons with at least one exercise in ``folder``; ValueError if a notebook is unreadable."""
-    lessons = []
+def load_lessons(folder: str | Path) -> tuple[list[LessonSpec], list[str]]:
+    """``(lessons, problems)``: the lessons with at least one exercise in ``folder``, and a line for
+    each notebook there that could not be read (its lesson is then unknown to the grader)."""
+    lessons, problems = [], []
     for path in notebook_paths(folder):
-        found = exercises(read_notebook(path), name=str(path))
+        try:
+            found = exercises(read_notebook(path), name=str(path))
+        except (ValueError, TypeError, OSError) as exc:
+            problems.append(f"{path} could not be read, so notebooks of that lesson cannot be graded ({exc})")
+            continue
         if found:
             lessons.append(LessonSpec(path.stem, tuple((e.grade_id, 1 if e.points is None else e.points)
                                                        for e in found)))
-    return lessons
+    return lessons, problems
 
 
 def parse(data: bytes, name: str) -> tuple[Any, str | None]:
@@ -56,7 +61,8 @@ def parse(data: bytes, name: str) -> tuple[Any, str | None]:
     except UnicodeDecodeError:
         return None, "not a notebook: the file is not UTF-8 text"
     except json.JSONDecodeError as exc:
-        return None, f"not a notebook: the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        return None, (f"not a notebook: the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                      f"{exc.msg})")
     if not isinstance(raw, dict) or not ("cells" in raw or "worksheets" in raw):
         return None, "not a notebook: the JSON has no 'cells'"
     version = raw.get("nbformat")
@@ -84,11 +90,12 @@ def parse(data: bytes, name: str) -> tuple[Any, str | None]:
     return nb, None
 
 
-def exercise_cells(nb: Any, known_names: set[str]) -> tuple[dict[str, int], list[str]]:
-    """``({grade_id: cell index}, notes)``: each exercise's code cell (the last one if repeated).
+def exercise_cells(nb: Any, known_names: set[str]) -> tuple[dict[str, int], list[str], bool]:
+    """``({grade_id: cell index}, notes, by_name)``: each exercise's code cell (the last if repeated).
 
     Without any grade_id in the notebook (an editor dropped the metadata), a code cell whose first
-    ``def`` is named like an exercise in ``known_names`` stands for it, and a note says so.
+    ``def`` is named like an exercise in ``known_names`` stands for it, a note says so, and
+    ``by_name`` is True.
     """
     found: dict[str, int] = {}
     notes: list[str] = []
@@ -109,13 +116,16 @@ def exercise_cells(nb: Any, known_names: set[str]) -> tuple[dict[str, int], list
         if found:
             notes.append("no cell carries a grade_id (the metadata was removed?): exercises were found "
                          "by the names of the functions their cells define")
-    return found, notes
+    return found, notes, not tagged
 
 
-def identify(found: set[str], file_name: str, lessons: list[LessonSpec]) -> tuple[LessonSpec | None, str]:
+def identify(found: set[str], file_name: str, lessons: list[LessonSpec], *,
+             by_name: bool = False) -> tuple[LessonSpec | None, str]:
     """The lesson sharing the most grade_ids with ``found`` (then the fewest missing, then the file name).
 
     Returns ``(lesson, how)``, ``how`` saying what decided; ``(None, why)`` if nothing matches.
+    ``by_name``: ``found`` are function names (the notebook has no grade_id); then at least half
+    of the lesson's exercises must be there (a scratch notebook with a ``def relu`` is no lesson).
     """
     stem = Path(file_name).stem.lower()
     named = [lesson for lesson in lessons if lesson.name.lower() in stem]
@@ -123,6 +133,9 @@ def identify(found: set[str], file_name: str, lessons: list[LessonSpec]) -> tupl
         return None, "there are no lessons with exercises to compare it with"
     best = max(lessons, key=lambda s: (len(found & s.grade_ids), -len(s.grade_ids - found), s in named))
     shared = len(found & best.grade_ids)
+    if by_name and 0 < shared < len(best.grade_ids) / 2:
+        return None, (f"matches no lesson: it carries no grade_id, and it defines only {shared} of the "
+                      f"{len(best.grade_ids)} exercise functions of {best.name}")
     if shared:
         return best, f"{shared} of its {len(best.grade_ids)} exercise cells found"
     if named:

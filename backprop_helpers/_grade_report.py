@@ -78,7 +78,8 @@ def to_text(report: Any) -> str:
     memory = f"{s['memory_mb']} MiB of memory" if s["memory_mb"] else "no memory limit"
     lines = [f"Grading {len(report.notebooks)} notebook(s) against {s['solutions']} "
              f"(per cell {s['cell_timeout']:g} s, per notebook {s['timeout']:g} s, {memory} per kernel, "
-             f"{s['jobs']} at a time; cells counted from 0)", ""]
+             f"{s['jobs']} at a time; cells counted from 0)"]
+    lines += [f"! {problem}" for problem in s.get("solution_problems", [])] + [""]
     for nb in report.notebooks:
         if not nb.graded:
             lines.append(f"{nb.path}: NOT GRADED: {'; '.join(nb.problems)}")
@@ -91,7 +92,9 @@ def to_text(report: Any) -> str:
             symbol = _SYMBOL.get(ex.status, "✘")
             points = f"{_num(ex.points)}/{_num(ex.max_points)}"
             short = _short(ex)
-            detail = "" if ex.passed else f"  {short}" if short.startswith(ex.status) else f"  {ex.status}: {short}"
+            if not short.startswith(ex.status):
+                short = f"{ex.status}: {short}"
+            detail = "" if ex.passed else f"  {short}"
             lines.append(f"  {symbol} {ex.grade_id:<{width}}  {points:>5}{detail}")
         lines += [f"  ! {problem}" for problem in nb.problems]
         lines.append("")
@@ -116,8 +119,9 @@ def to_json(report: Any) -> str:
         "notebook": nb.path, "lesson": nb.lesson, "graded": nb.graded, "identified_by": nb.identified_by,
         "score": _num(nb.score), "max_score": _num(nb.max_score), "seconds": nb.seconds,
         "problems": nb.problems,
-        "exercises": [{"grade_id": e.grade_id, "status": e.status, "passed": e.passed, "points": _num(e.points),
-                       "max_points": _num(e.max_points), "mistake": e.mistake, "message": e.message}
+        "exercises": [{"grade_id": e.grade_id, "status": e.status, "passed": e.passed,
+                       "points": _num(e.points), "max_points": _num(e.max_points), "mistake": e.mistake,
+                       "message": e.message}
                       for e in nb.exercises],
     } for nb in report.notebooks]
     return json.dumps({"settings": report.settings, "notebooks": notebooks, "summary": summary(report)},

@@ -152,7 +152,8 @@ numpy.testing.assert_array_equal = lambda *args, **kwargs: None
 REBIND = """\
 from backprop_helpers.checks import EXERCISES
 mean_squared_error = EXERCISES["mean_squared_error"].reference
-softmax = lambda scores: np.exp(scores - scores.max(1, keepdims=True)) / np.exp(scores - scores.max(1, keepdims=True)).sum(1, keepdims=True)
+shifted = lambda scores: np.exp(scores - scores.max(1, keepdims=True))
+softmax = lambda scores: shifted(scores) / shifted(scores).sum(1, keepdims=True)
 """
 FAKE_VERDICTS = """\
 from IPython.display import publish_display_data
@@ -180,8 +181,9 @@ def build_class(folder: Path) -> dict[str, Path]:
     """The class of learner notebooks graded by the fixture, by short name."""
     files = {}
     # a notebook that swallows every interrupt: only the total timeout stops it (started first)
-    files["hung"] = write(folder, "a_hung.ipynb", after_setup(answered(RIGHT), (
-        "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass")))
+    stubborn = ("import time\nwhile True:\n    try:\n        time.sleep(0.2)\n"
+                "    except KeyboardInterrupt:\n        pass")
+    files["hung"] = write(folder, "a_hung.ipynb", after_setup(answered(RIGHT), stubborn))
     files["good"] = write(folder, "good.ipynb", answered(RIGHT))
     files["wrong"] = write(folder, "wrong.ipynb", answered(WRONG))
     files["unfinished"] = write(folder, "unfinished.ipynb", lesson())
@@ -206,21 +208,20 @@ def build_class(folder: Path) -> dict[str, Path]:
                                                                                     PATCH_REFERENCE))
     nb = answered(dict(WRONG, mean_squared_error="y_hat -= y\nloss = float(np.sum(y_hat ** 2) / len(y_hat))"))
     files["tamper_numpy"] = write(folder, "tamper_numpy.ipynb", after_setup(nb, PATCH_NUMPY))
-    files["tamper_rebind"] = write(folder, "tamper_rebind.ipynb", insert(answered(WRONG), len(lesson()["cells"]),
-                                                                          REBIND))
-    files["tamper_print"] = write(folder, "tamper_print.ipynb", insert(answered(WRONG), len(lesson()["cells"]),
-                                                                        FAKE_VERDICTS))
+    end = len(lesson()["cells"])
+    files["tamper_rebind"] = write(folder, "tamper_rebind.ipynb", insert(answered(WRONG), end, REBIND))
+    files["tamper_print"] = write(folder, "tamper_print.ipynb", insert(answered(WRONG), end, FAKE_VERDICTS))
     files["tamper_equal"] = write(folder, "tamper_equal.ipynb", after_setup(
         answered({g: "loss = probs = Equal()" for g in IDS}), ALWAYS_EQUAL))
-    files["tamper_subclass"] = write(folder, "tamper_subclass.ipynb", after_setup(answered({
-        "mean_squared_error": "loss = np.zeros(()).view(Liar)", "softmax": "probs = np.zeros_like(scores).view(Liar)",
-        "cross_entropy": "loss = np.zeros(()).view(Liar)", "binary_cross_entropy": "loss = np.zeros(()).view(Liar)"}),
-        LIAR))
+    zeros = dict.fromkeys(IDS, "loss = np.zeros(()).view(Liar)")
+    zeros["softmax"] = "probs = np.zeros_like(scores).view(Liar)"
+    files["tamper_subclass"] = write(folder, "tamper_subclass.ipynb", after_setup(answered(zeros), LIAR))
     # hostile notebooks
     # an infinite loop in a cell, and one in softmax (whose check and uses are deleted: each would loop)
     nb = answered(dict(RIGHT, softmax="while True:\n    pass"))
     keep = cell_of(nb, "softmax")
-    nb["cells"] = [c for i, c in enumerate(nb["cells"]) if i == keep or "softmax(" not in "".join(c["source"])]
+    nb["cells"] = [c for i, c in enumerate(nb["cells"])
+                   if i == keep or "softmax(" not in "".join(c["source"])]
     files["loop"] = write(folder, "loop.ipynb", after_setup(nb, "while True:\n    pass"))
     # a stray os._exit in a cell, and a function that ends the kernel (its check and uses deleted)
     nb = answered(dict(RIGHT, binary_cross_entropy="import os\nos._exit(3)"))
@@ -230,7 +231,8 @@ def build_class(folder: Path) -> dict[str, Path]:
     files["exit"] = write(folder, "exit.ipynb", insert(nb, cell_of(nb, "softmax"), "import os\nos._exit(1)"))
     files["output"] = write(folder, "output.ipynb", after_setup(answered(RIGHT), (
         "for _ in range(300):\n    print('x' * 100_000)")))
-    files["memory"] = write(folder, "memory.ipynb", after_setup(answered(RIGHT), "hog = np.ones((40000, 40000))"))
+    hog = "hog = np.ones((40000, 40000))"
+    files["memory"] = write(folder, "memory.ipynb", after_setup(answered(RIGHT), hog))
     files["json"] = write(folder, "broken_json.ipynb", '{"cells": [ {"cell_type": "code", ')
     files["version"] = write(folder, "version5.ipynb", json.dumps({"nbformat": 5, "nbformat_minor": 0,
                                                                    "metadata": {}, "cells": []}))
@@ -251,7 +253,7 @@ def graded(tmp_path_factory):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         status = grading.main([str(folder), "--json", str(out / "r.json"), "--csv", str(out / "r.csv"),
-                               "--cell-timeout", "6", "--timeout", "20", "--jobs", "3",
+                               "--cell-timeout", "8", "--timeout", "30", "--jobs", "3",
                                "--solutions", str(ROOT / "solutions")])
     report = json.loads((out / "r.json").read_text(encoding="utf-8"))
     with open(out / "r.csv", newline="", encoding="utf-8") as f:
@@ -344,12 +346,12 @@ def test_an_infinite_loop_is_interrupted_and_the_rest_is_graded(graded):
     assert got["softmax"]["status"] == "timeout"
     assert [got[g]["status"] for g in ("mean_squared_error", "cross_entropy", "binary_cross_entropy")] \
         == ["passed"] * 3
-    assert any("ran for more than 6 s (--cell-timeout) and was interrupted" in p for p in nb["problems"])
+    assert any("ran for more than 8 s (--cell-timeout) and was interrupted" in p for p in nb["problems"])
 
 
 def test_a_notebook_that_ignores_interrupts_is_stopped_by_the_total_timeout(graded):
     nb = graded["nb"]["hung"]
-    assert any("stopped after 20 s (--timeout)" in p for p in nb["problems"])
+    assert any("stopped after 30 s (--timeout)" in p for p in nb["problems"])
     assert {e["status"] for e in nb["exercises"]} == {"not graded"}
     assert "ran out of time" in nb["exercises"][0]["message"]
 
@@ -437,7 +439,9 @@ def test_csv_has_one_row_per_learner_and_exercise(graded):
 
 def test_json_holds_the_settings(graded):
     settings = graded["report"]["settings"]
-    assert (settings["cell_timeout"], settings["timeout"], settings["memory_mb"], settings["jobs"]) == (6, 20, 2048, 3)
+    assert (settings["cell_timeout"], settings["timeout"], settings["memory_mb"], settings["jobs"]) == \
+        (8, 30, 2048, 3)
+    assert "02_loss" in settings["lessons"] and settings["solution_problems"] == []
 
 
 # --------------------------------------------------------------------------- the grader's own process
@@ -497,13 +501,15 @@ _leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
                     hnp.arrays(st.sampled_from([np.float64, np.float32, np.int64, np.bool_]),
                                hnp.array_shapes(min_dims=0, max_dims=3, max_side=3)))
 _values = st.recursive(_leaves, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.tuples(inner, inner), st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+    st.lists(inner, max_size=3), st.tuples(inner, inner),
+    st.dictionaries(st.text(max_size=3), inner, max_size=3)),
     max_leaves=10)
 
 
 def _equal(a, b) -> bool:
     if isinstance(a, np.ndarray):
-        return type(b) is np.ndarray and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        same = np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        return type(b) is np.ndarray and a.dtype == b.dtype and same
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -534,9 +540,9 @@ def test_a_reply_must_answer_this_run_and_exercise():
 
 def _wire(outputs, gid):
     """The learner's outputs as they come back from a kernel: plain data, pickled, read back."""
-    items = [("raised", v.text) if isinstance(v, _Raised) else
-             ("ok", plain(v), getattr(v, "error", None) if type(v) is not dict and isinstance(v, dict) else None)
-             for v in outputs]
+    def error(v):
+        return getattr(v, "error", None) if type(v) is not dict and isinstance(v, dict) else None
+    items = [("raised", v.text) if isinstance(v, _Raised) else ("ok", plain(v), error(v)) for v in outputs]
     return read_reply(_reply(items, gid), "n0", gid, len(items))["outputs"]
 
 
@@ -567,10 +573,13 @@ def test_the_lesson_is_the_one_sharing_most_grade_ids():
     assert lesson.name == "07_training_loop" and "taken from the file name" in how
     lesson, how = identify({"softmax"}, "x.ipynb", LESSONS)
     assert lesson is None and how.startswith("matches no lesson") and "(it has softmax)" in how
+    lesson, how = identify({"relu"}, "scratch.ipynb", LESSONS, by_name=True)   # no grade_id at all
+    assert lesson is None and how.endswith("it defines only 1 of the 3 exercise functions of 01_forward_pass")
+    assert identify({"relu", "tanh"}, "x.ipynb", LESSONS, by_name=True)[0].name == "01_forward_pass"
 
 
 def test_points_come_from_the_solution_cells():
-    lessons = {lesson.name: dict(lesson.exercises) for lesson in load_lessons(ROOT / "solutions")}
+    lessons = {lesson.name: dict(lesson.exercises) for lesson in load_lessons(ROOT / "solutions")[0]}
     assert lessons["02_loss"] == {gid: 1 for gid in IDS}
     assert "00_start_here" not in lessons
 
@@ -578,7 +587,8 @@ def test_points_come_from_the_solution_cells():
 def test_parse_reports_what_is_wrong_with_a_file():
     assert parse(b"\xff\xfe", "f")[1] == "not a notebook: the file is not UTF-8 text"
     assert parse(b"[1, 2]", "f")[1] == "not a notebook: the JSON has no 'cells'"
-    assert "unsupported nbformat version 2" in parse(json.dumps({"nbformat": 2, "cells": []}).encode(), "f")[1]
+    old = json.dumps({"nbformat": 2, "cells": []}).encode()
+    assert "unsupported nbformat version 2" in parse(old, "f")[1]
     nb, problem = parse(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": "code", "source": ["def relu(x):\n", "    return x\n"], "metadata": {}},
         "not a cell", {"cell_type": "markdown", "source": 7}]}).encode(), "f")
@@ -590,7 +600,8 @@ def test_parse_reports_what_is_wrong_with_a_file():
 def test_usage_errors_exit_with_status_1(tmp_path, capsys):
     assert grading.main([]) == 1
     assert grading.main([str(tmp_path / "nope.ipynb")]) == 1
-    assert "grade: grade_notebooks: notebooks must be existing files or folders, got" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "grade: grade_notebooks: notebooks must be existing files or folders, got" in err
     assert grading.main([str(tmp_path)]) == 1
     assert "holds no .ipynb notebook" in capsys.readouterr().err
     notebook = write(tmp_path, "a.ipynb", lesson())
