@@ -112,28 +112,30 @@ def test_a_gradient_that_turns_nan_ends_the_run():
 
 
 def test_loss_axis_is_log_when_the_values_span_decades():
-    assert loss_axis([5.0, 0.3, 2e-4]) == ("log", 1e-4, 10.0)
-    assert loss_axis([100.0, 1.0]) == ("log", 1.0, 100.0)
+    assert loss_axis([5.0, 0.3, 2e-4]) == ("log", 1e-5, 10.0)          # a decade of room below
+    assert loss_axis([100.0, 10.0]) == ("log", 1.0, 100.0)
     assert loss_axis([5.0, 0.0]) == ("log", FLOOR, 10.0)                # zero sits on the floor
-    assert loss_axis([6.0, 1.4, 0.9]) == ("linear", 0.0, 10.0)
+    assert loss_axis([6.0, 1.4, 0.9]) == ("linear", 0.0, 10.0)          # 1.3 * 6 -> 10
     assert loss_axis([0.6, 0.59]) == ("linear", 0.0, 1.0)
-    assert loss_axis([0.2, 0.1]) == ("linear", 0.0, 0.25)
+    assert loss_axis([0.15, 0.1]) == ("linear", 0.0, 0.2)
     assert loss_axis([0.0]) == ("linear", 0.0, 2e-12)
 
 
 def test_loss_axis_keeps_the_current_axes_while_they_suit():
-    log = ("log", 1e-4, 10.0)
+    log = ("log", 1e-5, 10.0)
     assert loss_axis([5.0, 3e-4], current=log) == log
-    assert loss_axis([5.0, 0.1], current=log) == log                  # a ratio of 50: still log
-    assert loss_axis([5.0, 0.3], current=log) == ("linear", 0.0, 10.0)  # 17: linear again
-    assert loss_axis([0.5, 3e-4], current=log) == log                 # one empty decade on top
-    assert loss_axis([0.05, 3e-4], current=log) == ("log", 1e-4, 0.1)
-    assert loss_axis([5.0, 1e-9], current=log) == ("log", 1e-9, 10.0)  # below the axes
+    short = ("log", 0.01, 10.0)
+    assert loss_axis([5.0, 1.0], current=short) == short                # a span of 5: still log
+    assert loss_axis([5.0, 2.0], current=short) == ("linear", 0.0, 10.0)  # 2.5: linear again
+    assert loss_axis([0.02, 3e-4], current=log) == log                  # under three empty decades on top
+    assert loss_axis([0.005, 3e-4], current=log) == ("log", 1e-5, 0.01)
+    assert loss_axis([5.0, 1e-9], current=log) == ("log", 1e-10, 10.0)  # below the axes
+    assert loss_axis([5.0, 5e-9], current=("log", 1e-14, 10.0)) == ("log", 1e-10, 10.0)  # too much room
     linear = ("linear", 0.0, 10.0)
-    assert loss_axis([6.0, 0.03], current=linear) == linear             # a ratio of 200: still linear
-    assert loss_axis([6.0, 0.01], current=linear) == ("log", 0.01, 10.0)
-    assert loss_axis([2.0, 1.0], current=linear) == ("linear", 0.0, 2.5)   # less than a quarter filled
-    assert loss_axis([12.0, 1.0], current=linear) == ("linear", 0.0, 20.0)
+    assert loss_axis([6.0, 0.3], current=linear) == linear              # a span of 20: still linear
+    assert loss_axis([6.0, 0.1], current=linear) == ("log", 0.01, 10.0)
+    assert loss_axis([1.8, 1.0], current=linear) == ("linear", 0.0, 2.5)   # less than a fifth filled
+    assert loss_axis([12.0, 3.0], current=linear) == ("linear", 0.0, 20.0)
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -176,7 +178,7 @@ def test_the_factory_shows_the_ravine_run(explorer):
     np.testing.assert_allclose(np.column_stack(explorer.path_line.get_data()), run.path)
     assert explorer.momentum.disabled and explorer.message_text == ""
     assert "final loss" in explorer.readout.value and "never within 1e-3" in explorer.readout.value
-    assert explorer.ax_loss.get_yscale() == "linear" and explorer.ax_loss.get_xlim() == (0, s.steps)
+    assert explorer.ax_loss.get_yscale() == "log" and explorer.ax_loss.get_xlim() == (0, s.steps)
 
 
 def test_moving_the_learning_rate_redraws_the_path_and_the_loss(explorer):

@@ -234,7 +234,7 @@ def test_stamped_text_looks_like_ordinary_text():
         fig = new_figure((2.0, 0.6))
         ax = fig.add_axes((0, 0, 1, 1))
         if stamped:
-            t = step_through_module._StampText(ax, 0.5, 0.5)
+            t = step_through_module._TextLayer(ax).line(0.5, 0.5)
             t.set_text("grad −0.140")
             t.set_style(fontweight="bold")
         else:

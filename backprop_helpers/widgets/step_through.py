@@ -40,77 +40,99 @@ _FORWARD_EDGE, _BACKWARD_EDGE = "#C77700", "#B23A00"
 _COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.22, 0.86, 0.98, 0.56, 0.12, 0.62   # inches
 
 
-class _StampText(Artist):
-    """A line of text pasted from a cache of rendered bitmaps.
+class _Line:
+    """One line of text of a :class:`_TextLayer`: ``set_text``, ``get_text``, ``set_style``."""
+
+    def __init__(self, layer: _TextLayer, xy: tuple[float, float], fontsize: float) -> None:
+        self._layer, self.xy = layer, xy
+        self.text, self.style = "", dict(fontsize=fontsize, color="black", fontweight="normal")
+
+    def set_text(self, text: str) -> None:
+        self.text = str(text)
+        self._layer.stale = True
+
+    def get_text(self) -> str:
+        return self.text
+
+    def set_style(self, *, color: str | None = None, fontweight: str | None = None) -> None:
+        if color is not None:
+            self.style["color"] = color
+        if fontweight is not None:
+            self.style["fontweight"] = fontweight
+        self._layer.stale = True
+
+    def get_style(self) -> dict[str, Any]:
+        return dict(self.style)
+
+
+class _TextLayer(Artist):
+    """Lines of text, each centred on a point (data coordinates), pasted from a cache of bitmaps.
 
     Drawing a text with Agg lays out and renders every glyph on every draw (several ms per text
     with matplotlib 3.11 on the course's machine), and a step-through frame shows about 40 of them.
     A step changes one or two strings and most strings come back ("value ?", "grad ?"), so each
     (string, style) is rendered once, through an ordinary ``Text`` on a small transparent canvas,
-    and pasted with ``draw_image`` afterwards (tens of microseconds). Centred on ``(x, y)`` (data).
+    and pasted with ``draw_image`` afterwards (tens of microseconds). One artist for all the lines
+    keeps the per-artist cost of a draw to one.
     """
 
     _cache: dict[tuple, tuple[np.ndarray, int, int]] = {}
-    _canvases: dict[float, Text] = {}
+    _writers: dict[float, Text] = {}
 
-    def __init__(self, ax: Axes, x: float, y: float, *, fontsize: float = 8, zorder: float = 4) -> None:
+    def __init__(self, ax: Axes, zorder: float = 4) -> None:
         super().__init__()
         self.set_zorder(zorder)
-        self._xy, self._text, self._style = (x, y), "", dict(fontsize=fontsize, color="black",
-                                                               fontweight="normal")
+        self.lines: list[_Line] = []
+        self._pixels_at: tuple | None = None
         ax.add_artist(self)
 
-    def set_text(self, text: str) -> None:
-        self._text = str(text)
-        self.stale = True
+    def line(self, x: float, y: float, fontsize: float = 8) -> _Line:
+        """A new, empty line centred on ``(x, y)``."""
+        self.lines.append(_Line(self, (x, y), fontsize))
+        self._pixels_at = None
+        return self.lines[-1]
 
-    def get_text(self) -> str:
-        return self._text
-
-    def set_style(self, *, color: str | None = None, fontweight: str | None = None) -> None:
-        if color is not None:
-            self._style["color"] = color
-        if fontweight is not None:
-            self._style["fontweight"] = fontweight
-        self.stale = True
-
-    def get_style(self) -> dict[str, Any]:
-        return dict(self._style)
-
-    def _bitmap(self, dpi: float) -> tuple[np.ndarray, int, int]:
-        key = (self._text, *sorted(self._style.items()), dpi)
-        hit = self._cache.get(key)
+    @classmethod
+    def bitmap(cls, text: str, style: dict[str, Any], dpi: float) -> tuple[np.ndarray, int, int]:
+        """The RGBA pixels of ``text`` (row 0 at the bottom) and their offset from the centre point."""
+        key = (text, *sorted(style.items()), dpi)
+        hit = cls._cache.get(key)
         if hit is not None:
             return hit
-        writer = self._canvases.get(dpi)
+        writer = cls._writers.get(dpi)
         if writer is None:
             fig = new_figure((6.0, 0.5), dpi=dpi)
             fig.patch.set_alpha(0.0)
-            writer = self._canvases[dpi] = Text(transform=IdentityTransform(), figure=fig, ha="center",
-                                                va="center")
+            writer = cls._writers[dpi] = Text(transform=IdentityTransform(), figure=fig, ha="center",
+                                              va="center")
         fig = writer.get_figure()
         width, height = fig.canvas.get_width_height()
         renderer = fig.canvas.get_renderer()
         renderer.clear()
-        writer.set(x=width / 2, y=height / 2, text=self._text, **self._style)
+        writer.set(x=width / 2, y=height / 2, text=text, **style)
         writer.draw(renderer)
         box = writer.get_window_extent(renderer)
         x0, y0 = max(int(box.x0) - 2, 0), max(int(box.y0) - 2, 0)
         x1, y1 = min(int(box.x1) + 3, width), min(int(box.y1) + 3, height)
         pixels = np.asarray(fig.canvas.buffer_rgba())[height - y1:height - y0, x0:x1]
-        if len(self._cache) > 5000:                       # a long session: start afresh
-            self._cache.clear()
+        if len(cls._cache) > 5000:                        # a long session: start afresh
+            cls._cache.clear()
         # draw_image puts row 0 at the bottom, the canvas has it at the top: flip
-        hit = self._cache[key] = (pixels[::-1].copy(), x0 - width // 2, y0 - height // 2)
+        hit = cls._cache[key] = (pixels[::-1].copy(), x0 - width // 2, y0 - height // 2)
         return hit
 
     def draw(self, renderer: Any) -> None:
-        if not self.get_visible() or not self._text:
+        if not self.get_visible():
             return
-        pixels, dx, dy = self._bitmap(renderer.dpi)
-        px, py = self.axes.transData.transform(self._xy)
+        where = (renderer.width, renderer.height, renderer.dpi, len(self.lines))
+        if self._pixels_at is None or self._pixels_at[0] != where:       # the points in pixels, once
+            points = self.axes.transData.transform([line.xy for line in self.lines])
+            self._pixels_at = (where, np.rint(points).astype(int).tolist())
         gc = renderer.new_gc()
-        renderer.draw_image(gc, int(round(px)) + dx, int(round(py)) + dy, pixels)
+        for line, (px, py) in zip(self.lines, self._pixels_at[1]):
+            if line.text:
+                pixels, dx, dy = self.bitmap(line.text, line.style, renderer.dpi)
+                renderer.draw_image(gc, px + dx, py + dy, pixels)
         gc.restore()
         self.stale = False
 
@@ -173,6 +195,7 @@ class StepThroughExplorer(ExplorerView):
         self.ax = ax
         nodes = self.walk.nodes
         self.boxes, self.value_texts, self.product_texts, self.grad_texts = {}, {}, {}, {}
+        self.texts = _TextLayer(ax)
         self.forward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
         self.backward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
         for node in nodes:
@@ -183,9 +206,9 @@ class StepThroughExplorer(ExplorerView):
             kind = "" if node.kind in ("operation", "constant") else f" ({node.kind})"
             ax.text(x, y + _BOX_H / 2 + 0.1, node.formula + kind, fontweight="bold", ha="center",
                     va="center", fontsize=8.5)
-            self.value_texts[node.label] = _StampText(ax, x, y + 0.17)
-            self.product_texts[node.label] = _StampText(ax, x, y, fontsize=7.5)
-            self.grad_texts[node.label] = _StampText(ax, x, y - 0.17)
+            self.value_texts[node.label] = self.texts.line(x, y + 0.17)
+            self.product_texts[node.label] = self.texts.line(x, y, fontsize=7.5)
+            self.grad_texts[node.label] = self.texts.line(x, y - 0.17)
         for i, node in enumerate(nodes):
             for p in node.parents:
                 if (p, i) in self.forward_arrows:
@@ -209,8 +232,8 @@ class StepThroughExplorer(ExplorerView):
             (_KNOWN, "value known"), (_FORWARD, "computed now"), (_BACKWARD, "gradient now"),
             (_GRAD, "gradient known"))], loc="upper right", ncol=4, fontsize=7.5, frameon=False,
             bbox_to_anchor=(1.0, 1.0), handlelength=1.2, columnspacing=1.2)
-        self.view.animate(self.boxes.values(), self.value_texts.values(), self.product_texts.values(),
-                          self.grad_texts.values(), self.forward_arrows.values(), self.backward_arrows.values())
+        self.view.animate(self.boxes.values(), self.texts, self.forward_arrows.values(),
+                          self.backward_arrows.values())
 
     # -- the walk -------------------------------------------------------------------------------
     def _slider_values(self) -> dict[str, float]:

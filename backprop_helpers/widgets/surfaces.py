@@ -274,28 +274,27 @@ def loss_axis(above_min: Any, current: tuple[str, float, float] | None = None,
               floor: float = FLOOR) -> tuple[str, float, float]:
     """Scale and limits of the loss-per-step axes for the values ``L - L*`` (>= 0).
 
-    Log scale from the decade below the smallest value (at least ``floor``) to the decade above the
-    largest when they span a factor of 100 or more; otherwise linear from 0 to a round number above
-    the largest. Changing them means drawing the whole figure again (about ten times the cost of a
-    slider move), so the ``current`` axes are kept while they still suit the values: every value
-    inside, a linear axes at least a quarter filled and a ratio below 300, a log axes at most one
-    empty decade on top, at most four below, and a ratio of at least 30. Returns
-    ``(scale, low, high)``.
+    Log scale when the values span a factor of 10 or more: from one decade below the decade of the
+    smallest value (at least ``floor``) to the decade above the largest. Otherwise linear, from 0 to
+    a round number about a third above the largest. Changing the axes means drawing the whole
+    figure again (ten times the cost of a slider move or more), so the ``current`` axes are kept
+    while they still suit the values: every value inside; a linear axes at least a fifth filled and
+    a span below 30; a log axes a span of at least 4, at most three empty decades on top and four
+    below. Returns ``(scale, low, high)``.
     """
     v = np.maximum(np.asarray(above_min, dtype=np.float64), floor)
     top, bottom = float(v.max()), float(v.min())
     if current is not None:
         scale, low, high = current
-        if scale == "linear" and top <= high and 4 * top >= high and top < 300 * bottom:
+        if scale == "linear" and top <= high and 5 * top >= high and top < 30 * bottom:
             return current
-        if (scale == "log" and low <= bottom and top <= high and top >= 30 * bottom
-                and high <= 100 * top and low >= bottom / 1e4):
+        if (scale == "log" and low <= bottom and top <= high and top >= 4 * bottom
+                and high <= 1000 * top and low >= bottom / 1e4):
             return current
-    if top >= 100 * bottom:
-        low = 10.0 ** math.floor(math.log10(bottom) + 1e-9)
-        high = 10.0 ** math.ceil(math.log10(top) - 1e-9)
-        return "log", low, max(high, 10 * low)
-    return "linear", 0.0, _nice_ceiling(1.05 * top)
+    if top >= 10 * bottom:
+        low = max(10.0 ** (math.floor(math.log10(bottom) + 1e-9) - 1), floor)
+        return "log", low, max(10.0 ** math.ceil(math.log10(top) - 1e-9), 10 * low)
+    return "linear", 0.0, _nice_ceiling(1.3 * top)
 
 
 def where_it_ended(surface: Surface, run: DescentRun) -> str:
