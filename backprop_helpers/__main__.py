@@ -21,11 +21,23 @@ import importlib
 import importlib.util
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from backprop_helpers import course
 
 __all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -70,14 +82,23 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_notebooks(solutions: Path, lessons: Path, timeout: float) -> list[str]:
-    """Execute every solution (its checks must pass) and every lesson (it must run unfinished)."""
+def _run_notebooks(solutions: Path, lessons: Path, timeout: float, jobs: int) -> list[str]:
+    """Execute every solution (its checks must pass) and every lesson (it must run unfinished).
+
+    ``jobs`` notebooks run at the same time, each in its own kernel; results are reported in order.
+    """
+    tasks = [(path, expect) for folder, expect in ((solutions, "passed"), (lessons, "not done"))
+             for path in course.notebook_paths(folder)]
+
+    def run_one(task: tuple[Path, str]) -> tuple[Any, str | None, float]:
+        started = time.perf_counter()
+        nb, error = course.execute(task[0], timeout=timeout)
+        return nb, error, time.perf_counter() - started
+
     problems = []
-    for folder, expect in ((solutions, "passed"), (lessons, "not done")):
-        for path in course.notebook_paths(folder):
-            started = time.perf_counter()
-            nb, error = course.execute(path, timeout=timeout)
-            print(f"  ran {path} in {time.perf_counter() - started:.1f} s", flush=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for (path, expect), (nb, error, seconds) in zip(tasks, pool.map(run_one, tasks)):
+            print(f"  ran {path} in {seconds:.1f} s", flush=True)
             if error is not None:
                 what = "solution" if expect == "passed" else "lesson, with its exercises unfinished,"
                 problems.append(f"{path}: the {what} does not run to the end: {error}")
@@ -99,8 +120,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
              course.grade_id_problems(solutions), course.missing_checks(solutions)]
     if args.run:
         print(f"check: running {len(sources)} solution(s) and {len(course.notebook_paths(lessons))} "
-              f"lesson(s), each in a fresh kernel", flush=True)
-        found.append(_run_notebooks(solutions, lessons, args.timeout))
+              f"lesson(s), each in a fresh kernel, {args.jobs} at a time", flush=True)
+        found.append(_run_notebooks(solutions, lessons, args.timeout, args.jobs))
     else:
         found.append(course.committed_verdict_problems(solutions))
     problems: dict[str, str] = {}  # one line per problem, even when several checks meet it
@@ -214,6 +235,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="read the notebooks only, run nothing (the default; a few seconds)")
     check.add_argument("--timeout", type=float, default=120, metavar="S",
                        help="with --run: the longest a cell may run, in seconds (default 120)")
+    check.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                       help="with --run: notebooks run at the same time (default 1; on a machine with "
+                            "cores to spare, 2 to 4 divide the time)")
     check.set_defaults(func=_cmd_check)
 
     run = commands.add_parser(

@@ -140,7 +140,7 @@ def test_check_run_executes_every_solution_and_lesson(tmp_path, capsys):
     build(tmp_path / "solutions", tmp_path / "lessons")
     assert run("check", "--run", "--root", tmp_path) == 0
     out = capsys.readouterr().out
-    assert "check: running 1 solution(s) and 1 lesson(s), each in a fresh kernel" in out
+    assert "check: running 1 solution(s) and 1 lesson(s), each in a fresh kernel, 1 at a time" in out
     assert f"  ran {tmp_path / 'solutions' / '01_x.ipynb'} in " in out
     assert f"  ran {tmp_path / 'lessons' / '01_x.ipynb'} in " in out
     assert ("every solution passes its checks when run, every lesson runs with its exercises unfinished: "
@@ -158,13 +158,22 @@ def test_check_run_reports_a_wrong_solution_and_a_lesson_that_stops(tmp_path, ca
     build(tmp_path / "solutions", tmp_path / "lessons")
     assert run("check", "--fast", "--root", tmp_path) == 0
     capsys.readouterr()
-    assert run("check", "--run", "--root", tmp_path) == 1
+    assert run("check", "--run", "--jobs", "2", "--root", tmp_path) == 1
     out = capsys.readouterr().out
+    assert "each in a fresh kernel, 2 at a time" in out
+    assert out.index("ran " + str(tmp_path / "solutions" / "02_stops.ipynb")) < out.index(
+        "ran " + str(tmp_path / "lessons" / "01_wrong.ipynb"))           # reported in order
     assert "check: 2 problem(s) found:" in out
     assert (f"{tmp_path / 'solutions' / '01_wrong.ipynb'}, cell 2: the check of 'relu' printed a '✘' verdict"
             in out)
     assert (f"{tmp_path / 'lessons' / '02_stops.ipynb'}: the lesson, with its exercises unfinished, does "
             f"not run to the end: cell 4 raised NotImplementedError" in out)
+
+
+def test_check_jobs_must_be_a_positive_whole_number(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run("check", "--run", "--jobs", "0", "--root", tmp_path)
+    assert "argument --jobs: expected a whole number of at least 1, got '0'" in capsys.readouterr().err
 
 
 def test_execute_reports_a_timeout_and_a_dead_kernel_and_leaves_the_file_alone(tmp_path):
