@@ -1,4 +1,4 @@
-"""Benchmark 4: latency of a slider move in the explorers (lessons 01-03).
+"""Benchmark 4: latency of a slider move in the explorers (lessons 01-04, 06).
 
 Each explorer is built by its factory and driven the way a browser drives it: set a control's
 ``value``; ipywidgets runs the observer synchronously, which recomputes the model, updates the
@@ -107,10 +107,61 @@ def _naive_step_size(ex) -> bytes:
     return _inline_png(fig)
 
 
+def _naive_step_through(ex) -> bytes:
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    from backprop_helpers.widgets.graph_walk import fmt, neuron_loss_graph, walk_graph
+    from backprop_helpers.widgets.step_through import SLIDER_RANGES
+
+    walk = walk_graph(neuron_loss_graph(**{k: getattr(ex, k).value for k in SLIDER_RANGES}))
+    fig, ax = plt.subplots(figsize=ex._size)
+    ax.set_xlim(0, ex._size[0])
+    ax.set_ylim(-ex._size[1], 0)
+    ax.axis("off")
+    for i, node in enumerate(walk.nodes):                 # the walk at its start: only the leaves known
+        x, y = ex._centre(node)
+        ax.add_patch(FancyBboxPatch((x - 0.49, y - 0.28), 0.98, 0.56, boxstyle="round,pad=0.02",
+                                    fc="#E3EEF8" if not node.parents else "white", ec="#444444"))
+        ax.text(x, y + 0.38, node.formula, ha="center", va="center", fontsize=8.5, fontweight="bold")
+        ax.text(x, y + 0.17, f"value {fmt(node.value)}" if not node.parents else "value ?", ha="center",
+                va="center", fontsize=8)
+        ax.text(x, y - 0.17, "grad ?", ha="center", va="center", fontsize=8, color="#9E9E9E")
+        for p in node.parents:
+            (x0, y0) = ex._centre(walk.nodes[p])
+            ax.add_patch(FancyArrowPatch((x0 + 0.49, y0), (x - 0.49, y), arrowstyle="-|>",
+                                         mutation_scale=9, color="#9E9E9E", shrinkA=0, shrinkB=0))
+    ax.text(0.12, -0.17, "L = (σ(w1·x1 + w2·x2 + b) − y)²", fontsize=10, fontweight="bold", va="center")
+    return _inline_png(fig)
+
+
+def _naive_descent(ex) -> bytes:
+    from backprop_helpers.widgets.surfaces import SURFACES, descend
+
+    s = SURFACES[ex.surface.value]
+    run = descend(s, (ex.x0.value, ex.y0.value), ex.optimizer.value, ex.lr.value, ex.momentum.value,
+                  ex.steps.value)
+    fig, (ax, axl) = plt.subplots(1, 2, figsize=(8.8, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    gx, gy = np.meshgrid(np.linspace(*s.xlim, 200), np.linspace(*s.ylim, 200))
+    above = s.function(gx, gy) - s.min_value
+    levels = np.geomspace(above.max() * 1e-4, above.max(), 17)
+    ax.contourf(gx, gy, np.clip(above, levels[0], None), levels=levels, cmap="YlGnBu_r", alpha=0.45)
+    ax.contour(gx, gy, np.clip(above, levels[0], None), levels=levels, colors="#5f7f99", linewidths=0.6)
+    ax.plot(*run.path.T, "-o", color="#d62728", ms=2.5)
+    ax.plot(*s.minima.T, "*", ms=14, color="white", mec="black")
+    ax.set_xlim(*s.xlim)
+    ax.set_ylim(*s.ylim)
+    ax.set_aspect("equal")
+    ax.set_title(f"{s.name}: {s.formula}", fontsize=10)
+    axl.semilogy(np.maximum(run.losses - s.min_value, 1e-12), color="#d62728")
+    axl.set_title("loss above the minimum, L − L*", fontsize=10)
+    return _inline_png(fig)
+
+
 # ------------------------------------------------------------------------------------ the cases
 
 def _cases() -> list[dict]:
-    from backprop_helpers.widgets import loss_explorer, neuron_explorer, step_size_explorer
+    from backprop_helpers.widgets import (descent_explorer, loss_explorer, neuron_explorer,
+                                          step_size_explorer, step_through_explorer)
 
     def sweep(lo, hi, n):
         up = np.round(np.linspace(lo, hi, n), 6)
@@ -131,6 +182,13 @@ def _cases() -> list[dict]:
         dict(name="step size, float32 (03)", control="h",
              make=lambda: step_size_explorer(dtype="float32"),
              values=[10.0 ** e for e in sweep(-15.0, -1.0, 57)], naive=_naive_step_size),
+        dict(name="backprop step-through (04)", control="x1", make=lambda: step_through_explorer(),
+             values=sweep(-2.0, 2.0, 41), naive=_naive_step_through),
+        dict(name="descent: sgd on the ravine (06)", control="lr", make=lambda: descent_explorer(),
+             values=[10.0 ** e for e in sweep(-2.0, -0.4, 33)], naive=_naive_descent),
+        dict(name="descent: adam, 300 steps (06)", control="x0",
+             make=lambda: descent_explorer("rosenbrock", "adam", lr=0.05, steps=300),
+             values=sweep(-1.8, -0.6, 25), naive=_naive_descent),
     ]
 
 
