@@ -72,7 +72,8 @@ class Measurement:
         out = {}
         for name, ts in self.times.items():
             q1, med, q3 = quantiles(ts)
-            out[name] = {"median_s": med, "q25_s": q1, "q75_s": q3, "per_second": 1.0 / med,
+            out[name] = {"median_s": med, "q25_s": q1, "q75_s": q3, "min_s": min(ts),
+                         "per_second": 1.0 / med,
                          "inner": self.inner[name], "rounds": len(ts)}
         return out
 
