@@ -208,6 +208,7 @@ class StepThroughExplorer(ExplorerView):
                     va="center", fontsize=8.5)
             self.value_texts[node.label] = self.texts.line(x, y + 0.17)
             self.product_texts[node.label] = self.texts.line(x, y, fontsize=7.5)
+            self.product_texts[node.label].set_style(color="#555555")
             self.grad_texts[node.label] = self.texts.line(x, y - 0.17)
         for i, node in enumerate(nodes):
             for p in node.parents:
@@ -303,7 +304,6 @@ class StepThroughExplorer(ExplorerView):
                 grad = f"grad {fmt(node.grad)}"
             self.product_texts[node.label].set_text(product)
             self.grad_texts[node.label].set_text(grad)
-            self.product_texts[node.label].set_style(color="#555555")
             self.grad_texts[node.label].set_style(color="black" if grad_step else "#9E9E9E",
                                                   fontweight="bold" if grad_step else "normal")
         if step is not None and step.phase == "forward":

@@ -180,8 +180,9 @@ class DescentRun(NamedTuple):
     """A run of gradient descent: the points visited (all finite), their losses, and how it ended.
 
     ``path`` (k+1, 2) starts at the start point; ``losses`` (k+1,); ``diverged_at``: the step whose
-    point had ``|x|`` or ``|y|`` above ``bound`` or not finite (then ``path`` stops before it), else
-    None; ``steps_to_tolerance``: the first step with ``L - L* <= tolerance``, else None.
+    point had ``|x|`` or ``|y|`` above ``bound`` or a loss that is not finite (then ``path`` stops
+    before it), else None; ``steps_to_tolerance``: the first step with ``L - L* <= tolerance``, else
+    None; ``bound``: the bound the run used.
     """
     path: np.ndarray
     losses: np.ndarray
