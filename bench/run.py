@@ -30,7 +30,7 @@ import _env  # noqa: E402  (sets torch's threads before anything else imports it
 from _report import markdown  # noqa: E402
 from _timing import Settings  # noqa: E402
 
-BENCHMARKS = ("training", "gradcheck", "fd_accuracy", "widgets")
+BENCHMARKS = ("training", "gradcheck", "fd_accuracy", "widgets", "playground")
 
 
 def _module(name):
@@ -40,6 +40,8 @@ def _module(name):
         import bench_gradcheck as mod
     elif name == "widgets":
         import bench_widgets as mod
+    elif name == "playground":
+        import bench_playground as mod
     else:
         import bench_fd_accuracy as mod
     return mod
@@ -49,6 +51,8 @@ README_START = "<!-- results: start (written by `python bench/run.py --update-re
 README_END = "<!-- results: end -->"
 WIDGETS_START = "<!-- widgets: start (written by `python bench/run.py --update-readme`) -->"
 WIDGETS_END = "<!-- widgets: end -->"
+PLAYGROUND_START = "<!-- playground: start (written by `python bench/run.py --update-readme`) -->"
+PLAYGROUND_END = "<!-- playground: end -->"
 
 
 def _update_readme(path: Path, tables: str, start: str = README_START, end: str = README_END) -> None:
@@ -69,6 +73,15 @@ def _widget_tables(results: dict) -> str | None:
         return None
     import bench_widgets
     return bench_widgets.markdown(section)
+
+
+def _playground_tables(results: dict) -> str | None:
+    """The playground benchmark's tables (its own README section), or None when it has not run."""
+    section = results["sections"].get("playground")
+    if section is None:
+        return None
+    import bench_playground
+    return bench_playground.markdown(section)
 
 
 def main(argv=None) -> int:
@@ -122,6 +135,9 @@ def main(argv=None) -> int:
     widget_tables = _widget_tables(results)
     if widget_tables is not None:
         tables += "\n### 4. Widgets: latency of a slider move\n\n" + widget_tables + "\n"
+    playground_tables = _playground_tables(results)
+    if playground_tables is not None:
+        tables += "\n### Playground (lesson 08): ticks of play, control moves\n\n" + playground_tables + "\n"
     out.with_suffix(".md").write_text(tables + "\n")      # the same tables, kept under version control
     print(tables)
     print(f"\n(results written to {out})", file=sys.stderr)
@@ -129,6 +145,8 @@ def main(argv=None) -> int:
         _update_readme(HERE / "README.md", markdown(results))
         if widget_tables is not None:
             _update_readme(HERE / "README.md", widget_tables, WIDGETS_START, WIDGETS_END)
+        if playground_tables is not None:
+            _update_readme(HERE / "README.md", playground_tables, PLAYGROUND_START, PLAYGROUND_END)
     if failed:
         print(f"bench: FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1

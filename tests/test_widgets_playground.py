@@ -11,15 +11,17 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ipywidgets")
 
-from backprop_helpers.learner_model import FunctionMLP, LearnerFunctionError, reference_functions  # noqa: E402
+from backprop_helpers.data_prep import from_arrays  # noqa: E402
+from backprop_helpers.learner_model import (FunctionMLP, LearnerFunctionError,  # noqa: E402
+                                            reference_functions)
 from backprop_helpers.network import MLP  # noqa: E402
 from backprop_helpers.widgets import Playground, mlp_from_json, playground  # noqa: E402
+from backprop_helpers.widgets.playground_json import export_weights  # noqa: E402
 from backprop_helpers.widgets.playground_model import (  # noqa: E402
     FEATURES, MAX_LAYERS, MAX_NEURONS, PlaygroundSettings, build_model, check_settings, data_loss,
-    export_weights, feature_matrix, forward_layers, layer_sizes, make_data, output_values, split_data)
+    feature_matrix, forward_layers, layer_sizes, make_data, output_values, split_data)
 from backprop_helpers.widgets.playground_session import (PlaygroundSession, grid_points,  # noqa: E402
                                                          link_weights)
-from backprop_helpers.data_prep import from_arrays  # noqa: E402
 
 FAST = dict(n_points=80)                      # small data sets keep the tests quick
 
@@ -57,16 +59,19 @@ def test_check_settings_orders_features_and_sizes_follow(features, hidden):
                                       r"needs at least one neuron \(to remove a layer, lower the number"),
     (dict(hidden=(9,)), ValueError, r"playground: hidden layer 1 has 9 neurons, expected 1 to 8"),
     (dict(hidden=(2,) * 7), ValueError, r"playground: hidden may list at most 6 layers, got 7"),
-    (dict(hidden=(2.5,)), TypeError, r"playground: hidden layer 1 must have a whole number of neurons, got float 2.5"),
+    (dict(hidden=(2.5,)), TypeError,
+     r"playground: hidden layer 1 must have a whole number of neurons, got float 2.5"),
     (dict(features=()), ValueError, r"playground: features is empty: the network needs at least one input"),
     (dict(features=("x3",)), ValueError, r"playground: features must be names from \['x1', .*got 'x3'"),
     (dict(noise=0.8), ValueError, r"playground: noise must be in \[0, 0.5\], got 0.8"),
     (dict(lr=0.0), ValueError, r"playground: lr \(the learning rate\) must be in \(0, 100\], got 0.0"),
-    (dict(lr=float("nan")), TypeError, r"playground: lr \(the learning rate\) must be a finite number, got float nan"),
+    (dict(lr=float("nan")), TypeError,
+     r"playground: lr \(the learning rate\) must be a finite number, got float nan"),
     (dict(batch_size=0), ValueError, r"playground: batch_size must be an integer >= 1, got 0"),
     (dict(dataset="moon"), ValueError, r"playground: dataset must be one of \['circle', 'custom', 'gauss'"),
     (dict(activation="softplus"), ValueError, r"playground: activation must be one of \['linear', 'relu'"),
-    (dict(regularization="l3"), ValueError, r"playground: regularization must be one of \['l1', 'l2', 'none'\]"),
+    (dict(regularization="l3"), ValueError,
+     r"playground: regularization must be one of \['l1', 'l2', 'none'\]"),
 ])
 def test_check_settings_names_what_is_wrong(changes, error, message):
     with pytest.raises(error, match=message):
@@ -190,7 +195,8 @@ def test_mlp_from_json_refuses_other_text(text, message):
 
 def test_mlp_from_json_names_a_missing_parameter():
     model = MLP((2, 2), seed=0)
-    document = json.loads(export_weights(model, check_settings(PlaygroundSettings(hidden=())), "classification"))
+    settings_ = check_settings(PlaygroundSettings(hidden=()))
+    document = json.loads(export_weights(model, settings_, "classification"))
     del document["params"]["b1"]
     with pytest.raises(ValueError, match=r"mlp_from_json: the JSON has no parameter 'b1'"):
         mlp_from_json(document)
@@ -207,7 +213,8 @@ def test_one_tick_trains_one_epoch_and_the_loss_falls():
     s.train(40)
     assert s.train_losses[-1] < 0.5 * s.train_losses[0]
     G = s.grid_size
-    assert s.snapshot.output.shape == (G, G) and [h.shape for h in s.snapshot.hidden] == [(4, G, G), (2, G, G)]
+    assert s.snapshot.output.shape == (G, G)
+    assert [h.shape for h in s.snapshot.hidden] == [(4, G, G), (2, G, G)]
     assert s.snapshot.finite and 0 <= s.snapshot.output.min() and s.snapshot.output.max() <= 1
 
 
@@ -277,14 +284,16 @@ def test_a_raising_learner_function_propagates_from_train():
         raise ValueError("shapes do not align")
 
     s = PlaygroundSession(PlaygroundSettings(**FAST), functions={"linear_backward": linear_backward})
-    with pytest.raises(LearnerFunctionError, match=r"your linear_backward .* raised ValueError: shapes do not"):
+    with pytest.raises(LearnerFunctionError,
+                       match=r"your linear_backward .* raised ValueError: shapes do not"):
         s.train(1)
 
 
 @settings(max_examples=12)
 @given(st.lists(st.sampled_from(list(FEATURES)), min_size=1, max_size=7, unique=True),
        st.lists(st.integers(1, MAX_NEURONS), max_size=MAX_LAYERS),
-       st.sampled_from(["tanh", "relu", "sigmoid", "linear"]), st.sampled_from(["circle", "gaussian_regression"]))
+       st.sampled_from(["tanh", "relu", "sigmoid", "linear"]),
+       st.sampled_from(["circle", "gaussian_regression"]))
 def test_every_architecture_trains_and_draws(features, hidden, activation, dataset):
     s = PlaygroundSession(PlaygroundSettings(dataset=dataset, features=features, hidden=hidden,
                                              activation=activation, n_points=40), grid_size=8)
@@ -351,6 +360,10 @@ def test_toggles_change_the_image(view):
     image = view.view.image_array()
     view.show_test.value = False
     assert not any(line.get_visible() for line in view.figure.test_points)
+    view.show_test.value = True
+    assert [len(line.get_xdata()) > 0 for line in view.figure.test_points] == \
+        [line.get_visible() for line in view.figure.test_points]
+    view.show_test.value = False
     assert not np.array_equal(image, view.view.image_array())
     view.discretize.value = True
     assert set(np.unique(view.figure.output.get_array())) <= {0.0, 1.0}
@@ -452,7 +465,8 @@ def test_the_learners_own_data():
 def test_data_with_one_class_shows_a_message_and_the_circle():
     X = np.random.default_rng(0).normal(size=(30, 2))
     view = playground(X=X, y=np.zeros(30, dtype=int), **FAST)
-    assert "holds only class 0" in view.message_text and "showing the circle data set instead" in view.message_text
+    assert "holds only class 0" in view.message_text
+    assert "showing the circle data set instead" in view.message_text
     assert view.dataset.value == "circle"
     view.step()
     assert view.session.epoch == 1
@@ -474,10 +488,13 @@ def test_the_timer_slows_down_for_slow_ticks(view):
      r"playground: X must hold points of the plane, shape \(N, 2\), got shape \(4, 3\)"),
     (dict(X="points", y=[0, 1]), TypeError, r"playground: from_arrays: X must be a numpy array"),
     (dict(dataset="custom"), ValueError, r"playground: dataset 'custom' needs your data: pass X and y"),
-    (dict(functions={"relu": abs}), ValueError, r"playground: functions has an unknown role 'relu'; the roles"),
+    (dict(functions={"relu": abs}), ValueError,
+     r"playground: functions has an unknown role 'relu'; the roles"),
     (dict(functions=[abs]), TypeError, r"playground: functions must be a dict role -> function, got a list"),
-    (dict(model_factory=3), TypeError, r"playground: model_factory must be a class or function called like MLP"),
-    (dict(model_factory=MLP, functions={}), ValueError, r"playground: pass functions or model_factory, not both"),
+    (dict(model_factory=3), TypeError,
+     r"playground: model_factory must be a class or function called like MLP"),
+    (dict(model_factory=MLP, functions={}), ValueError,
+     r"playground: pass functions or model_factory, not both"),
     (dict(epochs_per_tick=0), ValueError, r"playground: epochs_per_tick must be a positive integer"),
 ])
 def test_factory_bad_arguments_are_named(kwargs, error, message):

@@ -30,8 +30,9 @@ from ._render import ExplorerView, FigureView, new_figure
 from .playground_figure import DPI, FIGSIZE, PlaygroundFigure
 from .playground_model import (ACTIVATIONS, DATASET_LABELS, DATASETS, FEATURE_LABELS, FEATURES,
                                LEARNING_RATES, MAX_LAYERS, MAX_NEURONS, REG_RATES, PlaygroundSettings,
-                               check_settings, mlp_from_json)
-from .playground_session import PlaygroundSession
+                               check_settings)
+from .playground_json import mlp_from_json
+from .playground_session import PlaygroundSession, start_session
 
 __all__ = ["Playground", "playground", "mlp_from_json"]
 
@@ -53,61 +54,15 @@ class Playground(ExplorerView):
 
     def __init__(self, session: PlaygroundSession, *, epochs_per_tick: int = 1,
                  locked_activation: bool = False, first_message: str = "") -> None:
-        import ipywidgets as W
-
         super().__init__(FigureView(new_figure(FIGSIZE, dpi=DPI)))
         self.session, self.epochs_per_tick = session, epochs_per_tick
         self.figure = PlaygroundFigure(self.view)
-        s = session.settings
-        box = W.Layout(width="290px")
-        self.play = W.Play(value=0, min=0, max=10 ** 9, step=1, interval=MIN_INTERVAL_MS, show_repeat=False,
-                           description="play", tooltip="play / pause: one epoch per tick")
-        self.step_button = W.Button(description="step", tooltip="train one epoch", layout=W.Layout(width="70px"))
-        self.reset_button = W.Button(description="reset", tooltip="back to epoch 0, the same initial weights",
-                                     layout=W.Layout(width="70px"))
-        self.readout = W.HTML()
-        datasets = [(DATASET_LABELS[k], k) for k in ([*DATASETS, "custom"] if session.custom is not None else DATASETS)]
-        self.dataset = W.Dropdown(options=datasets, value=s.dataset, description="data", style=_WIDE, layout=box)
-        self.problem = W.Dropdown(options=["classification", "regression"], value=session.data.task,
-                                  description="problem", style=_WIDE, layout=box)
-        self.noise = W.FloatSlider(value=s.noise, min=0.0, max=0.5, step=0.05, description="noise",
-                                   readout_format=".2f", style=_WIDE, layout=box)
-        self.train_percent = W.IntSlider(value=round(100 * s.train_fraction), min=10, max=90, step=10,
-                                         description="training %", style=_WIDE, layout=box)
-        self.batch_size = W.IntSlider(value=s.batch_size, min=1, max=max(30, s.batch_size),
-                                      description="batch size", style=_WIDE, layout=box)
-        self.features = {f: W.Checkbox(value=f in s.features, description=FEATURE_LABELS[f], indent=False,
-                                       layout=W.Layout(width="88px")) for f in FEATURES}
-        self.layers = W.IntSlider(value=len(s.hidden), min=0, max=MAX_LAYERS, description="hidden layers",
-                                  style=_WIDE, layout=box)
-        counts = [*s.hidden, *[4] * (MAX_LAYERS - len(s.hidden))]
-        self.neurons = [W.IntSlider(value=n, min=0, max=MAX_NEURONS, description=f"layer {i + 1} neurons",
-                                    style=_WIDE, layout=W.Layout(width="290px")) for i, n in enumerate(counts)]
-        self.activation = W.Dropdown(options=list(ACTIVATIONS), value=s.activation, description="activation",
-                                     disabled=locked_activation, style=_WIDE, layout=box)
-        self.lr = W.Dropdown(options=sorted({*LEARNING_RATES, s.lr}), value=s.lr, description="learning rate",
-                             style=_WIDE, layout=box)
-        self.regularization = W.Dropdown(options=[("none", "none"), ("L1", "l1"), ("L2", "l2")],
-                                         value=s.regularization, description="regularisation",
-                                         style=_WIDE, layout=box)
-        self.reg_rate = W.Dropdown(options=sorted({*REG_RATES, s.reg_rate}), value=s.reg_rate,
-                                   description="reg. rate", style=_WIDE, layout=box)
-        self.model_choice = W.ToggleButtons(options=["yours", "reference"],
-                                            value="yours" if session.use_learner_model else "reference",
-                                            description="model", style={**_WIDE, "button_width": "90px"},
-                                            layout=W.Layout(display=None if session.has_learner_model else "none"))
-        self.show_test = W.Checkbox(value=True, description="show test points", indent=False)
-        self.discretize = W.Checkbox(value=False, description="discretise output", indent=False)
-        self.export_button = W.Button(description="export weights", tooltip="the trained weights as JSON",
-                                      layout=W.Layout(width="130px"))
-        self.export_path = W.Text(value="playground_weights.json", placeholder="file (empty: only show)",
-                                  layout=W.Layout(width="155px"))
-        self.export_text = W.Textarea(layout=W.Layout(width="840px", height="160px", display="none"))
-        self._assemble_playground(W)
+        self._make_controls(locked_activation)
         self._syncing = False
         self._tick_seconds = 0.0
         for control in (self.noise, self.train_percent, self.batch_size, self.layers, *self.neurons,
-                        *self.features.values(), self.activation, self.lr, self.regularization, self.reg_rate):
+                        *self.features.values(), self.activation, self.lr, self.regularization,
+                        self.reg_rate):
             control.observe(self._on_setting, names="value")
         self.dataset.observe(self._on_dataset, names="value")
         self.problem.observe(self._on_problem, names="value")
@@ -124,14 +79,66 @@ class Playground(ExplorerView):
         if first_message:
             self.show_message(first_message)
 
-    def _assemble_playground(self, W: Any) -> None:
+    def _make_controls(self, locked_activation: bool) -> None:
+        import ipywidgets as W
+
+        session, s = self.session, self.session.settings
+
+        def labelled(kind: Any, description: str, **kwargs: Any) -> Any:
+            return kind(description=description, style=_WIDE, layout=W.Layout(width="290px"), **kwargs)
+
+        def button(description: str, tooltip: str, width: str = "70px") -> Any:
+            return W.Button(description=description, tooltip=tooltip, layout=W.Layout(width=width))
+
+        self.play = W.Play(value=0, min=0, max=10 ** 9, step=1, interval=MIN_INTERVAL_MS,
+                           show_repeat=False, description="play", tooltip="play / pause: one epoch per tick")
+        self.step_button = button("step", "train one epoch")
+        self.reset_button = button("reset", "back to epoch 0, the same initial weights")
+        self.readout = W.HTML()
+        names = [*DATASETS, "custom"] if session.custom is not None else list(DATASETS)
+        self.dataset = labelled(W.Dropdown, "data", options=[(DATASET_LABELS[k], k) for k in names],
+                                value=s.dataset)
+        self.problem = labelled(W.Dropdown, "problem", options=["classification", "regression"],
+                                value=session.data.task)
+        self.noise = labelled(W.FloatSlider, "noise", value=s.noise, min=0.0, max=0.5, step=0.05,
+                              readout_format=".2f")
+        self.train_percent = labelled(W.IntSlider, "training %", value=round(100 * s.train_fraction),
+                                      min=10, max=90, step=10)
+        self.batch_size = labelled(W.IntSlider, "batch size", value=s.batch_size, min=1,
+                                   max=max(30, s.batch_size))
+        self.features = {f: W.Checkbox(value=f in s.features, description=FEATURE_LABELS[f], indent=False,
+                                       layout=W.Layout(width="88px")) for f in FEATURES}
+        self.layers = labelled(W.IntSlider, "layers", value=len(s.hidden), min=0, max=MAX_LAYERS)
+        counts = [*s.hidden, *[4] * (MAX_LAYERS - len(s.hidden))]      # a new layer starts with 4
+        self.neurons = [labelled(W.IntSlider, f"layer {i + 1}", value=n, min=0, max=MAX_NEURONS)
+                        for i, n in enumerate(counts)]
+        self.activation = labelled(W.Dropdown, "activation", options=list(ACTIVATIONS), value=s.activation,
+                                   disabled=locked_activation)
+        self.lr = labelled(W.Dropdown, "learning rate", options=sorted({*LEARNING_RATES, s.lr}), value=s.lr)
+        self.regularization = labelled(W.Dropdown, "regularisation", value=s.regularization,
+                                       options=[("none", "none"), ("L1", "l1"), ("L2", "l2")])
+        self.reg_rate = labelled(W.Dropdown, "reg. rate", options=sorted({*REG_RATES, s.reg_rate}),
+                                 value=s.reg_rate)
+        self.model_choice = W.ToggleButtons(
+            options=["yours", "reference"], value="yours" if session.use_learner_model else "reference",
+            description="model", style={**_WIDE, "button_width": "90px"},
+            layout=W.Layout(display=None if session.has_learner_model else "none"))
+        self.show_test = W.Checkbox(value=True, description="show test points", indent=False,
+                                    layout=W.Layout(width="140px"))
+        self.discretize = W.Checkbox(value=False, description="discretise output", indent=False,
+                                     layout=W.Layout(width="140px"))
+        self.export_button = button("export weights", "the trained weights as JSON", "130px")
+        self.export_path = W.Text(value="playground_weights.json", placeholder="file (empty: only show)",
+                                  layout=W.Layout(width="155px"))
+        self.export_text = W.Textarea(layout=W.Layout(width="840px", height="160px", display="none"))
+
         heading = lambda text: W.HTML(f"<b>{text}</b>")                      # noqa: E731
         data_box = W.VBox([heading("Data"), self.dataset, self.problem, self.noise, self.train_percent,
                            self.batch_size])
         features = W.GridBox(list(self.features.values()),
                              layout=W.Layout(grid_template_columns="repeat(3, 92px)", width="290px"))
-        network_box = W.VBox([heading("Input features"), features, heading("Hidden layers"), self.layers,
-                              *self.neurons])
+        network_box = W.VBox([heading("Input features"), features,
+                              heading("Hidden layers, neurons per layer"), self.layers, *self.neurons])
         training_box = W.VBox([heading("Training"), self.activation, self.lr, self.regularization,
                                self.reg_rate, self.model_choice, W.HBox([self.show_test, self.discretize]),
                                W.HBox([self.export_button, self.export_path])])
@@ -281,7 +288,7 @@ class Playground(ExplorerView):
 
     # ------------------------------------------------------------------ export
     def export_json(self) -> str:
-        """The trained weights as JSON (``playground_model.mlp_from_json`` reads them back)."""
+        """The trained weights as JSON (``mlp_from_json`` reads them back)."""
         return self.session.export_json()
 
     def _export_clicked(self) -> None:
@@ -314,7 +321,8 @@ def playground(dataset: str | None = None, *, X: Any = None, y: Any = None, task
             ``linear_backward``, ``activation_forward``, ``activation_backward``, ``loss_fn``, as
             for ``FunctionMLP``); with activation functions the activation menu is locked to
             ``activation``. model_factory: your model class or function, called like ``MLP``.
-        epochs_per_tick: epochs trained per tick of play and per step. grid_size: heatmap cells per side.
+        epochs_per_tick: epochs trained per tick of play and per step.
+        grid_size: heatmap cells per side.
     """
     fn = "playground"
     custom = None
@@ -327,24 +335,27 @@ def playground(dataset: str | None = None, *, X: Any = None, y: Any = None, task
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{fn}: {exc}") from None
         if custom.X.shape[1] != 2:
-            raise ValueError(f"{fn}: X must hold points of the plane, shape (N, 2), got shape {custom.X.shape}")
+            raise ValueError(f"{fn}: X must hold points of the plane, shape (N, 2), "
+                             f"got shape {custom.X.shape}")
     dataset = dataset if dataset is not None else ("custom" if custom is not None else "circle")
     if functions is not None and model_factory is not None:
         raise ValueError(f"{fn}: pass functions or model_factory, not both")
     if model_factory is not None and not callable(model_factory):
-        raise TypeError(f"{fn}: model_factory must be a class or function called like MLP, got {describe(model_factory)}")
+        raise TypeError(f"{fn}: model_factory must be a class or function called like MLP, "
+                        f"got {describe(model_factory)}")
     if functions is not None:
         from ..learner_model import ROLES
         if not isinstance(functions, dict):
             raise TypeError(f"{fn}: functions must be a dict role -> function, got {describe(functions)}")
         unknown = [k for k in functions if k not in ROLES]
         if unknown:
-            raise ValueError(f"{fn}: functions has an unknown role {unknown[0]!r}; the roles are {list(ROLES)}")
+            raise ValueError(f"{fn}: functions has an unknown role {unknown[0]!r}; "
+                             f"the roles are {list(ROLES)}")
         functions = {k: v for k, v in functions.items() if v is not None}
-    for name, value in (("epochs_per_tick", epochs_per_tick), ("grid_size", grid_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= (100 if name == "epochs_per_tick" else 200):
-            raise ValueError(f"{fn}: {name} must be a positive integer (at most "
-                             f"{100 if name == 'epochs_per_tick' else 200}), got {describe(value)}")
+    for name, value, most in (("epochs_per_tick", epochs_per_tick, 100), ("grid_size", grid_size, 200)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            raise ValueError(f"{fn}: {name} must be a positive integer (at most {most}), "
+                             f"got {describe(value)}")
     settings = check_settings(PlaygroundSettings(
         dataset=dataset, noise=noise, train_fraction=train_fraction, batch_size=batch_size,
         features=tuple(features) if isinstance(features, (list, tuple)) else features,
@@ -352,32 +363,8 @@ def playground(dataset: str | None = None, *, X: Any = None, y: Any = None, task
         regularization=regularization, reg_rate=reg_rate, n_points=n_points, seed=seed), fn)
     if dataset == "custom" and custom is None:
         raise ValueError(f"{fn}: dataset 'custom' needs your data: pass X and y")
-    session, message = _first_session(settings, custom, model_factory, functions, grid_size)
+    session, message = start_session(settings, custom=custom, model_factory=model_factory,
+                                     functions=functions, grid_size=grid_size)
     locked = functions is not None and any(k.startswith("activation") for k in functions)
-    return Playground(session, epochs_per_tick=epochs_per_tick, locked_activation=locked, first_message=message)
-
-
-def _first_session(settings: PlaygroundSettings, custom: Any, model_factory: Any, functions: Any,
-                   grid_size: int) -> tuple[PlaygroundSession, str]:
-    """The session asked for, or, when that fails (your model raising, data with one class), the
-    nearest one that works, with a message saying what happened."""
-    tries = [(settings, True), (settings, False)]
-    if settings.dataset == "custom":
-        tries += [(replace(settings, dataset="circle"), True), (replace(settings, dataset="circle"), False)]
-    first_error = None
-    for s, learner in tries:
-        try:
-            session = PlaygroundSession(s, custom=custom, model_factory=model_factory, functions=functions,
-                                        use_learner_model=learner, grid_size=grid_size)
-        except Exception as exc:  # noqa: BLE001 - shown in the widget instead
-            first_error = first_error or exc
-            continue
-        if first_error is None:
-            return session, ""
-        what = []
-        if s.dataset != settings.dataset:
-            what.append(f"the {s.dataset} data set")
-        if not learner and session.has_learner_model:
-            what.append("the reference MLP")
-        return session, (f"{type(first_error).__name__}: {first_error} (showing {' and '.join(what)} instead)")
-    raise first_error
+    return Playground(session, epochs_per_tick=epochs_per_tick, locked_activation=locked,
+                      first_message=message)

@@ -34,7 +34,10 @@ ORANGE, BLUE = "#f59322", "#0877bd"
 COLOURMAP = LinearSegmentedColormap.from_list("playground", [ORANGE, "#ffffff", BLUE])
 _PALE = LinearSegmentedColormap.from_list("playground_pale", ["#f8c58c", "#ffffff", "#8fc3e6"])
 FIGSIZE, DPI = (8.4, 4.2), 100
-_NET_RECT, _OUT_RECT, _LOSS_RECT = (0.0, 0.0, 0.6, 0.93), (0.645, 0.3, 0.315, 0.63), (0.645, 0.045, 0.315, 0.13)
+# (left, bottom, width, height) in figure fractions: the network, the output, the loss curve
+_NET_RECT = (0.0, 0.0, 0.6, 0.93)
+_OUT_RECT = (0.645, 0.3, 0.315, 0.63)
+_LOSS_RECT = (0.645, 0.045, 0.315, 0.13)
 _X_RANGE, _Y_RANGE = (-1.0, 7.6), (8.0, -1.45)        # network axes: columns across, rows down
 _NODE_PX = 30                                          # a node's side in pixels
 _LEVELS = 9                                            # colours of the points: 0 .. _LEVELS - 1
@@ -60,12 +63,15 @@ class PlaygroundFigure:
         net.set_ylim(*_Y_RANGE)
         net.axis("off")
         tiny = (0.0, 1.0, 0.0, 1.0)
-        self.feature_maps = [Heatmap(net, tiny, cmap=COLOURMAP, vmin=-1, vmax=1, zorder=2) for _ in FEATURE_LABELS]
-        self.feature_labels = [net.text(0, 0, "", ha="right", va="center", fontsize=9) for _ in FEATURE_LABELS]
+        self.feature_maps = [Heatmap(net, tiny, cmap=COLOURMAP, vmin=-1, vmax=1, zorder=2)
+                             for _ in FEATURE_LABELS]
+        self.feature_labels = [net.text(0, 0, "", ha="right", va="center", fontsize=9)
+                               for _ in FEATURE_LABELS]
         self.neuron_maps = [[Heatmap(net, tiny, cmap=COLOURMAP, vmin=-1, vmax=1, zorder=2)
                              for _ in range(MAX_NEURONS)] for _ in range(MAX_LAYERS)]
         self.output_map = Heatmap(net, tiny, cmap=COLOURMAP, vmin=0, vmax=1, zorder=2)
-        self.headers = [net.text(0, -0.95, "", ha="center", va="center", fontsize=8.5) for _ in range(MAX_LAYERS + 2)]
+        self.headers = [net.text(0, -0.95, "", ha="center", va="center", fontsize=8.5)
+                        for _ in range(MAX_LAYERS + 2)]
         self.frames = LineCollection([], colors="0.35", linewidths=0.8, zorder=3)
         net.add_collection(self.frames)
         self.links = LineCollection([], zorder=1, capstyle="butt")
@@ -156,9 +162,9 @@ class PlaygroundFigure:
         self.out_title.set_text("output: P(class 1)" if task == "classification"
                                 else "output: the predicted value")
         # one segment per weight, in the order of W.ravel() (row i = the node it leaves)
+        columns = zip(self.positions[:-1], self.positions[1:])
         self.links.set_segments([[(xa + w / 2, ya), (xb - w / 2, yb)]
-                                 for (xa, rows_a), (xb, rows_b) in zip(self.positions[:-1], self.positions[1:])
-                                 for ya in rows_a for yb in rows_b])
+                                 for (xa, rows_a), (xb, rows_b) in columns for ya in rows_a for yb in rows_b])
         self._set_points(data)
 
     def _set_points(self, data: PlaygroundData) -> None:
@@ -173,6 +179,7 @@ class PlaygroundFigure:
             level = np.rint(value * (_LEVELS - 1)).astype(int)
             for k, line in enumerate(lines):
                 line.set_data(X[level == k, 0], X[level == k, 1])
+                line.set_visible(bool(np.any(level == k)))   # an empty line still costs a draw
         # a white rim would hide training points of value near 0 on a white background
         for line in self.train_points:
             line.set_markeredgecolor("white" if data.task == "classification" else "0.5")
@@ -192,7 +199,7 @@ class PlaygroundFigure:
                 for hm, grid in zip(layer_maps, grids):
                     hm.set_data(grid)
         for line in self.test_points:
-            line.set_visible(show_test)
+            line.set_visible(show_test and len(line.get_xdata()) > 0)
         self._set_links(weights)
         epochs = np.arange(len(train_losses))
         step = max(1, len(epochs) // 600)              # at most ~600 points per curve

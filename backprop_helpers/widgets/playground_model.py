@@ -20,15 +20,14 @@ the view.
   reference math ``h_l = act(h_{l-1} @ W_l + b_l)``); :func:`output_values` turns scores into what
   the big heatmap shows (P(class 1), or the predicted value); :func:`data_loss` is the loss on the
   data, without the penalty.
-- **JSON.** :func:`export_weights` writes the trained weights (and how to use them) as a JSON
-  text; :func:`mlp_from_json` reads it back into an ``MLP``.
+
+The trained weights go to JSON and back in :mod:`.playground_json`.
 """
 from __future__ import annotations
 
-import json
 import math
 import numbers
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -42,7 +41,7 @@ from ..network import MLP
 __all__ = ["FEATURES", "FEATURE_LABELS", "DATASETS", "DATASET_LABELS", "ACTIVATIONS", "LEARNING_RATES",
            "REG_RATES", "MAX_LAYERS", "MAX_NEURONS", "PlaygroundSettings", "PlaygroundData",
            "check_settings", "feature_matrix", "make_data", "split_data", "layer_sizes", "build_model",
-           "forward_layers", "output_values", "data_loss", "export_weights", "mlp_from_json"]
+           "forward_layers", "output_values", "data_loss"]
 
 #: feature name -> its value at the points (x1, x2), elementwise
 FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -291,63 +290,3 @@ def data_loss(scores: np.ndarray, y: np.ndarray, task: str) -> float:
         log_sum = np.log(np.exp(scores - top).sum(axis=1)) + top[:, 0]
         return float(np.mean(log_sum - scores[np.arange(len(y)), y]))
     return float(np.sum((scores - y) ** 2) / len(y))
-
-
-_FORMAT = "backprop_helpers playground weights, version 1"
-
-
-def export_weights(model: Any, settings: PlaygroundSettings, task: str, *, epoch: int = 0,
-                   losses: tuple[float, float] | None = None) -> str:
-    """The trained weights as a JSON text, with what is needed to use them again.
-
-    Keys: ``format``, ``layer_sizes``, ``activation``, ``loss``, ``features`` (the input features,
-    in order: apply :func:`feature_matrix` to new points), ``task``, ``dataset``, ``epoch``,
-    ``train_loss``/``test_loss``, ``settings``, and ``params`` (``W1``: a list of rows, shape
-    (H_{l-1}, H_l); ``b1``: a list, ...). Numbers are written exactly (shortest round-trip form).
-    """
-    params = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in model.params.items()}
-    train_loss, test_loss = losses if losses is not None else (None, None)
-    document = {
-        "format": _FORMAT,
-        "layer_sizes": list(layer_sizes(settings.features, settings.hidden, task)),
-        "activation": settings.activation,
-        "loss": "softmax_cross_entropy" if task == "classification" else "mse",
-        "features": list(settings.features), "task": task, "dataset": settings.dataset,
-        "epoch": int(epoch), "train_loss": train_loss, "test_loss": test_loss,
-        "settings": {**asdict(settings), "features": list(settings.features),
-                     "hidden": list(settings.hidden)},
-        "params": params,
-    }
-    return json.dumps(document, indent=1, allow_nan=True)
-
-
-def mlp_from_json(text: str | dict) -> MLP:
-    """The ``MLP`` described by :func:`export_weights`'s JSON text (or its parsed dict).
-
-    Its input is ``feature_matrix(X, tuple(document["features"]))``; its regularisation is the
-    one it was trained with.
-    """
-    fn = "mlp_from_json"
-    if isinstance(text, (str, bytes)):
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"{fn}: text is not valid JSON ({exc})") from None
-    else:
-        document = text
-    if not isinstance(document, dict) or document.get("format") != _FORMAT:
-        raise ValueError(f"{fn}: text must be the JSON written by the playground's export "
-                         f"(format {_FORMAT!r}), got {describe(document)}")
-    for key in ("layer_sizes", "activation", "loss", "params"):
-        if key not in document:
-            raise ValueError(f"{fn}: the JSON has no {key!r} entry")
-    reg = document.get("settings", {}).get("regularization", "none")
-    model = MLP(tuple(document["layer_sizes"]), document["activation"], document["loss"],
-                regularization=None if reg == "none" else reg,
-                reg_strength=document.get("settings", {}).get("reg_rate", 0.0))
-    for name, target in model.params.items():
-        if name not in document["params"]:
-            raise ValueError(f"{fn}: the JSON has no parameter {name!r} (layer_sizes "
-                             f"{model.layer_sizes} needs {list(model.params)})")
-        model.params[name] = np.asarray(document["params"][name], dtype=np.float64)
-    return model

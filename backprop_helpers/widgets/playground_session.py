@@ -11,6 +11,7 @@ returns.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -20,11 +21,12 @@ from ..learner_model import FunctionMLP
 from ..network import MLP
 from ..optim import SGD
 from ..training import Trainer
+from .playground_json import export_weights
 from .playground_model import (PlaygroundData, PlaygroundSettings, build_model, check_settings,
-                               data_loss, export_weights, feature_matrix, forward_layers, make_data,
+                               data_loss, feature_matrix, forward_layers, make_data,
                                output_values, split_data)
 
-__all__ = ["Snapshot", "PlaygroundSession", "link_weights", "grid_points"]
+__all__ = ["Snapshot", "PlaygroundSession", "start_session", "link_weights", "grid_points"]
 
 _DATA_FIELDS = ("dataset", "noise", "train_fraction", "n_points", "seed")
 _NETWORK_FIELDS = ("features", "hidden", "activation")
@@ -233,6 +235,35 @@ class PlaygroundSession:
         return link_weights(self.model.params, self.data.task)
 
     def export_json(self) -> str:
-        """The trained weights as JSON (see ``playground_model.export_weights``)."""
+        """The trained weights as JSON (see ``playground_json.export_weights``)."""
         return export_weights(self.model, self.settings, self.data.task, epoch=self.epoch,
                               losses=(self.train_losses[-1], self.test_losses[-1]))
+
+
+def start_session(settings: PlaygroundSettings, *, custom: Dataset | None = None,
+                  model_factory: Callable | None = None, functions: dict | None = None,
+                  grid_size: int = 40) -> tuple[PlaygroundSession, str]:
+    """The session asked for and "", or, when that fails (the learner's model raising, their data
+    holding one class), the nearest one that works and a message saying what happened: the same with
+    the reference MLP, then the circle with the learner's model, then the circle with the reference.
+    Raises the first error when none works."""
+    tries = [(settings, True), (settings, False)]
+    if settings.dataset == "custom":
+        circle = replace(settings, dataset="circle")
+        tries += [(circle, True), (circle, False)]
+    first_error = None
+    for s, learner in tries:
+        try:
+            session = PlaygroundSession(s, custom=custom, model_factory=model_factory, functions=functions,
+                                        use_learner_model=learner, grid_size=grid_size)
+        except Exception as exc:  # noqa: BLE001 - the view shows it
+            first_error = first_error or exc
+            continue
+        if first_error is None:
+            return session, ""
+        instead = ([f"the {s.dataset} data set"] if s.dataset != settings.dataset else []) + \
+            (["the reference MLP"] if not learner and session.has_learner_model else [])
+        return session, (f"{type(first_error).__name__}: {first_error} "
+                         f"(showing {' and '.join(instead)} instead)")
+    raise first_error
+
