@@ -177,7 +177,7 @@ def run_all_cells(page) -> None:
             return prompts.some(p => p.innerText.includes('*')) || !/\\|\\s*Idle/.test(status);
         }""")
         quiet_since = None if busy else (quiet_since or time.monotonic())
-        if quiet_since is not None and time.monotonic() - quiet_since > 2.0:
+        if quiet_since is not None and time.monotonic() - quiet_since > 1.5:
             return
         time.sleep(0.25)
     pytest.fail(f"the notebook's cells were still running after {RUN_TIMEOUT_S} s")
