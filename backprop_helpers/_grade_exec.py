@@ -15,7 +15,10 @@ kernel died or the whole run was stopped. Limits:
   replies are kept.
 
 The kernel's stdout and stderr go to /dev/null, so nothing it prints reaches the instructor's
-terminal. ``MPLBACKEND`` is removed from its environment and BLAS runs on one thread.
+terminal. ``MPLBACKEND`` is removed from its environment, BLAS runs on one thread, and the checks'
+progress recording is off. The kernel runs with the grader's user rights: the limits above stop
+accidents and hostile loops, but this is not a security sandbox (grade untrusted work in a container
+or as an unprivileged user).
 """
 from __future__ import annotations
 
@@ -47,11 +50,12 @@ def memory_limit_supported() -> bool:
 
 
 def kernel_env() -> dict[str, str]:
-    """The grading kernel's environment: the grader's, without MPLBACKEND, BLAS on one thread."""
+    """The grading kernel's environment: the grader's, without MPLBACKEND, BLAS on one thread, and
+    the checks' progress recording off (learners' results must not land in the instructor's file)."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               BACKPROP_BLAS_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+               BACKPROP_BLAS_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1", BACKPROP_PROGRESS="off")
     return env
 
 

@@ -19,7 +19,9 @@ from . import _grade_notebook as nbg
 from ._grade_exec import Execution, execute
 from ._grade_wire import Judge, ReplyError, encode_request, read_reply
 
-__all__ = ["ExerciseGrade", "NotebookGrade", "NotebookGrader"]
+__all__ = ["ExerciseGrade", "NotebookGrade", "NotebookGrader", "MAX_NOTEBOOK_MB"]
+
+MAX_NOTEBOOK_MB = 200      # a larger file is reported, not read
 
 
 @dataclass
@@ -80,11 +82,18 @@ class NotebookGrader:
         start = time.perf_counter()
         workdir = tempfile.mkdtemp(prefix="backprop-grade-")
         try:
+            size = path.stat().st_size
+            if size > MAX_NOTEBOOK_MB * 2 ** 20:
+                raise ValueError(f"the file is {size / 2 ** 20:.0f} MB, more than the grader reads "
+                                 f"({MAX_NOTEBOOK_MB} MB)")
             copy = Path(workdir) / path.name
             shutil.copyfile(path, copy)            # the original is only ever read, here
             result = await self._grade_copy(copy, str(path), workdir)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             result = NotebookGrade(str(path), None, problems=[f"could not be read: {exc}"])
+        except Exception as exc:  # noqa: BLE001 - a bug met on one notebook must not stop the class
+            result = NotebookGrade(str(path), None, problems=[f"the grader failed on this notebook "
+                                                              f"({type(exc).__name__}: {exc})"])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         result.seconds = round(time.perf_counter() - start, 2)
@@ -159,7 +168,7 @@ class NotebookGrader:
         if data is None:
             return ExerciseGrade(gid, "not graded", 0, points, _no_reply(gid, run, harness))
         try:
-            reply = read_reply(data, nonce, gid, len(judge.exercise.cases()))
+            reply = read_reply(data, nonce, gid, judge.count)
         except ReplyError as exc:
             return ExerciseGrade(gid, "error", 0, points, f"the grader refused the kernel's answer: {exc}")
         if reply["status"] in ("missing", "not yours", "timeout", "error"):

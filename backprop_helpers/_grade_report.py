@@ -62,10 +62,10 @@ def summary(report: Any) -> dict:
 
 def _short(exercise: Any, width: int = 220) -> str:
     text = exercise.message
-    for glyph in ("✔", "✘", "…"):
-        prefix = f"{glyph} {exercise.grade_id}: "
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+    for glyph in ("✔", "✘", "…"):           # "✘ relu: ..." or "✘ relu raised ..." -> "..." / "raised ..."
+        prefix = f"{glyph} {exercise.grade_id}"
+        if text.startswith(prefix + ":") or text.startswith(prefix + " "):
+            text = text[len(prefix):].lstrip(": ")
     text = " ".join(text.split())
     if exercise.mistake:
         text = f"mistake \"{exercise.mistake}\": {text}"

@@ -214,6 +214,7 @@ class Judge:
     def __init__(self, exercise: Exercise):
         self.exercise = exercise
         self.blob = cases_blob(exercise)
+        self.count = len(exercise.cases())
         self._memo: dict[int, tuple[Any, list]] = {}
 
     def _outputs_of(self, fn: Any) -> list:

@@ -41,7 +41,7 @@ __all__ = ["ExerciseGrade", "NotebookGrade", "ClassReport", "grade_notebooks", "
            "main", "DEFAULT_TIMEOUT", "DEFAULT_CELL_TIMEOUT", "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT = 300.0        # seconds for a whole notebook
-DEFAULT_CELL_TIMEOUT = 60.0    # seconds for one cell (and for grading one exercise)
+DEFAULT_CELL_TIMEOUT = 30.0    # seconds for one cell (and for grading one exercise); lessons' take < 5
 DEFAULT_MEMORY_MB = 2048       # address space of one kernel; a lesson's kernel peaks near 1 GiB
 
 

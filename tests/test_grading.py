@@ -185,7 +185,10 @@ def build_class(folder: Path) -> dict[str, Path]:
                 "    except KeyboardInterrupt:\n        pass")
     files["hung"] = write(folder, "a_hung.ipynb", after_setup(answered(RIGHT), stubborn))
     files["good"] = write(folder, "good.ipynb", answered(RIGHT))
-    files["wrong"] = write(folder, "wrong.ipynb", answered(WRONG))
+    nb = answered(WRONG)        # the check merged into the exercise cell: the def is what is graded
+    nb["cells"][cell_of(nb, "mean_squared_error")]["source"] += (
+        "\nmean_squared_error = check_mean_squared_error(mean_squared_error)")
+    files["wrong"] = write(folder, "wrong.ipynb", nb)
     files["unfinished"] = write(folder, "unfinished.ipynb", lesson())
     # moved and added cells, renamed file: the bce exercise and its check go first, new cells in between
     nb = answered(RIGHT)
@@ -197,10 +200,13 @@ def build_class(folder: Path) -> dict[str, Path]:
     nb["cells"][first:first] = moved
     nb["cells"].append(code_cell("print(mean_squared_error(np.ones((2, 2)), np.zeros((2, 2))))"))
     files["moved"] = write(folder, "my homework (final version).ipynb", nb)
-    # missing: softmax's cell deleted, cross_entropy's cell emptied, bce still raises
+    # missing: softmax's cell deleted, cross_entropy's cell emptied, bce's cell hands over the course's own
     nb = answered({"mean_squared_error": RIGHT["mean_squared_error"]})
     del nb["cells"][cell_of(nb, "softmax")]
     nb["cells"][cell_of(nb, "cross_entropy")]["source"] = ""
+    nb["cells"][cell_of(nb, "binary_cross_entropy")]["source"] = (
+        "from backprop_helpers.checks import EXERCISES\n"
+        "binary_cross_entropy = EXERCISES['binary_cross_entropy'].reference\n")
     files["missing"] = write(folder, "missing.ipynb", nb)
     # tamper attempts: every answer wrong, then a cell that tries to turn them into passes
     files["tamper_checks"] = write(folder, "tamper_checks.ipynb", after_setup(answered(WRONG), PATCH_CHECKS))
@@ -303,14 +309,15 @@ def test_moved_and_added_cells_and_a_renamed_file_are_graded(graded):
     assert nb["notebook"].endswith("my homework (final version).ipynb")
 
 
-def test_deleted_emptied_and_unfinished_exercises_score_zero_with_their_reason(graded):
+def test_deleted_emptied_and_handed_over_exercises_score_zero_with_their_reason(graded):
     got = exercises_of(graded, "missing")
     assert got["mean_squared_error"]["status"] == "passed"
     assert got["softmax"]["status"] == "missing"
     assert "no cell with grade_id 'softmax'" in got["softmax"]["message"]
     assert got["cross_entropy"]["status"] == "missing"
     assert "does not define cross_entropy" in got["cross_entropy"]["message"]
-    assert got["binary_cross_entropy"]["status"] == "not done"
+    assert got["binary_cross_entropy"]["status"] == "not yours"
+    assert "binds binary_cross_entropy to the course's own" in got["binary_cross_entropy"]["message"]
     assert graded["nb"]["missing"]["score"] == 1
 
 
@@ -459,7 +466,7 @@ class _Exploit:
 def test_restricted_unpickler_refuses_code_and_never_runs_it(tmp_path):
     target = tmp_path / "pwned"
     data = pickle.dumps({"outputs": [_Exploit(target)]}, protocol=4)
-    with pytest.raises(ReplyError, match="names posix.system, which the grader does not accept"):
+    with pytest.raises(ReplyError, match=r"names \w+\.system, which the grader does not accept"):
         restricted_loads(data)
     assert not target.exists()
     with pytest.raises(ReplyError, match="does not accept"):
@@ -623,7 +630,9 @@ def test_add_grade_command_registers_grade_with_its_handler():
         ("grade", ["a.ipynb", "b"], "r.json", 5.0, grading._cmd_grade)
 
 
-def test_the_kernel_does_not_inherit_mplbackend(monkeypatch):
+def test_the_kernel_does_not_inherit_mplbackend_nor_record_progress(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("BACKPROP_PROGRESS", "on")
     env = kernel_env()
     assert "MPLBACKEND" not in env and env["OPENBLAS_NUM_THREADS"] == "1"
+    assert env["BACKPROP_PROGRESS"] == "off"
