@@ -445,6 +445,10 @@ def test_a_model_factory_that_raises_falls_back_to_the_reference():
     assert view.model_choice.value == "reference" and isinstance(view.session.model, MLP)
     view.step()
     assert view.session.epoch == 1
+    view.model_choice.value = "yours"                    # it fails again: said, and the toggle goes back
+    assert "my model is not finished" in view.message_text and view.model_choice.value == "reference"
+    view.step()
+    assert view.session.epoch == 2
 
 
 def test_the_learners_own_data():

@@ -36,7 +36,8 @@ from .playground_session import PlaygroundSession, start_session
 
 __all__ = ["Playground", "playground", "mlp_from_json"]
 
-_WIDE = {"description_width": "92px"}
+_WIDE = {"description_width": "90px"}
+_COLUMN = "278px"                     # three columns of controls span the 840 px figure
 #: the Play timer's shortest interval (ms); it grows when a tick takes longer, so ticks never queue
 MIN_INTERVAL_MS = 40
 
@@ -85,7 +86,7 @@ class Playground(ExplorerView):
         session, s = self.session, self.session.settings
 
         def labelled(kind: Any, description: str, **kwargs: Any) -> Any:
-            return kind(description=description, style=_WIDE, layout=W.Layout(width="290px"), **kwargs)
+            return kind(description=description, style=_WIDE, layout=W.Layout(width=_COLUMN), **kwargs)
 
         def button(description: str, tooltip: str, width: str = "70px") -> Any:
             return W.Button(description=description, tooltip=tooltip, layout=W.Layout(width=width))
@@ -107,7 +108,7 @@ class Playground(ExplorerView):
         self.batch_size = labelled(W.IntSlider, "batch size", value=s.batch_size, min=1,
                                    max=max(30, s.batch_size))
         self.features = {f: W.Checkbox(value=f in s.features, description=FEATURE_LABELS[f], indent=False,
-                                       layout=W.Layout(width="88px")) for f in FEATURES}
+                                       layout=W.Layout(width="86px")) for f in FEATURES}
         self.layers = labelled(W.IntSlider, "layers", value=len(s.hidden), min=0, max=MAX_LAYERS)
         counts = [*s.hidden, *[4] * (MAX_LAYERS - len(s.hidden))]      # a new layer starts with 4
         self.neurons = [labelled(W.IntSlider, f"layer {i + 1}", value=n, min=0, max=MAX_NEURONS)
@@ -121,22 +122,22 @@ class Playground(ExplorerView):
                                  value=s.reg_rate)
         self.model_choice = W.ToggleButtons(
             options=["yours", "reference"], value="yours" if session.use_learner_model else "reference",
-            description="model", style={**_WIDE, "button_width": "90px"},
+            description="model", style={**_WIDE, "button_width": "80px"},
             layout=W.Layout(display=None if session.has_learner_model else "none"))
         self.show_test = W.Checkbox(value=True, description="show test points", indent=False,
-                                    layout=W.Layout(width="140px"))
+                                    layout=W.Layout(width="135px"))
         self.discretize = W.Checkbox(value=False, description="discretise output", indent=False,
-                                     layout=W.Layout(width="140px"))
-        self.export_button = button("export weights", "the trained weights as JSON", "130px")
+                                     layout=W.Layout(width="135px"))
+        self.export_button = button("export weights", "the trained weights as JSON", "120px")
         self.export_path = W.Text(value="playground_weights.json", placeholder="file (empty: only show)",
-                                  layout=W.Layout(width="155px"))
+                                  layout=W.Layout(width="150px"))
         self.export_text = W.Textarea(layout=W.Layout(width="840px", height="160px", display="none"))
 
         heading = lambda text: W.HTML(f"<b>{text}</b>")                      # noqa: E731
         data_box = W.VBox([heading("Data"), self.dataset, self.problem, self.noise, self.train_percent,
                            self.batch_size])
         features = W.GridBox(list(self.features.values()),
-                             layout=W.Layout(grid_template_columns="repeat(3, 92px)", width="290px"))
+                             layout=W.Layout(grid_template_columns="repeat(3, 90px)", width=_COLUMN))
         network_box = W.VBox([heading("Input features"), features,
                               heading("Hidden layers, neurons per layer"), self.layers, *self.neurons])
         training_box = W.VBox([heading("Training"), self.activation, self.lr, self.regularization,
@@ -200,14 +201,21 @@ class Playground(ExplorerView):
     def _on_problem(self, change: Any) -> None:
         if self._syncing:
             return
-        current = self.session.custom.task if self.dataset.value == "custom" else DATASETS[self.dataset.value]
+        name = self.dataset.value
+        current = self.session.custom.task if name == "custom" else DATASETS[name]
         if current != change["new"]:
             self.dataset.value = next(k for k, task in DATASETS.items() if task == change["new"])
 
     def _on_model_choice(self, change: Any) -> None:
+        if self._syncing:
+            return
         if self._guarded(lambda: self.session.set_use_learner_model(change["new"] == "yours")):
             self.clear_message()
             self._draw()
+            return
+        self._syncing = True                            # your model failed to build: show what runs
+        self.model_choice.value = "yours" if self.session.use_learner_model else "reference"
+        self._syncing = False
 
     def _on_toggle(self, change: Any = None) -> None:
         self._guarded(self._draw)
