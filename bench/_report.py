@@ -28,9 +28,9 @@ def _met(flag) -> str:
     return {True: "MET", False: "NOT MET", None: "n/a (torch absent)"}[flag]
 
 
-def _time(seconds) -> str:
+def _time(seconds, missing="absent") -> str:
     if seconds is None:
-        return "absent"
+        return missing
     if seconds >= 1:
         return f"{seconds:.3g} s"
     if seconds >= 1e-3:
@@ -93,7 +93,7 @@ def _gradcheck(res) -> list[str]:
         tgt = f"<= {d['target_s'] * 1e3:g} ms: {_met(d['met'])}" if name == "ours" else ""
         ok = d["ours_passed"] if name == "ours" else d["torch_passed"]
         out.append(f"| {label} | {'yes' if ok else 'NO'} | {_time(c['per_call_s'])} | "
-                   f"{_time(c['per_direction_s'])} | {_time(c.get('fastest_per_direction_s'))} | {tgt} |")
+                   f"{_time(c['per_direction_s'])} | {_time(c.get('fastest_per_direction_s'), missing='-')} | {tgt} |")
     if d.get("ratio") is not None:
         out += ["", f"Per direction, ours is {_ratio(d['ratio'])} as fast as torch's fast mode "
                 "(paired rounds)."]
@@ -117,7 +117,7 @@ def _gradcheck(res) -> list[str]:
                 tgt = ""
         else:
             call, each = _time(c["per_call_s"]), _time(per)
-            fastest = _time(c.get("fastest_per_param_s"))
+            fastest = _time(c.get("fastest_per_param_s"), missing="-")
             ok = "yes" if c.get("passed") else "NO"
         count = f"{c['num_params']:,}" if c["num_params"] else ""
         out.append(f"| {c['label']} | {c['function']} | {count} | {ok} | {call} | {each} | {fastest} | "
