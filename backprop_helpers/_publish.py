@@ -155,11 +155,14 @@ def execute(path: str | os.PathLike, *, timeout: float = 120) -> tuple[Any, str 
     Only the cells' outputs and execution counts change: no timings, no widget state, and the
     notebook's metadata stays as it was, so saving the result changes only what the run printed.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
     path = Path(path)
     nb = read_notebook(path)
+    try:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    except ImportError as exc:
+        return nb, (f"it cannot be run here: {exc.name or 'nbclient'} is not installed (it comes with "
+                    f"`pip install -r requirements.txt`)")
     metadata = copy.deepcopy(nb.metadata)
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JPY_SESSION_NAME")}
     env["BACKPROP_PROGRESS"] = "off"

@@ -187,6 +187,15 @@ def test_execute_reports_a_timeout_and_a_dead_kernel_and_leaves_the_file_alone(t
     assert error.startswith("the kernel died")
 
 
+def test_execute_without_nbclient_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nbclient", None)
+    path = write(v4.new_notebook(cells=[cell("x = 1", "a")]), tmp_path / "a.ipynb")
+    nb, error = execute(path)
+    assert error == ("it cannot be run here: nbclient is not installed (it comes with "
+                     "`pip install -r requirements.txt`)")
+    assert nb.cells[0].source == "x = 1"
+
+
 def test_execute_switches_progress_off_in_the_kernel(tmp_path, monkeypatch):
     monkeypatch.setenv("BACKPROP_PROGRESS", "on")
     monkeypatch.setenv("MPLBACKEND", "Agg")     # not passed on: the kernel draws inline, as in JupyterLab
