@@ -126,7 +126,9 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _valid(data: Any) -> bool:
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("lessons"), dict):
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return False
+    if not isinstance(data.get("lessons"), dict):
         return False
     return all(isinstance(exercises, dict) and all(isinstance(entry, dict) for entry in exercises.values())
                for exercises in data["lessons"].values())

@@ -100,7 +100,8 @@ def repo(tmp_path):
     write(solution_notebook(), tmp_path / "solutions" / "01_linear.ipynb")
     second = v4.new_notebook()
     second.cells = [code("def relu(x):\n    ### BEGIN SOLUTION\n    out = np.maximum(0, x)\n"
-                         "    ### END SOLUTION\n    return out", "relu"), code("relu = check_relu(relu)", "check")]
+                         "    ### END SOLUTION\n    return out", "relu"),
+                    code("relu = check_relu(relu)", "check")]
     second.cells[1].outputs = [v4.new_output("stream", text="✔ relu: correct on all 4 cases.\n")]
     write(second, tmp_path / "solutions" / "02_relu.ipynb")
     return tmp_path
@@ -489,7 +490,8 @@ def test_a_lesson_already_matching_the_new_build_is_not_an_edit(repo):
     build(repo / "solutions", repo / "lessons")
     lesson = repo / "lessons" / "01_linear.ipynb"
     change_solution(repo)
-    edit_lesson(lesson, lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source + "\n\nA new paragraph."))
+    edit_lesson(lesson, lambda nb: setattr(nb.cells[0], "source",
+                                           nb.cells[0].source + "\n\nA new paragraph."))
     assert build(repo / "solutions", repo / "lessons").backups == {}
 
 

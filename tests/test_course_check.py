@@ -15,7 +15,8 @@ from backprop_helpers.course import (NO_CHECK, build, committed_verdict_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 
-RELU = "def relu(x):\n    \"\"\"max(x, 0)\"\"\"\n    ### BEGIN SOLUTION\n    out = {body}\n    ### END SOLUTION\n    return out"
+RELU = ("def relu(x):\n    \"\"\"max(x, 0)\"\"\"\n    ### BEGIN SOLUTION\n    out = {body}\n"
+        "    ### END SOLUTION\n    return out")
 SETUP = "import numpy as np\nfrom backprop_helpers.checks import check_relu"
 
 
@@ -104,7 +105,8 @@ def test_an_exercise_that_was_never_checked_is_reported():
 def test_a_lesson_whose_check_passes_with_the_exercise_unfinished_is_reported():
     assert verdict_problems(solution(verdict="… relu: not done yet\n"), "l.ipynb", expect="not done") == []
     [problem] = verdict_problems(solution(), "l.ipynb", expect="not done")
-    assert problem.startswith("l.ipynb, cell 2: with the exercise 'relu' unfinished its check printed a '✔'")
+    assert problem.startswith("l.ipynb, cell 2: with the exercise 'relu' unfinished its check printed "
+                              "a '✔'")
     assert "does the solution block hold all of the exercise's work?" in problem
     with pytest.raises(ValueError, match="verdict_problems: expect must be 'passed' or 'not done', got 'ok'"):
         verdict_problems(solution(), "l.ipynb", expect="ok")
@@ -164,8 +166,8 @@ def test_check_run_reports_a_wrong_solution_and_a_lesson_that_stops(tmp_path, ca
     assert out.index("ran " + str(tmp_path / "solutions" / "02_stops.ipynb")) < out.index(
         "ran " + str(tmp_path / "lessons" / "01_wrong.ipynb"))           # reported in order
     assert "check: 2 problem(s) found:" in out
-    assert (f"{tmp_path / 'solutions' / '01_wrong.ipynb'}, cell 2: the check of 'relu' printed a '✘' verdict"
-            in out)
+    wrong_path = tmp_path / "solutions" / "01_wrong.ipynb"
+    assert f"{wrong_path}, cell 2: the check of 'relu' printed a '✘' verdict" in out
     assert (f"{tmp_path / 'lessons' / '02_stops.ipynb'}: the lesson, with its exercises unfinished, does "
             f"not run to the end: cell 4 raised NotImplementedError" in out)
 
@@ -177,7 +179,8 @@ def test_check_jobs_must_be_a_positive_whole_number(tmp_path, capsys):
 
 
 def test_execute_reports_a_timeout_and_a_dead_kernel_and_leaves_the_file_alone(tmp_path):
-    sleepy = write(v4.new_notebook(cells=[cell("import time\ntime.sleep(60)", "a")]), tmp_path / "sleepy.ipynb")
+    sleepy = write(v4.new_notebook(cells=[cell("import time\ntime.sleep(60)", "a")]),
+                   tmp_path / "sleepy.ipynb")
     before = sleepy.read_bytes()
     _, error = execute(sleepy, timeout=2)
     assert error == "a cell ran longer than the 2 s allowed per cell"
@@ -287,7 +290,8 @@ def test_execute_command_leaves_a_failing_notebook_unchanged(tmp_path, capsys):
     assert run("execute", "--root", tmp_path) == 1                         # every solution by default
     captured = capsys.readouterr()
     assert f"executed and saved {good}" in captured.out
-    assert f"execute: {bad} was left unchanged: cell 1 raised ZeroDivisionError: division by zero" in captured.err
+    assert (f"execute: {bad} was left unchanged: cell 1 raised ZeroDivisionError: division by zero"
+            in captured.err)
     assert bad.read_bytes() == before
     assert run("execute", tmp_path / "nowhere.ipynb") == 1
     assert "nowhere.ipynb is not a file" in capsys.readouterr().err

@@ -39,7 +39,8 @@ def lesson_folder(tmp_path):
         cells = [v4.new_code_cell(f"def {fn}(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION")
                  for fn in functions]
         (folder / f"{name}.ipynb").write_bytes(notebook_bytes(v4.new_notebook(cells=cells)))
-    (folder / "00_intro.ipynb").write_bytes(notebook_bytes(v4.new_notebook(cells=[v4.new_markdown_cell("hi")])))
+    intro = v4.new_notebook(cells=[v4.new_markdown_cell("hi")])
+    (folder / "00_intro.ipynb").write_bytes(notebook_bytes(intro))
     return folder
 
 
@@ -181,7 +182,8 @@ def test_two_corrupt_files_in_the_same_second_keep_both(progress_path, monkeypat
 
 def test_table_counts_lessons_and_marks_each_exercise(tmp_path):
     results = {"01_first": {"relu": {"attempts": 2, "passed": True, "last_checked": "2025-03-01T10:00:00Z"},
-                            "sigmoid": {"attempts": 1, "passed": False, "last_checked": "2025-03-01T10:05:00Z"}},
+                            "sigmoid": {"attempts": 1, "passed": False,
+                                        "last_checked": "2025-03-01T10:05:00Z"}},
                "02_second": {"fit": {"attempts": 3, "passed": True, "last_checked": "2025-03-02T09:00:00Z"}},
                "00_intro": {"relu": {"attempts": 1, "passed": True, "last_checked": "2025-03-01T09:00:00Z"}}}
     text = progress.table(results, lessons_dir=lesson_folder(tmp_path))
@@ -213,7 +215,8 @@ def test_table_without_lesson_notebooks_lists_what_was_recorded(tmp_path):
 
 
 @settings(max_examples=30)
-@given(st.lists(st.tuples(st.sampled_from(["relu", "sigmoid", "softmax", "fit"]), st.booleans()), max_size=12))
+@given(st.lists(st.tuples(st.sampled_from(["relu", "sigmoid", "softmax", "fit"]), st.booleans()),
+                max_size=12))
 def test_done_counts_exercises_that_ever_passed(tmp_path_factory, verdicts):
     folder = lesson_folder(tmp_path_factory.mktemp("course"))
     path = folder.parent / "progress.json"
