@@ -6,7 +6,7 @@ Commands:
   edited since it was generated unless ``--force`` (which keeps a copy in ``lessons/.backup/``);
 - ``check [--run]``     everything to verify before publishing; exit status 0 when clean, 1 otherwise.
   Without ``--run`` (the default, also spelled ``--fast``) it reads the notebooks only, in a few
-  seconds; ``--run`` also executes every solution and every lesson in a fresh kernel (minutes);
+  seconds; ``--run`` also executes every solution and every lesson in a fresh kernel (about 40 s);
 - ``execute [NB...]``   run solution notebooks top to bottom and save them with their outputs;
 - ``progress``          the learner's progress table (``backprop_helpers.progress``);
 - ``grade``             grade learners' notebooks (``backprop_helpers.grading``), when installed.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -230,14 +231,14 @@ def _parser() -> argparse.ArgumentParser:
     speed = check.add_mutually_exclusive_group()
     speed.add_argument("--run", action="store_true",
                        help="also execute every notebook: each solution's checks must pass and each "
-                            "lesson must run with its exercises unfinished (about 1.5 minutes)")
+                            "lesson must run with its exercises unfinished (about 40 s on two cores)")
     speed.add_argument("--fast", action="store_false", dest="run",
                        help="read the notebooks only, run nothing (the default; a few seconds)")
     check.add_argument("--timeout", type=float, default=120, metavar="S",
                        help="with --run: the longest a cell may run, in seconds (default 120)")
-    check.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
-                       help="with --run: notebooks run at the same time (default 1; on a machine with "
-                            "cores to spare, 2 to 4 divide the time)")
+    check.add_argument("--jobs", type=_positive_int, default=min(2, os.cpu_count() or 1), metavar="N",
+                       help="with --run: notebooks run at the same time (default 2, or 1 on a single "
+                            "core: kernels spend much of their time starting, so two overlap well)")
     check.set_defaults(func=_cmd_check)
 
     run = commands.add_parser(

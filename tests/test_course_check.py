@@ -140,7 +140,7 @@ def test_cli_check_reports_a_solution_failing_its_check_without_running_it(tmp_p
 def test_check_run_executes_every_solution_and_lesson(tmp_path, capsys):
     write(solution(), tmp_path / "solutions" / "01_x.ipynb")
     build(tmp_path / "solutions", tmp_path / "lessons")
-    assert run("check", "--run", "--root", tmp_path) == 0
+    assert run("check", "--run", "--jobs", "1", "--root", tmp_path) == 0
     out = capsys.readouterr().out
     assert "check: running 1 solution(s) and 1 lesson(s), each in a fresh kernel, 1 at a time" in out
     assert f"  ran {tmp_path / 'solutions' / '01_x.ipynb'} in " in out
