@@ -37,6 +37,7 @@ __all__ = ["TARGET_MS", "run", "markdown", "targets"]
 
 TARGET_MS = 15.0
 MOVES_PER_ROUND = {"ours": 8, "full_draw": 3, "naive": 1}
+SMOKE_MOVES = {"ours": 4, "full_draw": 1, "naive": 1}
 LABELS = {"ours": "ours (blitting)", "full_draw": "set_data + full draw", "naive": "naive re-render"}
 
 
@@ -214,7 +215,7 @@ def _stats(ms: list[float]) -> dict:
             "moves": len(s)}
 
 
-def _measure_case(case: dict, rounds: int) -> dict:
+def _measure_case(case: dict, rounds: int, warmup: int = 3, moves: dict | None = None) -> dict:
     import ipywidgets
 
     ours = case["make"]()
@@ -235,7 +236,7 @@ def _measure_case(case: dict, rounds: int) -> dict:
     contenders = {"ours": _mover(ours, case["control"], case["values"]),
                   "full_draw": _mover(full, case["control"], case["values"]), "naive": naive}
     for fn in contenders.values():                 # warm-up: caches, fonts, first draws
-        for _ in range(3):
+        for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {k: [] for k in contenders}
     cpu: dict[str, list[float]] = {k: [] for k in contenders}
@@ -243,7 +244,7 @@ def _measure_case(case: dict, rounds: int) -> dict:
     for r in range(rounds):
         order = names[r % 3:] + names[:r % 3]
         for name in order:
-            for _ in range(MOVES_PER_ROUND[name]):
+            for _ in range((moves or MOVES_PER_ROUND)[name]):
                 c0, t0 = time.process_time_ns(), time.perf_counter_ns()
                 contenders[name]()
                 times[name].append((time.perf_counter_ns() - t0) * 1e-6)
@@ -260,10 +261,13 @@ def _measure_case(case: dict, rounds: int) -> dict:
 
 
 def run(settings: Any) -> dict:
-    """Time every explorer's slider move; ``settings.rounds`` rounds (3 in a quick run)."""
-    rounds = settings.rounds if not settings.smoke else 3
-    rows = [_measure_case(case, rounds) for case in _cases()]
-    return {"rows": rows, "target_ms": TARGET_MS, "moves_per_round": MOVES_PER_ROUND,
+    """Time every explorer's slider move; ``settings.rounds`` rounds (1 in a quick run)."""
+    # a smoke run (--quick) only proves that every case runs: 1 round, 1 warm-up move, few moves
+    smoke = settings.smoke
+    rounds, warmup = (1, 1) if smoke else (settings.rounds, 3)
+    moves = SMOKE_MOVES if smoke else MOVES_PER_ROUND
+    rows = [_measure_case(case, rounds, warmup, moves) for case in _cases()]
+    return {"rows": rows, "target_ms": TARGET_MS, "moves_per_round": moves,
             "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
