@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -159,7 +160,9 @@ def test_forward_steps_light_up_one_operation_at_a_time(explorer):
     explorer.forward_step.click()
     assert explorer.position == 1 and texts(explorer, "u1")[0] == "value 0.800"
     assert texts(explorer, "u2")[0] == "value ?"
-    assert explorer.boxes["u1"].get_facecolor() != explorer.boxes["u2"].get_facecolor()
+    assert explorer.box_style("u1") == (to_rgba("#FFE082"), 2.2)            # lit up
+    assert explorer.box_style("u2") == (to_rgba("white"), 1.0)              # not computed yet
+    assert explorer.box_style("w1") == (to_rgba("#E3EEF8"), 1.0)            # given
     assert explorer.forward_arrows[(0, 2)].get_visible()           # w1 -> u1 drawn in colour
     assert not np.array_equal(image, explorer.view.image_array())
     assert "Forward step 1 of 7: u1 = w1·x1" in explorer.explanation.value

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
@@ -37,7 +38,7 @@ SLIDER_RANGES = {"x1": (-2.0, 2.0, 0.1), "x2": (-2.0, 2.0, 0.1), "y": (0.0, 1.0,
 # gradient is computed now (backward), a node whose gradient is known
 _UNKNOWN, _KNOWN, _FORWARD, _BACKWARD, _GRAD = "#FFFFFF", "#E3EEF8", "#FFE082", "#FFB74D", "#D7ECC4"
 _FORWARD_EDGE, _BACKWARD_EDGE = "#C77700", "#B23A00"
-_COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.22, 0.86, 0.98, 0.56, 0.12, 0.62   # inches
+_COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.16, 0.8, 0.94, 0.56, 0.12, 0.55   # inches
 
 
 class _Line:
@@ -142,8 +143,9 @@ class StepThroughExplorer(ExplorerView):
     ``y``, ``w1``, ``w2``, ``b``. ``explanation`` (HTML) says the current step in words.
 
     ``walk``: the :class:`~.graph_walk.Walk` of the current slider values; ``position``: how many
-    steps are done (0 .. forward + backward); ``boxes``, ``value_texts``, ``product_texts``,
-    ``grad_texts``: the artists of each node, keyed by its label.
+    steps are done (0 .. forward + backward); ``value_texts``, ``product_texts``, ``grad_texts``:
+    the lines of text of each node, keyed by its label; ``boxes``: one collection of all the boxes
+    (:meth:`box_style` reads one node's).
     """
 
     def __init__(self, values: dict[str, float]) -> None:
@@ -194,15 +196,14 @@ class StepThroughExplorer(ExplorerView):
         ax.axis("off")
         self.ax = ax
         nodes = self.walk.nodes
-        self.boxes, self.value_texts, self.product_texts, self.grad_texts = {}, {}, {}, {}
+        self.value_texts, self.product_texts, self.grad_texts = {}, {}, {}
         self.texts = _TextLayer(ax)
-        self.forward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
-        self.backward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
+        self._box_index = {node.label: i for i, node in enumerate(nodes)}
+        shapes = []
         for node in nodes:
             x, y = self._centre(node)
-            box = FancyBboxPatch((x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H, zorder=2,
-                                 boxstyle="round,pad=0.02", fc=_UNKNOWN, ec="#444444", lw=1.0)
-            self.boxes[node.label] = ax.add_patch(box)
+            shapes.append(FancyBboxPatch((x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H,
+                                         boxstyle="round,pad=0.02").get_path())
             kind = "" if node.kind in ("operation", "constant") else f" ({node.kind})"
             ax.text(x, y + _BOX_H / 2 + 0.1, node.formula + kind, fontweight="bold", ha="center",
                     va="center", fontsize=8.5)
@@ -210,6 +211,12 @@ class StepThroughExplorer(ExplorerView):
             self.product_texts[node.label] = self.texts.line(x, y, fontsize=7.5)
             self.product_texts[node.label].set_style(color="#555555")
             self.grad_texts[node.label] = self.texts.line(x, y - 0.17)
+        # one collection for all the boxes: one draw instead of one per box
+        self.boxes = ax.add_collection(PathCollection(
+            shapes, facecolors=_UNKNOWN, edgecolors="#444444", linewidths=1.0, zorder=2,
+            transform=ax.transData), autolim=False)
+        self.forward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
+        self.backward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
         for i, node in enumerate(nodes):
             for p in node.parents:
                 if (p, i) in self.forward_arrows:
@@ -233,8 +240,13 @@ class StepThroughExplorer(ExplorerView):
             (_KNOWN, "value known"), (_FORWARD, "computed now"), (_BACKWARD, "gradient now"),
             (_GRAD, "gradient known"))], loc="upper right", ncol=4, fontsize=7.5, frameon=False,
             bbox_to_anchor=(1.0, 1.0), handlelength=1.2, columnspacing=1.2)
-        self.view.animate(self.boxes.values(), self.texts, self.forward_arrows.values(),
+        self.view.animate(self.boxes, self.texts, self.forward_arrows.values(),
                           self.backward_arrows.values())
+
+    def box_style(self, label: str) -> tuple[tuple[float, ...], float]:
+        """The face colour (RGBA) and edge width of the box of the node ``label``."""
+        i = self._box_index[label]
+        return tuple(self.boxes.get_facecolors()[i]), float(self.boxes.get_linewidths()[i])
 
     # -- the walk -------------------------------------------------------------------------------
     def _slider_values(self) -> dict[str, float]:
@@ -285,13 +297,12 @@ class StepThroughExplorer(ExplorerView):
         with_grad = {s.node: s for s in self.walk.backward[:done_backward]}
         for arrow in (*self.forward_arrows.values(), *self.backward_arrows.values()):
             arrow.set_visible(False)
+        faces, widths = [], []
         for i, node in enumerate(nodes):
             now = step is not None and step.node == i
-            face = (_FORWARD if now and step.phase == "forward" else _BACKWARD if now else
-                    _GRAD if i in with_grad else _KNOWN if i in known else _UNKNOWN)
-            box = self.boxes[node.label]
-            box.set_facecolor(face)
-            box.set_linewidth(2.2 if now else 1.0)
+            faces.append(_FORWARD if now and step.phase == "forward" else _BACKWARD if now else
+                         _GRAD if i in with_grad else _KNOWN if i in known else _UNKNOWN)
+            widths.append(2.2 if now else 1.0)
             self.value_texts[node.label].set_text(f"value {fmt(node.value)}" if i in known else "value ?")
             self.value_texts[node.label].set_style(color="black" if i in known else "#9E9E9E")
             grad_step = with_grad.get(i)
@@ -306,6 +317,8 @@ class StepThroughExplorer(ExplorerView):
             self.grad_texts[node.label].set_text(grad)
             self.grad_texts[node.label].set_style(color="black" if grad_step else "#9E9E9E",
                                                   fontweight="bold" if grad_step else "normal")
+        self.boxes.set_facecolors(faces)
+        self.boxes.set_linewidths(widths)
         if step is not None and step.phase == "forward":
             for p in nodes[step.node].parents:
                 self.forward_arrows[(p, step.node)].set_visible(True)
