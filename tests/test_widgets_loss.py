@@ -42,7 +42,8 @@ def test_cross_entropy_point_is_the_course_loss_and_lies_on_the_curve(s, s1, s2)
     loss, grad = softmax_cross_entropy(np.array([[s, s1, s2]]), np.array([0]))
     assert (p.loss, p.gradient) == (loss, grad[0, 0])
     assert p.gradient == pytest.approx(p.probabilities[0] - 1)
-    assert loss_curve("cross_entropy", np.array([s]), other_scores=(s1, s2))[0] == pytest.approx(p.loss, rel=1e-9, abs=1e-12)
+    curve = loss_curve("cross_entropy", np.array([s]), other_scores=(s1, s2))
+    assert curve[0] == pytest.approx(p.loss, rel=1e-9, abs=1e-12)
 
 
 @settings(max_examples=40, deadline=None)

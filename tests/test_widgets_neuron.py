@@ -36,7 +36,8 @@ def test_decision_line_points_satisfy_the_line_equation(w1, w2, b):
         assert x1s.size == 0 and x2s.size == 0
         return
     assert x1s.shape == x2s.shape == (2,)
-    np.testing.assert_allclose(w1 * x1s + w2 * x2s + b, 0.0, atol=1e-9 * (1 + abs(b) + 5 * (abs(w1) + abs(w2))))
+    scale = 1 + abs(b) + 5 * (abs(w1) + abs(w2))
+    np.testing.assert_allclose(w1 * x1s + w2 * x2s + b, 0.0, atol=1e-9 * scale)
     steep = max(abs(w1), abs(w2))
     # the steeper axis is parametrised over the whole square: the segment crosses it side to side
     spans = np.ptp(x1s) if abs(w2) >= abs(w1) else np.ptp(x2s)

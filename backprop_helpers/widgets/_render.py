@@ -137,7 +137,8 @@ class Heatmap(Artist):
         """New values, shape (rows, columns): row 0 at the bottom (``origin="lower"``)."""
         values = np.asarray(values)
         if values.ndim != 2:
-            raise ValueError(f"Heatmap.set_data: values must be 2-D (rows, columns), got shape {values.shape}")
+            raise ValueError(f"Heatmap.set_data: values must be 2-D (rows, columns), "
+                             f"got shape {values.shape}")
         self._data = values
         self.stale = True
 

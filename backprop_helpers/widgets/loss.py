@@ -58,7 +58,8 @@ def _params(fn: str, kind: str, target: Any, other_scores: Any) -> tuple[str, fl
     kind = check_choice(fn, "kind", kind, LOSS_KINDS)
     target = _number(fn, "target", target)
     if kind == "binary_cross_entropy" and target not in (0.0, 1.0):
-        raise ValueError(f"{fn}: target must be the label 0 or 1 for the binary cross-entropy, got {target:g}")
+        raise ValueError(f"{fn}: target must be the label 0 or 1 for the binary cross-entropy, "
+                         f"got {target:g}")
     others = as_float_array(fn, "other_scores", np.asarray(other_scores, dtype=float), ndim=1,
                             allow_complex=False)
     if others.shape != (2,) or not np.all(np.isfinite(others)):
@@ -184,7 +185,8 @@ class LossExplorer(ExplorerView):
         self.ax.set_ylabel("loss L")
         s1, s2 = self.other_scores
         self.title.set_text({"mse": "L = (ŷ − y)², the tangent's slope is dL/dŷ = 2 (ŷ − y)",
-                             "cross_entropy": f"L = −log softmax(s₀, {s1:g}, {s2:g})[0], dL/ds₀ = p₀ − 1",
+                             "cross_entropy": f"L = −log softmax(s₀, {s1:g}, {s2:g})[0], "
+                                              f"dL/ds₀ = p₀ − 1",
                              "binary_cross_entropy": "L = −(y log p + (1 − y) log(1 − p)), "
                                                      "dL/dp = (p − y) / (p (1 − p))"}[kind])
 

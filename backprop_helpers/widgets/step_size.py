@@ -154,7 +154,8 @@ class StepSizeExplorer(ExplorerView):
         self.h = W.FloatLogSlider(value=h, base=10, min=-16, max=-1, step=0.25, description="h",
                                   readout=False)
         self.dtype = W.ToggleButtons(options=list(_DTYPES), value=dtype,
-                                     tooltips=["compute f in double precision", "compute f in single precision"],
+                                     tooltips=["compute f in double precision",
+                                               "compute f in single precision"],
                                      style={"button_width": "80px"}, layout=W.Layout(margin="2px 0 2px 92px"))
         self.function = W.Dropdown(options=list(FUNCTIONS), value=function, description="f(x)")
         self.readout = W.HTML()
@@ -225,7 +226,8 @@ class StepSizeExplorer(ExplorerView):
             if m == "complex_step":
                 side = "no round-off"
             else:
-                side = "round-off side" if h < best[m][0] else "truncation side" if h > best[m][0] else "best h"
+                best_h = best[m][0]
+                side = "round-off side" if h < best_h else "truncation side" if h > best_h else "best h"
             rows.append(f"<tr><td style='color:{self._COLOURS[m]}'><b>{label}</b></td>"
                         f"<td style='text-align:right; padding: 0 8px'>{shown}</td><td>{side}</td></tr>")
         self.readout.value = text_block(
