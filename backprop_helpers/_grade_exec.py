@@ -79,9 +79,16 @@ def _load_client_class() -> type:
         """NotebookClient that keeps no outputs, records errors and timeouts, and limits memory."""
 
         def __init__(self, nb: Any, run: Execution, harness: set[int], memory_mb: int | None,
-                     **kw: Any):
+                     nursery: Any, **kw: Any):
             super().__init__(nb, **kw)
-            self._run, self._harness, self._memory_mb = run, harness, memory_mb
+            self._run, self._harness, self._memory_mb, self._nursery = run, harness, memory_mb, nursery
+
+        def create_kernel_manager(self) -> Any:
+            from ._grade_fork import ForkingKernelManager
+            self.km = ForkingKernelManager(kernel_name=self.kernel_name, config=self.config)
+            self.km.nursery = self._nursery
+            self.km.memory = int(self._memory_mb or 0) * 2 ** 20
+            return self.km
 
         async def async_start_new_kernel(self, **kwargs: Any) -> None:
             await super().async_start_new_kernel(**kwargs)
@@ -125,8 +132,11 @@ def _load_client_class() -> type:
 
 
 async def execute(nb: Any, workdir: str, *, harness: set[int], cell_timeout: float, timeout: float,
-                  memory_mb: int | None) -> Execution:
-    """Run ``nb`` (changed in place: nbclient sets execution counts) and return its ``Execution``."""
+                  memory_mb: int | None, nursery: Any = None) -> Execution:
+    """Run ``nb`` (changed in place: nbclient sets execution counts) and return its ``Execution``.
+
+    ``nursery``: a ``_grade_fork.Nursery`` to fork the kernel from (None: start it the usual way).
+    """
     from nbclient.exceptions import DeadKernelError
 
     run = Execution()
@@ -134,7 +144,7 @@ async def execute(nb: Any, workdir: str, *, harness: set[int], cell_timeout: flo
     # (interrupting again after each further timeout): a cell that ignores interrupts stays the
     # running cell until the total timeout, rather than letting later cells queue behind it.
     client = _load_client_class()(
-        nb, run, harness, memory_mb, timeout=max(1, round(cell_timeout)), interrupt_on_timeout=True,
+        nb, run, harness, memory_mb, nursery, timeout=max(1, round(cell_timeout)), interrupt_on_timeout=True,
         allow_errors=True, kernel_name="python3", shutdown_kernel="immediate", startup_timeout=60,
         iopub_timeout=4, record_timing=False, resources={"metadata": {"path": workdir}}, log=_QUIET)
     task = asyncio.ensure_future(client.async_execute(env=kernel_env(), stdout=subprocess.DEVNULL,

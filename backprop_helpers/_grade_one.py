@@ -67,9 +67,9 @@ class NotebookGrader:
     """Grades notebooks against ``lessons`` with ``settings`` (timeouts, memory); one per grading run,
     so each exercise's reference and mistakes are computed once (``Judge``)."""
 
-    def __init__(self, lessons: list[nbg.LessonSpec], settings: dict):
+    def __init__(self, lessons: list[nbg.LessonSpec], settings: dict, nursery=None):
         from .checks import EXERCISES
-        self.lessons, self.settings, self.exercises = lessons, settings, EXERCISES
+        self.lessons, self.settings, self.exercises, self.nursery = lessons, settings, EXERCISES, nursery
         self.judges: dict[str, Judge] = {}
         self.known = {gid for lesson in lessons for gid in lesson.grade_ids}
 
@@ -139,7 +139,8 @@ class NotebookGrader:
         for attempt in range(3):
             runnable, origin, harness = nbg.runnable(nb, nonce, requests, skip=skip)
             run = await execute(runnable, workdir, harness=set(harness), memory_mb=self.settings["memory_mb"],
-                                cell_timeout=self.settings["cell_timeout"], timeout=self.settings["timeout"])
+                                cell_timeout=self.settings["cell_timeout"], timeout=self.settings["timeout"],
+                                nursery=self.nursery)
             problems += [p for p in _run_problems(run, origin, self.settings) if p not in problems]
             died = run.died_in
             again = died is not None and died > 0 and attempt < 2

@@ -11,7 +11,9 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 3. it runs in a fresh kernel with limits (``--cell-timeout``, ``--timeout``, ``--memory-limit``):
    the grader's set-up cell first, the learner's code cells, then one grading cell per exercise.
    The grading cell runs the exercise cell's source again and calls the function it defines on the
-   grader's own cases (see ``_grade_kernel``);
+   grader's own cases (see ``_grade_kernel``). With several notebooks on Linux, each kernel is
+   forked from a process that has already imported ipykernel, numpy, matplotlib and the course
+   (``_grade_fork``), which halves the CPU a notebook costs;
 4. the outputs come back as plain data (``_grade_wire.restricted_loads``), and the check's verdict
    (passed, or the named mistake) is computed **here**, against the grader's reference. Whatever
    the notebook patches in its kernel (the checks, the reference, numpy, ``print``), it can only
@@ -32,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _grade_notebook as nbg
-from ._grade_exec import memory_limit_supported
+from ._grade_exec import kernel_env, memory_limit_supported
+from ._grade_fork import Nursery, nursery_supported
 from ._grade_one import ExerciseGrade, NotebookGrade, NotebookGrader
 from ._grade_report import summary, to_csv, to_json, to_text
 from ._validate import check_positive, check_positive_int
@@ -138,7 +141,10 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
                 "lessons": [lesson.name for lesson in lessons], "solution_problems": unreadable}
     if memory and not memory_limit_supported():
         settings["note"] = "the kernel's memory cannot be limited on this system"
-    grader = NotebookGrader(lessons, settings)
+    nursery = Nursery(kernel_env()) if nursery_supported() and len(files) > 1 else None
+    forking = nursery is not None and nursery.alive
+    settings["kernels"] = "forked from a preloaded process" if forking else "started one by one"
+    grader = NotebookGrader(lessons, settings, nursery if forking else None)
 
     async def grade_all():
         gate = asyncio.Semaphore(jobs)
@@ -148,7 +154,11 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
                 return await grader.grade(path)
         return await asyncio.gather(*(one(p) for p in files))
 
-    return ClassReport(list(_run(grade_all())), settings)
+    try:
+        return ClassReport(list(_run(grade_all())), settings)
+    finally:
+        if nursery is not None:
+            nursery.close()
 
 
 # --------------------------------------------------------------------------- command line

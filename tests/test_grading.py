@@ -636,3 +636,13 @@ def test_the_kernel_does_not_inherit_mplbackend_nor_record_progress(monkeypatch)
     env = kernel_env()
     assert "MPLBACKEND" not in env and env["OPENBLAS_NUM_THREADS"] == "1"
     assert env["BACKPROP_PROGRESS"] == "off"
+
+
+def test_one_notebook_is_graded_in_an_ordinary_kernel_and_forked_kernels_grade_alike(graded, tmp_path):
+    """A single notebook gets a kernel started the usual way; the class above had forked kernels."""
+    assert graded["report"]["settings"]["kernels"] == "forked from a preloaded process"
+    report = grading.grade_notebooks(graded["files"]["wrong"], solutions=ROOT / "solutions", cell_timeout=20)
+    assert report.settings["kernels"] == "started one by one"
+    [nb] = report.notebooks
+    assert [(e.grade_id, e.status, e.mistake) for e in nb.exercises] == \
+        [(e["grade_id"], e["status"], e["mistake"]) for e in graded["nb"]["wrong"]["exercises"]]
