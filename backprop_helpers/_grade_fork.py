@@ -2,13 +2,13 @@
 
 Starting a kernel and importing numpy, matplotlib and the course costs about one second of CPU, as
 much as running a lesson. A *kernel nursery* is a subprocess started once per grading run, with the
-grading kernels' environment, which imports ipykernel, numpy, matplotlib.pyplot and
-``backprop_helpers.checks`` and then waits. For each notebook, ``ForkingKernelManager`` asks it to
-``fork()``; the child becomes the notebook's kernel (its own session and process group, the
-notebook's working folder, the memory limit set with ``setrlimit``, stdin/stdout/stderr on
-/dev/null) and runs ipykernel as ``python -m ipykernel_launcher`` would. No learner code ever runs in
-the nursery, so each child starts from the same state as a newly started kernel, and what one
-notebook does to its kernel cannot reach another's.
+grading kernels' environment, which imports ipykernel, numpy, matplotlib (pyplot and the inline
+backend), ipywidgets and the course's checks and widgets, and then waits. For each notebook,
+``ForkingKernelManager`` asks it to ``fork()``; the child becomes the notebook's kernel: its own
+session and process group, the notebook's working folder, the memory limit set with ``setrlimit``,
+stdin/stdout/stderr on /dev/null, and ipykernel run as ``python -m ipykernel_launcher`` would run
+it. No learner code ever runs in the nursery, so each child starts from the same state as a newly
+started kernel, and what one notebook does to its kernel cannot reach another's.
 
 The nursery forks only when it has no thread besides its main one. Anywhere it cannot be used
 (not Linux, it failed to start, it died, an unexpected kernel command), kernels are started the
@@ -28,8 +28,15 @@ from typing import Any
 __all__ = ["Nursery", "ForkingKernelManager", "nursery_supported"]
 
 _SERVE = r"""
-import json, os, resource, signal, sys, threading
-import ipykernel.kernelapp, numpy, matplotlib.pyplot, backprop_helpers.checks, backprop_helpers._grade_kernel
+import importlib, json, os, resource, signal, sys, threading
+import ipykernel.kernelapp
+for name in ("numpy", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
+             "IPython.core.inputtransformer2", "backprop_helpers.checks", "backprop_helpers._grade_kernel",
+             "ipywidgets", "backprop_helpers.widgets"):
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)           # children are reaped as they end
 print(json.dumps({"ready": threading.active_count() == 1}), flush=True)
 for line in sys.stdin:

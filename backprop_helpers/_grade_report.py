@@ -62,7 +62,7 @@ def summary(report: Any) -> dict:
 
 def _short(exercise: Any, width: int = 220) -> str:
     text = exercise.message
-    for glyph in ("✔", "✘", "…"):           # "✘ relu: ..." or "✘ relu raised ..." -> "..." / "raised ..."
+    for glyph in ("✔", "✘", "…"):   # "✘ relu: ..." -> "...", "✘ relu raised ..." -> "raised ..."
         prefix = f"{glyph} {exercise.grade_id}"
         if text.startswith(prefix + ":") or text.startswith(prefix + " "):
             text = text[len(prefix):].lstrip(": ")
