@@ -4,20 +4,20 @@ A class is 30 copies of a lesson, as learners hand them in: a third solved every
 lesson with each placeholder replaced by the solution's code), a third left them unfinished (the
 lesson as built), and a third solved them all but one, where a classic mistake of the check's
 catalogue was written instead (so the grader also has to name mistakes). Every copy has its own
-file name. The whole class is graded by ``grading.grade_notebooks`` with its default limits, and the
+file name. The whole class is graded by ``grading.grade_notebooks`` with its default limits (kernels
+forked from its preloaded nursery, see ``backprop_helpers/_grade_fork.py``), and the
 wall time is measured once per setting (a class takes tens of seconds: the kernels' start-up and the
 lesson's own cells dominate): lesson 01 (forward pass, with three figures) 1, 2 and 3 notebooks at a
-time (one fresh kernel each), lesson 02 (loss) 2 at a time.
+time (one fresh kernel each), lesson 02 (loss) at the default number at a time.
 
 Target (issue 5): a class of 30 graded in **well under a minute** on this 2-core machine; read as
-<= 40 s with the default number of notebooks at a time.
+<= 40 s with the default number of notebooks at a time (``grading.default_jobs()``).
 
 ``--quick``: a class of 6, graded 2 at a time only.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -81,7 +81,8 @@ def _grade(folder: Path, jobs: int) -> dict:
 def run(settings) -> dict:
     """Grade a class of 30 (quick: 6) of each lesson in ``LESSONS`` (see the module's docstring)."""
     size = 6 if settings.smoke else CLASS_SIZE
-    plan = {LESSONS[0]: (2,)} if settings.smoke else {LESSONS[0]: (1, 2, 3), LESSONS[1]: (2,)}
+    from backprop_helpers.grading import default_jobs
+    plan = {LESSONS[0]: (2,)} if settings.smoke else {LESSONS[0]: (1, 2, 3), LESSONS[1]: (default_jobs(),)}
     rows = []
     for lesson, job_counts in plan.items():
         folder = Path(tempfile.mkdtemp(prefix="bench-grading-"))
@@ -92,9 +93,8 @@ def run(settings) -> dict:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     from backprop_helpers.grading import DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-    default_jobs = min(os.cpu_count() or 1, 4)
-    headline = [r for r in rows if r["jobs"] == default_jobs and r["notebooks"] == CLASS_SIZE]
-    return {"rows": rows, "class_size": size, "target_s": TARGET_S, "default_jobs": default_jobs,
+    headline = [r for r in rows if r["jobs"] == default_jobs() and r["notebooks"] == CLASS_SIZE]
+    return {"rows": rows, "class_size": size, "target_s": TARGET_S, "default_jobs": default_jobs(),
             "limits": {"timeout_s": DEFAULT_TIMEOUT, "cell_timeout_s": DEFAULT_CELL_TIMEOUT,
                        "memory_mb": DEFAULT_MEMORY_MB},
             "met": all(r["wall_s"] <= TARGET_S for r in headline) if headline else None}

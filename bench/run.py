@@ -2,7 +2,7 @@
 
     python bench/run.py                    # full run (a few minutes): bench/results/latest.json and .md
     python bench/run.py --quick            # smoke run (under a minute): bench/results/quick.json and .md
-    python bench/run.py --only training    # one benchmark: training, gradcheck, fd_accuracy or widgets
+    python bench/run.py --only training    # one benchmark: training, gradcheck, fd_accuracy, widgets, grading
     python bench/run.py --update-readme    # also put the tables into bench/README.md
 
 Every timing is side by side in this one process: numpy's BLAS on one thread (set when
@@ -30,7 +30,7 @@ import _env  # noqa: E402  (sets torch's threads before anything else imports it
 from _report import markdown  # noqa: E402
 from _timing import Settings  # noqa: E402
 
-BENCHMARKS = ("training", "gradcheck", "fd_accuracy", "widgets", "playground")
+BENCHMARKS = ("training", "gradcheck", "fd_accuracy", "widgets", "grading", "playground")
 
 
 def _module(name):
@@ -42,6 +42,8 @@ def _module(name):
         import bench_widgets as mod
     elif name == "playground":
         import bench_playground as mod
+    elif name == "grading":
+        import bench_grading as mod
     else:
         import bench_fd_accuracy as mod
     return mod
@@ -53,6 +55,8 @@ WIDGETS_START = "<!-- widgets: start (written by `python bench/run.py --update-r
 WIDGETS_END = "<!-- widgets: end -->"
 PLAYGROUND_START = "<!-- playground: start (written by `python bench/run.py --update-readme`) -->"
 PLAYGROUND_END = "<!-- playground: end -->"
+GRADING_START = "<!-- grading: start (written by `python bench/run.py --update-readme`) -->"
+GRADING_END = "<!-- grading: end -->"
 
 
 def _update_readme(path: Path, tables: str, start: str = README_START, end: str = README_END) -> None:
@@ -82,6 +86,15 @@ def _playground_tables(results: dict) -> str | None:
         return None
     import bench_playground
     return bench_playground.markdown(section)
+
+
+def _grading_tables(results: dict) -> str | None:
+    """The grading benchmark's table (its own README section), or None when it has not run."""
+    section = results["sections"].get("grading")
+    if section is None:
+        return None
+    import bench_grading
+    return bench_grading.markdown(section)
 
 
 def main(argv=None) -> int:
@@ -138,6 +151,9 @@ def main(argv=None) -> int:
     playground_tables = _playground_tables(results)
     if playground_tables is not None:
         tables += "\n### Playground (lesson 08): ticks of play, control moves\n\n" + playground_tables + "\n"
+    grading_tables = _grading_tables(results)
+    if grading_tables is not None:
+        tables += "\n### 5. Grading a class of notebooks\n\n" + grading_tables + "\n"
     out.with_suffix(".md").write_text(tables + "\n")      # the same tables, kept under version control
     print(tables)
     print(f"\n(results written to {out})", file=sys.stderr)
@@ -147,6 +163,8 @@ def main(argv=None) -> int:
             _update_readme(HERE / "README.md", widget_tables, WIDGETS_START, WIDGETS_END)
         if playground_tables is not None:
             _update_readme(HERE / "README.md", playground_tables, PLAYGROUND_START, PLAYGROUND_END)
+        if grading_tables is not None:
+            _update_readme(HERE / "README.md", grading_tables, GRADING_START, GRADING_END)
     if failed:
         print(f"bench: FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1
