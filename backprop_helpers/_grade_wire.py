@@ -28,6 +28,7 @@ from .checks._core import CheckResult, Exercise, _Raised
 __all__ = ["encode_request", "restricted_loads", "read_reply", "Judge", "ReplyError"]
 
 MAX_REPLY_TEXT = 16 * 2 ** 20          # base64 characters of one reply
+MAX_ARRAY_BYTES = 64 * 2 ** 20         # one array of a reply
 _ALLOWED = {
     ("numpy", "ndarray"), ("numpy", "dtype"),
     ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
@@ -41,10 +42,24 @@ class ReplyError(ValueError):
     """A kernel's reply that the grader refuses to read (forbidden object, malformed, too large)."""
 
 
+def _small(reconstruct: Any) -> Any:
+    """numpy's ``_reconstruct`` (which allocates the array it is given the shape of), refusing sizes
+    a reply cannot hold: a forged reply must not make the grader allocate gigabytes."""
+    def rebuild(subtype: Any, shape: Any, dtype: Any) -> Any:
+        count = 1
+        for n in shape if isinstance(shape, tuple) else (shape,):
+            count *= int(n)
+        if count < 0 or count * np.dtype(dtype).itemsize > MAX_ARRAY_BYTES:
+            raise ReplyError(f"the reply holds an array of shape {shape}, larger than the grader reads")
+        return reconstruct(subtype, shape, dtype)
+    return rebuild
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
+            found = super().find_class(module, name)
+            return _small(found) if name == "_reconstruct" else found
         raise ReplyError(f"the reply names {module}.{name}, which the grader does not accept "
                          f"(only numpy arrays and plain Python data)")
 

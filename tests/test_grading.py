@@ -453,6 +453,13 @@ def test_json_holds_the_settings(graded):
 
 # --------------------------------------------------------------------------- the grader's own process
 
+class _Huge:
+    """A pickle asking numpy to allocate an 80 GB array."""
+
+    def __reduce__(self):
+        return np.ndarray.__reduce__(np.zeros(1))[0], (np.ndarray, (100000, 100000), b"d")
+
+
 class _Exploit:
     """A pickle that would run a shell command when loaded by an ordinary unpickler."""
 
@@ -475,6 +482,8 @@ def test_restricted_unpickler_refuses_code_and_never_runs_it(tmp_path):
         restricted_loads(pickle.dumps(np.array([1, "a", None], dtype=object)))
     with pytest.raises(ReplyError, match="could not be read"):
         restricted_loads(b"\x80\x04not a pickle")
+    with pytest.raises(ReplyError, match=r"array of shape \(100000, 100000\), larger than the grader reads"):
+        restricted_loads(pickle.dumps(_Huge(), protocol=4))
 
 
 def test_restricted_unpickler_reads_arrays_and_plain_data():
