@@ -26,13 +26,29 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._grade_kernel import MIME
 
-__all__ = ["Execution", "execute", "kernel_env", "memory_limit_supported"]
+__all__ = ["Execution", "execute", "kernel_env", "memory_limit_supported", "kill_running_kernels"]
+
+_RUNNING: set[int] = set()      # process ids (and groups) of the kernels running now
+
+
+def kill_running_kernels() -> None:
+    """Kill every grading kernel running now, with its process group (for Ctrl-C)."""
+    for pid in list(_RUNNING):
+        for kill in (getattr(os, "killpg", None), os.kill):
+            try:
+                if kill is not None:
+                    kill(pid, signal.SIGKILL)
+                    break
+            except OSError:
+                continue
+        _RUNNING.discard(pid)
 
 _QUIET = logging.getLogger("backprop_helpers.grading.kernel")
 _QUIET.addHandler(logging.NullHandler())
@@ -70,6 +86,7 @@ class Execution:
     failure: str | None = None          # the kernel could not be started or run at all
     output_chars: int = 0
     last_cell: int = -1                 # the last cell that started
+    pid: int | None = None              # the kernel's process id
 
 
 def _load_client_class() -> type:
@@ -92,6 +109,8 @@ def _load_client_class() -> type:
 
         async def async_start_new_kernel(self, **kwargs: Any) -> None:
             await super().async_start_new_kernel(**kwargs)
+            self._run.pid = self.km.provisioner.pid
+            _RUNNING.add(self._run.pid)
             if self._memory_mb and memory_limit_supported():
                 limit = int(self._memory_mb) * 2 ** 20
                 resource.prlimit(self.km.provisioner.pid, resource.RLIMIT_AS, (limit, limit))
@@ -149,7 +168,13 @@ async def execute(nb: Any, workdir: str, *, harness: set[int], cell_timeout: flo
         iopub_timeout=4, record_timing=False, resources={"metadata": {"path": workdir}}, log=_QUIET)
     task = asyncio.ensure_future(client.async_execute(env=kernel_env(), stdout=subprocess.DEVNULL,
                                                       stderr=subprocess.DEVNULL))
-    done, _ = await asyncio.wait({task}, timeout=timeout)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:       # grading was stopped (Ctrl-C): shut this kernel down too
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
     if task not in done:                 # the total timeout: cancelling shuts the kernel down
         run.stopped_in = run.last_cell
         task.cancel()
@@ -160,4 +185,5 @@ async def execute(nb: Any, workdir: str, *, harness: set[int], cell_timeout: flo
     elif task.exception() is not None:   # a kernel that cannot start must not stop the class
         exc = task.exception()
         run.failure = f"{type(exc).__name__}: {exc}"[:300]
+    _RUNNING.discard(run.pid)
     return run

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _grade_notebook as nbg
-from ._grade_exec import kernel_env, memory_limit_supported
+from ._grade_exec import kernel_env, kill_running_kernels, memory_limit_supported
 from ._grade_fork import Nursery, nursery_supported
 from ._grade_one import ExerciseGrade, NotebookGrade, NotebookGrader
 from ._grade_report import summary, to_csv, to_json, to_text
@@ -101,16 +101,44 @@ def _default_solutions() -> Path | None:
     return None
 
 
-def _run(coroutine):
-    """Run ``coroutine`` to its end, also from inside a running event loop (a notebook)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
+def _run(make_coroutine):
+    """Run the coroutine ``make_coroutine()`` to its end in an event loop of its own thread.
+
+    The thread makes it work from inside a running event loop (a notebook) and keeps Ctrl-C for the
+    main thread: nbclient would otherwise catch SIGINT to stop one kernel and grading would go on.
+    On Ctrl-C the running kernels are killed, every notebook's task is cancelled, and the
+    KeyboardInterrupt goes on to the caller.
+    """
+    loop = asyncio.new_event_loop()
     box: dict = {}
-    thread = threading.Thread(target=lambda: box.update(value=asyncio.run(coroutine)))
+
+    def work() -> None:
+        asyncio.set_event_loop(loop)
+        box["task"] = loop.create_task(make_coroutine())
+        try:
+            box["value"] = loop.run_until_complete(box["task"])
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            box["error"] = exc
+        finally:        # nbclient may leave a watcher task behind when a cell is cancelled
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+            loop.close()
+
+    thread = threading.Thread(target=work, name="grading", daemon=True)
     thread.start()
-    thread.join()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        kill_running_kernels()
+        if "task" in box:
+            loop.call_soon_threadsafe(box["task"].cancel)
+        thread.join(10)
+        raise
+    if "error" in box:
+        raise box["error"]
     return box["value"]
 
 
@@ -162,7 +190,7 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
         return await asyncio.gather(*(one(p) for p in files))
 
     try:
-        return ClassReport(list(_run(grade_all())), settings)
+        return ClassReport(list(_run(grade_all)), settings)
     finally:
         if nursery is not None:
             nursery.close()
@@ -199,6 +227,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("grade: interrupted; the kernels were stopped and no report was written", file=sys.stderr)
+        return 130
     print(report.to_text())
     for option, text in (("json", report.to_json), ("csv", report.to_csv)):
         target = getattr(args, option)

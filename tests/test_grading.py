@@ -655,3 +655,42 @@ def test_one_notebook_is_graded_in_an_ordinary_kernel_and_forked_kernels_grade_a
     [nb] = report.notebooks
     assert [(e.grade_id, e.status, e.mistake) for e in nb.exercises] == \
         [(e["grade_id"], e["status"], e["mistake"]) for e in graded["nb"]["wrong"]["exercises"]]
+
+
+def _processes_in(folder: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(folder) in os.readlink(entry / "cwd"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_stops_grading_and_its_kernels(tmp_path):
+    """SIGINT (Ctrl-C) ends the command with status 130, its kernels killed, its temporary folders gone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        write(folder, name, after_setup(answered(RIGHT), "import time\nwhile True:\n    time.sleep(0.1)"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_helpers.grading", str(folder), "--solutions",
+                             str(ROOT / "solutions")], env=dict(os.environ, TMPDIR=str(scratch)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_processes_in(scratch)) < 2 and time.monotonic() < deadline:   # both kernels running
+        time.sleep(0.2)
+    assert len(_processes_in(scratch)) == 2
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip() == "grade: interrupted; the kernels were stopped and no report was written"
+    time.sleep(0.5)
+    assert _processes_in(scratch) == [] and list(scratch.iterdir()) == []
