@@ -165,8 +165,9 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
     jobs = default_jobs() if jobs is None else check_positive_int(fn, "jobs", jobs)
     folder = Path(solutions) if solutions is not None else _default_solutions()
     if folder is None or not folder.is_dir():
-        raise ValueError(f"{fn}: solutions must be the folder of the instructor's notebooks, got "
-                         f"{str(folder) if folder else 'none (no ./solutions here)'!r}")
+        got = f"{str(folder)!r}, which is not a folder" if folder else "none (there is no ./solutions here)"
+        raise ValueError(f"{fn}: solutions must be the folder of the instructor's solution notebooks "
+                         f"(--solutions DIR), got {got}")
     lessons, unreadable = nbg.load_lessons(folder)
     if not lessons:
         raise ValueError(f"{fn}: the folder {str(folder)!r} holds no readable notebook with an exercise"

@@ -624,7 +624,8 @@ def test_usage_errors_exit_with_status_1(tmp_path, capsys):
     assert grading.main([str(notebook), "--timeout", "-1"]) == 1
     assert "grade_notebooks: timeout must be a finite number > 0, got -1.0" in capsys.readouterr().err
     assert grading.main([str(notebook), "--solutions", str(tmp_path / "none")]) == 1
-    assert "solutions must be the folder of the instructor's notebooks" in capsys.readouterr().err
+    assert "solutions must be the folder of the instructor's solution notebooks (--solutions DIR), got '" \
+        in capsys.readouterr().err
     assert grading.main([str(notebook), "--memory-limit", "12"]) == 1
     assert "memory_limit_mb must be an integer >= 256, got 12" in capsys.readouterr().err
     assert grading.main(["--help"]) == 0
