@@ -13,7 +13,7 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
    The grading cell runs the exercise cell's source again and calls the function it defines on the
    grader's own cases (see ``_grade_kernel``). With several notebooks on Linux, each kernel is
    forked from a process that has already imported ipykernel, numpy, matplotlib and the course
-   (``_grade_fork``), which halves the CPU a notebook costs;
+   (``_grade_fork``), which saves about 40 % of the CPU a notebook costs;
 4. the outputs come back as plain data (``_grade_wire.restricted_loads``), and the check's verdict
    (passed, or the named mistake) is computed **here**, against the grader's reference. Whatever
    the notebook patches in its kernel (the checks, the reference, numpy, ``print``), it can only
@@ -21,7 +21,13 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 
 A notebook that cannot be read or run (invalid JSON, another nbformat, a kernel that dies, an
 infinite loop, a memory hog, gigabytes of output) gets its line in the report; the others are graded
-all the same. Exit status: 0 when grading ran, whatever the scores; 1 on a usage error.
+all the same. Exit status: 0 when grading ran, whatever the scores; 1 on a usage error; 130 when
+stopped with Ctrl-C (the kernels are killed and no report is written).
+
+What it does not do: the learner's code runs with the instructor's user rights (the limits stop
+accidents and hostile loops, they are not a sandbox: grade untrusted work in a container or as an
+unprivileged user), and code that deliberately forges the grading cell's reply from inside its
+kernel is not stopped; such code is in plain sight in the notebook.
 """
 from __future__ import annotations
 
