@@ -31,7 +31,7 @@ from ._validate import describe
 from .layers import (ACTIVATIONS, LeakyReLUCache, LinearCache, ReLUCache, SigmoidCache, TanhCache,
                      _linear_backward, _linear_forward)
 from .losses import LOSSES
-from .network import MLP, network_inputs, network_targets
+from .network import MLP, network_inputs, network_targets, predictions, probabilities
 
 __all__ = ["FunctionMLP", "LearnerFunctionError", "reference_functions", "ROLES", "BACKWARD_FROM"]
 
@@ -346,19 +346,10 @@ class FunctionMLP:
     # ------------------------------------------------------------------ predictions
     def predict(self, X):
         """Class indices (N,) for classification, predicted values (N, C) for regression."""
-        scores = self.forward(X)
-        if self.loss_name == "softmax_cross_entropy":
-            return scores.argmax(axis=1)
-        if self.loss_name == "binary_cross_entropy":
-            return (scores[:, 0] > 0).astype(np.int64)
-        return scores
+        return predictions(self.loss_name, self.forward(X))
 
     def predict_proba(self, X):
         """Class probabilities (N, C) (softmax), or P(class 1) of shape (N,) for binary."""
-        from .layers import sigmoid
-        from .losses import softmax
-        if self.loss_name == "mse":
-            raise ValueError("FunctionMLP.predict_proba: a regression network (mse loss) has no "
-                             "probabilities")
-        scores = self.forward(X)
-        return softmax(scores) if self.loss_name == "softmax_cross_entropy" else sigmoid(scores[:, 0])
+        if self.loss_name == "mse":      # say so before running the learner's functions
+            return probabilities("FunctionMLP.predict_proba", "mse", None)
+        return probabilities("FunctionMLP.predict_proba", self.loss_name, self.forward(X))

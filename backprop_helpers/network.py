@@ -21,7 +21,8 @@ from ._validate import (as_float_array, as_label_array, check_choice, check_fini
 from .layers import ACTIVATIONS, _linear_backward, _linear_forward
 from .losses import LOSSES
 
-__all__ = ["MLP", "ParamDict", "init_scale", "network_inputs", "network_targets"]
+__all__ = ["MLP", "ParamDict", "init_scale", "network_inputs", "network_targets",
+           "predictions", "probabilities"]
 
 _LOSS_ALIASES = {"cross_entropy": "softmax_cross_entropy", "softmax": "softmax_cross_entropy",
                  "bce": "binary_cross_entropy", "mean_squared_error": "mse"}
@@ -87,6 +88,27 @@ def network_targets(name, y, n, loss_name, C, dtype):
         raise ValueError(f"{name}: y must hold 0/1 targets for binary_cross_entropy, "
                          f"got values from {y.min()} to {y.max()}")
     return y.astype(dtype, copy=False)
+
+
+def predictions(loss_name, scores):
+    """What a network with this loss predicts from its scores (N, C): class indices (N,) for
+    classification (the largest score; score > 0 for binary), the scores themselves for regression."""
+    if loss_name == "softmax_cross_entropy":
+        return scores.argmax(axis=1)
+    if loss_name == "binary_cross_entropy":
+        return (scores[:, 0] > 0).astype(np.int64)
+    return scores
+
+
+def probabilities(name, loss_name, scores):
+    """Class probabilities from scores: softmax (N, C), or P(class 1) (N,) for binary."""
+    from .layers import sigmoid
+    from .losses import softmax
+    if loss_name == "softmax_cross_entropy":
+        return softmax(scores)
+    if loss_name == "binary_cross_entropy":
+        return sigmoid(scores[:, 0])
+    raise ValueError(f"{name}: a regression network (mse loss) has no probabilities")
 
 
 class MLP:
@@ -304,23 +326,11 @@ class MLP:
 
     def predict(self, X):
         """Class indices (N,) for classification, predicted values (N, C) for regression."""
-        scores = self.forward(X)
-        if self.loss_name == "softmax_cross_entropy":
-            return scores.argmax(axis=1)
-        if self.loss_name == "binary_cross_entropy":
-            return (scores[:, 0] > 0).astype(np.int64)
-        return scores
+        return predictions(self.loss_name, self.forward(X))
 
     def predict_proba(self, X):
         """Class probabilities (N, C) (softmax), or P(class 1) of shape (N,) for binary."""
-        from .layers import sigmoid
-        from .losses import softmax
-        scores = self.forward(X)
-        if self.loss_name == "softmax_cross_entropy":
-            return softmax(scores)
-        if self.loss_name == "binary_cross_entropy":
-            return sigmoid(scores[:, 0])
-        raise ValueError("MLP.predict_proba: a regression network (mse loss) has no probabilities")
+        return probabilities("MLP.predict_proba", self.loss_name, self.forward(X))
 
     def copy(self):
         """An independent network with the same architecture and parameter values."""
