@@ -3,9 +3,8 @@
     python bench/profile_step.py            # the two small sizes of the training benchmark
     python bench/profile_step.py --quick
 
-Method: one real ``Trainer.step`` fills the model's caches; then every numpy call that the step makes
-(as written in layers.py, losses.py, network.py and optim.py) is replayed on those very arrays and
-timed alone. The whole step is timed in the same rounds (every round times the step and each call once,
+Method: every numpy call that the step makes (as written in network.py's fused training path,
+losses.py and optim.py) is replayed on arrays of the same shapes and values and timed alone. The whole step is timed in the same rounds (every round times the step and each call once,
 in rotating order, so a busy spell of the shared machine hits them alike; medians over rounds): what
 the calls do not add up to is interpreter glue (function calls, dict lookups, tuple and cache
 building, checks). A second table times leaner ways of doing the same work, on the same arrays, in
@@ -34,133 +33,120 @@ from bench_training import LR, SIZES, make_batch  # noqa: E402
 __all__ = ["profile", "lean_step_factory"]
 
 
-def _pieces(model, X, y):
-    """(label, fn) for every numpy call of one step, on the arrays of the last real step.
+def _activations(model, X):
+    """The inputs of every linear layer ``[X, h_1, ..., h_{L-1}]`` and the scores, computed once."""
+    hs, h = [X], X
+    for l in range(1, model.num_layers):
+        h = np.maximum(h @ model.params[f"W{l}"] + model.params[f"b{l}"], 0.0)
+        hs.append(h)
+    L = model.num_layers
+    return hs, h @ model.params[f"W{L}"] + model.params[f"b{L}"]
 
-    Mirrors the code of the step as of this writing: ``_linear_forward`` (``X @ W``, ``+= b``),
-    ``_relu_forward``/``_relu_backward``, ``_softmax_cross_entropy``, ``_linear_backward`` writing
-    into the gradient buffers (``np.matmul(..., out=)``, ``np.sum(..., out=)``) and
-    ``SGD.update`` on the flat vectors (``theta -= lr * g``).
+
+def _pieces(model, X, y):
+    """(label, fn) for every numpy call of one step, on arrays shaped as in a real step.
+
+    Mirrors the training loop's fused path as of this writing (``MLP._loss_and_grads`` for a ReLU
+    network with softmax cross-entropy, ``losses._softmax_cross_entropy``, ``SGD.update`` with its
+    scratch buffer): forward ``h @ W``, ``+= b``, ``np.maximum(h, 0, out=h)``; the loss with a flat
+    true-class index; backward ``np.matmul(..., out=dW)``, ``np.add.reduce(..., out=db)``,
+    ``dout @ W.T`` and ``np.multiply(dout, h > 0, out=dout)``; ``theta -= lr * g`` in two calls.
     """
     L, n = model.num_layers, X.shape[0]
     P, G = model.params, model.grads
-    caches = model._caches
+    hs, scores = _activations(model, X)
+    C = scores.shape[1]
     pieces = []
-    # ---- forward (network._forward -> layers._linear_forward, layers._relu_forward)
     for l in range(1, L + 1):
-        lin, act = caches[l - 1]
-        Xl, W, b = lin.X, P[f"W{l}"], P[f"b{l}"]
+        Xl, W, b = hs[l - 1], P[f"W{l}"], P[f"b{l}"]
         z = Xl @ W
-        pieces.append((f"fwd {l}: out = X @ W  {Xl.shape}@{W.shape}", lambda Xl=Xl, W=W: Xl @ W))
-        pieces.append((f"fwd {l}: out += b", lambda z=z, b=b: z.__iadd__(b)))
-        if act is not None:
-            x = act.x
-            pieces.append((f"fwd {l}: np.maximum(x, 0.0)", lambda x=x: np.maximum(x, 0.0)))
-    # ---- loss (losses._softmax_cross_entropy)
-    scores = caches[-1][0].X @ P[f"W{L}"] + P[f"b{L}"]
-    rows = np.arange(n)
-    mx = scores.max(axis=1, keepdims=True)
+        pieces.append((f"fwd {l}: h @ W  {Xl.shape}@{W.shape}", lambda Xl=Xl, W=W: Xl @ W))
+        pieces.append((f"fwd {l}: += b", lambda z=z, b=b: z.__iadd__(b)))
+        if l < L:
+            pieces.append((f"fwd {l}: np.maximum(h, 0.0, out=h)",
+                           lambda z=z: np.maximum(z, 0.0, out=z)))
+    true = np.arange(0, n * C, C) + y
+    mx = np.maximum.reduce(scores, axis=1, keepdims=True)
     shifted = scores - mx
     e = np.exp(shifted)
-    sums = e.sum(axis=1)
+    sums = np.add.reduce(e, axis=1)
+    logs = np.log(sums)
+    picked = shifted.ravel()[true]
+    r = (1.0 / n) / sums
     pieces += [
-        ("loss: rows = np.arange(n)", lambda: np.arange(n)),
-        ("loss: scores.max(axis=1, keepdims=True)", lambda: scores.max(axis=1, keepdims=True)),
+        ("loss: true = np.arange(0, n*c, c) + y (2 calls)", lambda: np.arange(0, n * C, C) + y),
+        ("loss: np.maximum.reduce(scores, axis=1, keepdims=True)",
+         lambda: np.maximum.reduce(scores, axis=1, keepdims=True)),
         ("loss: shifted = scores - max", lambda: scores - mx),
         ("loss: np.exp(shifted)", lambda: np.exp(shifted)),
-        ("loss: sums = exp.sum(axis=1)", lambda: e.sum(axis=1)),
-        ("loss: np.log(sums).sum()", lambda: np.log(sums).sum()),
-        ("loss: shifted[rows, y].sum()", lambda: shifted[rows, y].sum()),
-        ("loss: float(a - b) / n", lambda v=np.float64(1.5): float(v - v) / n),
-        ("loss: exp /= sums[:, None]", lambda: e.__itruediv__(sums[:, None])),
-        ("loss: exp[rows, y] -= 1.0", lambda: e.__setitem__((rows, y), e[rows, y] - 0.0)),
-        ("loss: exp /= n", lambda: e.__itruediv__(1.0)),
+        ("loss: sums = np.add.reduce(exp, axis=1)", lambda: np.add.reduce(e, axis=1)),
+        ("loss: np.add.reduce(np.log(sums)) (2 calls)", lambda: np.add.reduce(np.log(sums))),
+        ("loss: np.add.reduce(shifted.ravel()[true]) (2 calls)",
+         lambda: np.add.reduce(shifted.ravel()[true])),
+        ("loss: float(a - b) / n", lambda: float(logs[0] - picked[0]) / n),
+        ("loss: exp *= (1/n) / sums[:, None] (2 calls)", lambda: e.__imul__(((1.0 / n) / sums)[:, None])),
+        ("loss: exp.ravel()[true] -= 1/n (3 calls)",
+         lambda: e.ravel().__setitem__(true, e.ravel()[true] - 0.0)),
     ]
-    # ---- backward (network._backward -> layers._relu_backward, layers._linear_backward)
-    dout = model._dscores
+    del r
+    dout = e
     for l in range(L, 0, -1):
-        lin, act = caches[l - 1]
-        if act is not None:
-            x = act.x
-            d = np.ones_like(x)
-            pieces.append((f"bwd {l}: dout * (x > 0)", lambda d=d, x=x: d * (x > 0)))
-            dout = d
-        Xl, W = lin.X, lin.W
+        Xl, W = hs[l - 1], P[f"W{l}"]
         gW, gb = G[f"W{l}"], G[f"b{l}"]
-        pieces.append((f"bwd {l}: np.matmul(X.T, dout, out=dW)  {Xl.T.shape}@{dout.shape}",
+        pieces.append((f"bwd {l}: np.matmul(h.T, dout, out=dW)  {Xl.T.shape}@{dout.shape}",
                        lambda Xl=Xl, d=dout, gW=gW: np.matmul(Xl.T, d, out=gW)))
-        pieces.append((f"bwd {l}: np.sum(dout, axis=0, out=db)",
-                       lambda d=dout, gb=gb: np.sum(d, axis=0, out=gb)))
+        pieces.append((f"bwd {l}: np.add.reduce(dout, axis=0, out=db)",
+                       lambda d=dout, gb=gb: np.add.reduce(d, axis=0, out=gb)))
         if l > 1:
-            pieces.append((f"bwd {l}: dX = dout @ W.T  {dout.shape}@{W.T.shape}",
-                           lambda d=dout, W=W: d @ W.T))
-        dout = np.ones((dout.shape[0], W.shape[0]), dout.dtype)
-    # ---- update (optim.SGD.update on the flat vectors)
+            pieces.append((f"bwd {l}: dout @ W.T  {dout.shape}@{W.T.shape}", lambda d=dout, W=W: d @ W.T))
+            d = dout @ W.T
+            h = hs[l - 1]
+            pieces.append((f"bwd {l}: np.multiply(dout, h > 0, out=dout) (2 calls)",
+                           lambda d=d, h=h: np.multiply(d, h > 0, out=d)))
+            dout = d
     theta, g = model.flat_params.copy(), model.flat_grads
-    pieces.append((f"sgd: theta -= lr * g  ({theta.size} params)",
-                   lambda: theta.__isub__(1e-30 * g)))
+    buf = np.empty_like(g)
+    pieces.append((f"sgd: np.multiply(g, lr, out=step); theta -= step  ({theta.size} params)",
+                   lambda: (np.multiply(g, 1e-30, out=buf), theta.__isub__(buf))))
     return pieces
 
 
 def _variants(model, X, y):
-    """(what, current fn, leaner fn) on the arrays of the last step: same result, less work."""
+    """(what, current fn, leaner fn) on arrays shaped as in a step: same result, less work."""
     L, n = model.num_layers, X.shape[0]
-    caches = model._caches
-    lin_last, _ = caches[-1]
-    scores = lin_last.X @ lin_last.W
+    hs, scores = _activations(model, X)
     C = scores.shape[1]
-    rows = np.arange(n)
-    flat = rows * C + y
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    shifted = scores - np.maximum.reduce(scores, axis=1, keepdims=True)
     e = np.exp(shifted)
-    sums = e.sum(axis=1)
-    x = caches[L - 2][1].x
-    d = np.ones_like(x)
-    z = x.copy()
-    dsc = model._dscores
-    gb = model.grads[f"b{L}"]
-    theta, g = model.flat_params.copy(), model.flat_grads
-    buf = np.empty_like(theta)
-    ones_n, ones_c = np.ones(n, dsc.dtype), np.ones(C, dsc.dtype)
+    d = np.ones_like(hs[-1])
+    gb = model.grads[f"b{L - 1}"]
+    ones_n, ones_c = np.ones(n, X.dtype), np.ones(C, X.dtype)
     return [
-        ("ReLU forward", lambda: np.maximum(x, 0.0),
-         "np.maximum(z, 0.0, out=z) (in place; backward reads the sign of the output)",
-         lambda: np.maximum(z, 0.0, out=z)),
-        ("ReLU backward", lambda: d * (x > 0),
-         "np.multiply(dout, out > 0, out=dout) (dout is the fresh dX: reuse it)",
-         lambda: np.multiply(d, z > 0, out=d)),
-        ("db into grads", lambda: np.sum(dsc, axis=0, out=gb),
-         "np.add.reduce(dout, axis=0, out=db) (skips np.sum's Python wrapper)",
-         lambda: np.add.reduce(dsc, axis=0, out=gb)),
-        ("db into grads (alt)", lambda: np.sum(dsc, axis=0, out=gb),
+        ("db into grads", lambda: np.add.reduce(d, axis=0, out=gb),
          "np.matmul(ones_N, dout, out=db) (a matrix-vector product, ones_N made once)",
-         lambda: np.matmul(ones_n, dsc, out=gb)),
-        ("row max", lambda: scores.max(axis=1, keepdims=True),
-         "np.maximum.reduce(scores, axis=1, keepdims=True)",
-         lambda: np.maximum.reduce(scores, axis=1, keepdims=True)),
-        ("row sums", lambda: e.sum(axis=1), "np.add.reduce(exp, axis=1)",
-         lambda: np.add.reduce(e, axis=1)),
-        ("row sums (alt)", lambda: e.sum(axis=1),
+         lambda: np.matmul(ones_n, d, out=gb)),
+        ("row sums", lambda: np.add.reduce(e, axis=1),
          "exp @ ones_C (a matrix-vector product, ones_C made once)", lambda: e @ ones_c),
-        ("sum of logs", lambda: np.log(sums).sum(), "np.add.reduce(np.log(sums))",
-         lambda: np.add.reduce(np.log(sums))),
-        ("pick s[n, y_n] and sum", lambda: shifted[rows, y].sum(),
-         "np.add.reduce(shifted.ravel()[flat]), flat = arange(N) * C + y made once",
-         lambda: np.add.reduce(shifted.ravel()[flat])),
-        ("p[n, y_n] -= 1", lambda: shifted.__setitem__((rows, y), shifted[rows, y] - 0.0),
-         "p.ravel()[flat] -= 1 with the same flat index",
-         lambda: shifted.ravel().__setitem__(flat, shifted.ravel()[flat] - 0.0)),
-        ("SGD update", lambda: theta.__isub__(1e-30 * g),
-         "np.multiply(g, -lr, out=buf); theta += buf (no temporary array)",
-         lambda: (np.multiply(g, -1e-30, out=buf), theta.__iadd__(buf))),
+        ("row max", lambda: np.maximum.reduce(scores, axis=1, keepdims=True),
+         "np.maximum of the C columns (C - 1 calls on strided columns)",
+         lambda: _column_max(scores)),
     ]
+
+
+def _column_max(s):
+    m = s[:, 0].copy()
+    for j in range(1, s.shape[1]):
+        np.maximum(m, s[:, j], out=m)
+    return m
 
 
 def lean_step_factory(model, X, y, lr):
     """The same step (ReLU MLP, softmax cross-entropy, SGD) with every leaner way above, on ``model``.
 
     A prototype for the owner of network.py/losses.py/optim.py: same math, same results (checked
-    against ``Trainer.step``), fewer numpy calls, no temporary arrays it can avoid, no per-call glue.
+    against ``Trainer.step``), no temporary arrays it can avoid, no per-call glue, and the sums over
+    the batch and over the classes as matrix-vector products (the one suggestion the package's fused
+    path does not use yet).
     """
     L, n, C = model.num_layers, X.shape[0], model.layer_sizes[-1]
     layers = [(model.params[f"W{l}"], model.params[f"b{l}"]) for l in range(1, L + 1)]
@@ -288,8 +274,8 @@ def main(argv=None):
             total = sum(t for _, t in rows)
             name = "-".join(map(str, layer_sizes))
             lines += ["", f"## {name}, batch {n}, {np.dtype(dtype).name}: step {step_s * 1e6:.1f} us, "
-                      f"{len(rows)} numpy calls", "",
-                      "| numpy call | us | % of step |", "| --- | ---: | ---: |"]
+                      f"{len(rows)} lines timed", "",
+                      "| line of the step | us | % of step |", "| --- | ---: | ---: |"]
             lines += [f"| `{label}` | {t * 1e6:.2f} | {100 * t / step_s:.0f}% |" for label, t in rows]
             lines += [f"| **sum of the numpy calls** | {total * 1e6:.1f} | {100 * total / step_s:.0f}% |",
                       "| **the rest: interpreter glue, allocation, cold caches (step minus calls)** | "
