@@ -311,7 +311,7 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
             else:                           # measure again at h/2: only truncation error?
                 n[i] = (4 * _central(model, X, y, p, index, h / 2) - n[i]) / 3
                 floor[i] = 3 * noise[i]
-        indices = [tuple(int(k) for k in np.unravel_index(i, p.shape)) for i in range(p.size)]
+        indices = list(zip(*(r.tolist() for r in np.unravel_index(np.arange(p.size), p.shape))))
         reports[name] = _gc._judge(a, n, floor, rtol, indices, kink=excused, unmatched=unmatched, low=low,
                                    method="central", h=h, x_shape=p.shape)
     worst = max(reports, key=lambda k: reports[k].max_rel_error)
