@@ -91,3 +91,10 @@ def net_cases(draw, max_depth=3, max_width=5, activations=ACTIVATION_NAMES, loss
     return NetCase(layer_sizes=(D, *hidden, C), activation=draw(st.sampled_from(activations)),
                    loss=loss, regularization=reg, reg_strength=0.1 if reg else 0.0,
                    n=draw(batch_sizes), seed=draw(seeds))
+
+
+def assert_named(result, mistake, phrase):
+    """An exercise check's result failed, named this catalogued mistake and explained it with phrase."""
+    assert not result.passed
+    assert result.mistake == mistake, result.message
+    assert phrase in result.message

@@ -15,17 +15,11 @@ from hypothesis import strategies as st
 
 from backprop_helpers import Value, gradcheck
 from backprop_helpers.checks import derivatives as checks
-from strategies import normal, seeds
+from strategies import assert_named, normal, seeds
 
 
 def run(exercise, fn):
     return checks.EXERCISES[exercise].run(fn)
-
-
-def assert_named(result, mistake, phrase):
-    assert not result.passed
-    assert result.mistake == mistake, result.message
-    assert phrase in result.message
 
 
 # ------------------------------------------------------------------ forward_difference

@@ -14,17 +14,11 @@ from hypothesis import strategies as st
 
 from backprop_helpers import losses
 from backprop_helpers.checks import loss as checks
-from strategies import batch_sizes, normal, seeds
+from strategies import assert_named, batch_sizes, normal, seeds
 
 
 def run(exercise, fn):
     return checks.EXERCISES[exercise].run(fn)
-
-
-def assert_named(result, mistake, phrase):
-    assert not result.passed
-    assert result.mistake == mistake, result.message
-    assert phrase in result.message
 
 
 # ------------------------------------------------------------------ mean_squared_error
