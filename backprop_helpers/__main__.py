@@ -271,9 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    if args.command == "grade" and getattr(args, "solutions", "") is None and _folders(args)[0].is_dir():
+    if args.command == "grade" and getattr(args, "solutions", "") is None and \
+            (args.root != "." or _folders(args)[0].is_dir()):
         args.solutions = str(_folders(args)[0])  # `--root DIR grade ...` reads DIR/solutions
-        # (without such a folder, grade falls back on the course's own solutions)
+        # (run elsewhere without --root, grade falls back on the course's own solutions)
     return args.func(args)
 
 
