@@ -73,11 +73,11 @@ from .network import MLP  # noqa: E402
 from .optim import SGD, Momentum, Adam, make_optimizer  # noqa: E402
 from .training import (train, Trainer, History, TrainingDiverged, EarlyStopping,  # noqa: E402
                        PrintProgress, Callback, minibatches)
-from .gradcheck import (rel_error, numerical_gradient, numerical_vjp,  # noqa: E402
+from .gradcheck.check import (rel_error, numerical_gradient, numerical_vjp,  # noqa: E402
                         complex_step_gradient, check_gradient, check_gradient_directional)
-from .modelcheck import check_model_gradient  # noqa: E402
+from .gradcheck.modelcheck import check_model_gradient  # noqa: E402
 from .autograd import Value  # noqa: E402
-from .datasets import (make_dataset, train_test_split, standardize, from_arrays,  # noqa: E402
+from .data.datasets import (make_dataset, train_test_split, standardize, from_arrays,  # noqa: E402
                        load_csv)
 
 __all__ = [

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_float_array, describe
+from .validation import as_float_array, describe
 
 __all__ = [
     "Value", "topological_order", "value_array", "data_array", "grad_array",

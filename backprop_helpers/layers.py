@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_same_dtype
+from .validation import as_float_array, check_same_dtype
 
 __all__ = [
     "LinearCache", "SigmoidCache", "TanhCache", "ReLUCache", "LeakyReLUCache",

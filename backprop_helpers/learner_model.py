@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import describe
+from .validation import describe
 from .layers import (ACTIVATIONS, LeakyReLUCache, LinearCache, ReLUCache, SigmoidCache, TanhCache,
                      _linear_backward, _linear_forward)
 from .losses import LOSSES

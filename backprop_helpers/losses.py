@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, as_label_array, check_finite
+from .validation import as_float_array, as_label_array, check_finite
 from .layers import sigmoid
 
 __all__ = [

@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import (as_float_array, as_label_array, check_choice, check_finite,
+from .validation import (as_float_array, as_label_array, check_choice, check_finite,
                         check_positive, describe)
 from .layers import ACTIVATIONS, _linear_backward, _linear_forward
 from .losses import LOSSES

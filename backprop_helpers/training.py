@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import as_float_array, check_finite, check_positive_int, describe
+from .validation import as_float_array, check_finite, check_positive_int, describe
 from .network import MLP
 from .optim import SGD, Optimizer
 

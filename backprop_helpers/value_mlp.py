@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_float_array, as_label_array, check_choice, check_finite, check_positive, describe
+from .validation import as_float_array, as_label_array, check_choice, check_finite, check_positive, describe
 from .autograd import Value, grad_array, value_array
 
 __all__ = ["mlp_loss_value", "mlp_gradients_by_value"]

@@ -117,11 +117,11 @@ def _check_model_gradient():
     if fn is not None:
         return fn, "backprop_helpers.gradcheck"
     try:
-        from backprop_helpers import modelcheck
+        from backprop_helpers.gradcheck import modelcheck
     except ImportError:
         return None, None
     fn = getattr(modelcheck, "check_model_gradient", None)
-    return (fn, "backprop_helpers.modelcheck") if fn is not None else (None, None)
+    return (fn, "backprop_helpers.gradcheck") if fn is not None else (None, None)
 
 
 def elementwise(settings: Settings) -> dict:

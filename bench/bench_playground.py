@@ -67,7 +67,7 @@ def _naive_ticker(view) -> Callable[[], None]:
     """One epoch, then the whole figure made anew with pyplot and saved like the inline backend."""
     import ipywidgets
 
-    from backprop_helpers.widgets.playground_figure import DPI, FIGSIZE, PlaygroundFigure
+    from backprop_helpers.widgets.playground.figure import DPI, FIGSIZE, PlaygroundFigure
 
     out = ipywidgets.Output()
     session = view.session
@@ -153,7 +153,7 @@ def _breakdown(rounds: int) -> dict:
     import numpy as np
 
     from backprop_helpers.widgets import playground
-    from backprop_helpers.widgets._render import png_bytes
+    from backprop_helpers.widgets.render import png_bytes
 
     view = playground()
     session, figure = view.session, view.figure
@@ -217,7 +217,7 @@ def run(settings: Any) -> dict:
     """Ticks and control moves of the playground; ``settings.rounds`` rounds (3 in a quick run)."""
     from backprop_helpers.learner_model import reference_functions
     from backprop_helpers.widgets import playground
-    from backprop_helpers.widgets.playground_model import FEATURES
+    from backprop_helpers.widgets.playground.model import FEATURES
 
     rounds = settings.rounds if not settings.smoke else 3
     ticks = 40 if not settings.smoke else 5

@@ -76,7 +76,7 @@ def _naive_neuron(ex) -> bytes:
 
 
 def _naive_loss(ex) -> bytes:
-    from backprop_helpers.widgets.loss import loss_curve, loss_point, tangent_line
+    from backprop_helpers.widgets.loss_curve import loss_curve, loss_point, tangent_line
 
     kind = ex.kind.value
     x, target = ex.current()

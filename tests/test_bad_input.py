@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import backprop_helpers as bh
-from backprop_helpers import datasets
+from backprop_helpers.data import datasets
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((5, 3))

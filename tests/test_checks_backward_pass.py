@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from backprop_helpers import layers, losses
-from backprop_helpers.checks.backward_pass import (
+from backprop_helpers.checks.lesson04_backward_pass import (
     EXERCISES, check_linear_backward, check_mse_loss, check_relu_backward, check_sigmoid_backward,
     check_softmax_cross_entropy, check_tanh_backward)
 

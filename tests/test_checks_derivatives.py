@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backprop_helpers import Value, gradcheck
-from backprop_helpers.checks import derivatives as checks
+from backprop_helpers.checks import lesson03_derivatives as checks
 from strategies import assert_named, normal, seeds
 
 

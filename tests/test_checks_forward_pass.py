@@ -13,7 +13,7 @@ import pytest
 
 from backprop_helpers.checks import (check_linear_forward, check_neuron, check_relu, check_sigmoid,
                                      check_tanh, check_two_layer_forward)
-from backprop_helpers.checks.forward_pass import EXERCISES
+from backprop_helpers.checks.lesson01_forward_pass import EXERCISES
 
 
 def verdict(exercise, fn):

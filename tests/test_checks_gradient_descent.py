@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_helpers.checks import gradient_descent as gd
+from backprop_helpers.checks import lesson06_gradient_descent as gd
 from backprop_helpers.checks import check_sgd_step
 
 

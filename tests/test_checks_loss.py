@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backprop_helpers import losses
-from backprop_helpers.checks import loss as checks
+from backprop_helpers.checks import lesson02_loss as checks
 from strategies import assert_named, batch_sizes, normal, seeds
 
 

@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 from backprop_helpers import (MLP, linear_backward, linear_forward, relu_backward, relu_forward,
                               sigmoid_backward, sigmoid_forward, softmax, softmax_cross_entropy,
                               tanh_backward, tanh_forward)
-from backprop_helpers.checks.network import (EXERCISES, check_gradient_norms, check_loss_and_grads,
+from backprop_helpers.checks.lesson05_network import (EXERCISES, check_gradient_norms, check_loss_and_grads,
                                              check_mlp_backward, check_mlp_forward)
 
 from strategies import seeds

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from backprop_helpers.checks import check_network_functions
-from backprop_helpers.checks import training_loop as tl
+from backprop_helpers.checks import lesson07_training_loop as tl
 from backprop_helpers.learner_model import FunctionMLP
 
 

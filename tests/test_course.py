@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nbformat import v4
 
-from backprop_helpers import course
-from backprop_helpers.__main__ import main
+from backprop_helpers.course import generate as course
+from backprop_helpers.course.cli import main
 from backprop_helpers.course import (
     EditedLessonsError,
     Exercise,

@@ -1,4 +1,4 @@
-"""Tests of backprop_helpers.datasets: generators, Dataset, split, standardize, the learner's data."""
+"""Tests of backprop_helpers.data: generators, Dataset, split, standardize, the learner's data."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_helpers.datasets import (
-    DATASETS, MOON_CENTRES, MOON_RADIUS, Dataset, Standardized, from_arrays, load_csv, make_circle,
+from backprop_helpers.data.datasets import MOON_CENTRES, MOON_RADIUS
+from backprop_helpers.data import (
+    DATASETS, Dataset, Standardized, from_arrays, load_csv, make_circle,
     make_dataset, make_gauss, make_gaussian_regression, make_moons, make_plane, make_sine_1d,
     make_spiral, make_xor, standardize, train_test_split,
 )

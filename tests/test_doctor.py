@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backprop_helpers import doctor
-from backprop_helpers.doctor import DoctorResult
+from backprop_helpers.course import doctor
+from backprop_helpers.course.doctor import DoctorResult
 
 
 def fake_versions(monkeypatch, **versions):

@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from backprop_helpers import grading
-from backprop_helpers._grade_exec import kernel_env
-from backprop_helpers._grade_kernel import MIME, OPAQUE, plain
-from backprop_helpers._grade_notebook import LessonSpec, identify, load_lessons, parse
-from backprop_helpers._grade_wire import Judge, ReplyError, read_reply, restricted_loads
+from backprop_helpers.grading.execution import kernel_env
+from backprop_helpers.grading.kernel import MIME, OPAQUE, plain
+from backprop_helpers.grading.submissions import LessonSpec, identify, load_lessons, parse
+from backprop_helpers.grading.wire import Judge, ReplyError, read_reply, restricted_loads
 from backprop_helpers.checks import EXERCISES
-from backprop_helpers.checks._core import _Raised
+from backprop_helpers.checks.core import _Raised
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "lessons" / "02_loss.ipynb"
@@ -114,7 +114,7 @@ def write(folder: Path, name: str, nb: dict | str) -> Path:
 
 PATCH_CHECKS = """\
 import backprop_helpers.checks as checks_pkg
-from backprop_helpers.checks import _core
+from backprop_helpers.checks import core as _core
 always = lambda self, fn, show=True: fn
 _core.Exercise.check = always
 _core.Exercise.run = lambda self, fn: _core.CheckResult(self.name, "passed", "✔ patched")
@@ -128,7 +128,7 @@ for name in [n for n in vars(checks_pkg) if n.startswith("check_")]:
 PATCH_REFERENCE = """\
 from backprop_helpers import losses
 from backprop_helpers.checks import EXERCISES
-from backprop_helpers.checks import loss as loss_checks
+from backprop_helpers.checks import lesson02_loss as loss_checks
 wrong = {
     "mean_squared_error": lambda y_hat, y: np.mean((y_hat - y) ** 2),
     "softmax": lambda s: np.exp(s) / np.exp(s).sum(axis=1, keepdims=True),

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 import backprop_helpers as bh
-from backprop_helpers.datasets import make_spiral
+from backprop_helpers.data import make_spiral
 from backprop_helpers.learner_model import (BACKWARD_FROM, ROLES, FunctionMLP, LearnerFunctionError,
                                             reference_functions)
 from strategies import net_cases

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 from backprop_helpers import MLP, layers
-from backprop_helpers.modelcheck import check_model_gradient, mlp_numerical_gradient
+from backprop_helpers.gradcheck import check_model_gradient, mlp_numerical_gradient
 
 from strategies import net_cases
 

@@ -1,4 +1,4 @@
-"""Tests of the learner's progress file (backprop_helpers.progress) and of checks recording into it."""
+"""Tests of the learner's progress file (backprop_helpers.course.progress) and of checks recording into it."""
 from __future__ import annotations
 
 import json
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat import v4
 
-from backprop_helpers import progress
-from backprop_helpers.__main__ import main
+from backprop_helpers.course import progress
+from backprop_helpers.course.cli import main
 from backprop_helpers.checks import EXERCISES
 from backprop_helpers.course import exercises, notebook_bytes, notebook_paths, read_notebook
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from backprop_helpers import layers, losses
 from backprop_helpers.autograd import Value, grad_array, mlp_gradients_by_value, value_array
 from backprop_helpers.gradcheck import numerical_gradient, numerical_vjp
-from backprop_helpers.modelcheck import mlp_numerical_gradient
+from backprop_helpers.gradcheck import mlp_numerical_gradient
 
 from strategies import (activation_shapes, away_from_kinks, linear_shapes, net_cases, normal, seeds)
 

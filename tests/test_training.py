@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop_helpers as bh
-from backprop_helpers.datasets import make_dataset, train_test_split
+from backprop_helpers.data import make_dataset, train_test_split
 from backprop_helpers.training import Trainer
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ipywidgets")
 
-from backprop_helpers.numerical import numerical_gradient  # noqa: E402
+from backprop_helpers.gradcheck import numerical_gradient  # noqa: E402
 from backprop_helpers.optim import Adam, Momentum  # noqa: E402
 from backprop_helpers.widgets import DescentExplorer, descent_explorer  # noqa: E402
 from backprop_helpers.widgets import descent as descent_module  # noqa: E402

@@ -10,7 +10,7 @@ pytest.importorskip("ipywidgets")
 
 from backprop_helpers.losses import binary_cross_entropy, mse_loss, softmax_cross_entropy  # noqa: E402
 from backprop_helpers.widgets import LossExplorer, loss_explorer  # noqa: E402
-from backprop_helpers.widgets.loss import LOSS_KINDS, loss_curve, loss_point, tangent_line  # noqa: E402
+from backprop_helpers.widgets.loss_curve import LOSS_KINDS, loss_curve, loss_point, tangent_line  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------- model

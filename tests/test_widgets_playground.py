@@ -11,16 +11,16 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ipywidgets")
 
-from backprop_helpers.data_prep import from_arrays  # noqa: E402
+from backprop_helpers.data import from_arrays  # noqa: E402
 from backprop_helpers.learner_model import (FunctionMLP, LearnerFunctionError,  # noqa: E402
                                             reference_functions)
 from backprop_helpers.network import MLP  # noqa: E402
 from backprop_helpers.widgets import Playground, mlp_from_json, playground  # noqa: E402
-from backprop_helpers.widgets.playground_json import export_weights  # noqa: E402
-from backprop_helpers.widgets.playground_model import (  # noqa: E402
+from backprop_helpers.widgets.playground.weights import export_weights  # noqa: E402
+from backprop_helpers.widgets.playground.model import (  # noqa: E402
     FEATURES, MAX_LAYERS, MAX_NEURONS, PlaygroundSettings, build_model, check_settings, data_loss,
     feature_matrix, forward_layers, layer_sizes, make_data, output_values, split_data)
-from backprop_helpers.widgets.playground_session import (PlaygroundSession, grid_points,  # noqa: E402
+from backprop_helpers.widgets.playground.session import (PlaygroundSession, grid_points,  # noqa: E402
                                                          link_weights)
 
 FAST = dict(n_points=80)                      # small data sets keep the tests quick

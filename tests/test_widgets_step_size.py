@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ipywidgets")
 
-from backprop_helpers.step_sizes import step_size_errors  # noqa: E402
+from backprop_helpers.gradcheck import step_size_errors  # noqa: E402
 from backprop_helpers.widgets import StepSizeExplorer, step_size_explorer  # noqa: E402
 from backprop_helpers.widgets.step_size import (CURVE_H, ERROR_FLOOR, FUNCTIONS,  # noqa: E402
                                                 best_h_measured, best_h_theory, error_curves,
@@ -64,7 +64,7 @@ def test_float32_is_a_million_times_worse():
 
 
 def test_best_h_measured_takes_the_largest_h_among_ties():
-    from backprop_helpers.step_sizes import StepSizeErrors
+    from backprop_helpers.gradcheck import StepSizeErrors
 
     errs = StepSizeErrors(np.array([1e-3, 1e-2, 1e-1]), np.array([0.1, 0.01, 0.5]),
                           np.array([0.0, 0.0, 0.2]), np.array([0.0, 0.0, 0.0]))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 pytest.importorskip("ipywidgets")
 
 from backprop_helpers.autograd import Value  # noqa: E402
-from backprop_helpers.numerical import numerical_gradient  # noqa: E402
+from backprop_helpers.gradcheck import numerical_gradient  # noqa: E402
 from backprop_helpers.widgets import StepThroughExplorer, step_through_explorer  # noqa: E402
 from backprop_helpers.widgets import step_through as step_through_module  # noqa: E402
 from backprop_helpers.widgets.graph_walk import fmt, neuron_loss_graph, walk_graph  # noqa: E402
@@ -231,7 +231,7 @@ def test_a_failing_update_shows_a_message_and_the_widget_recovers(explorer, monk
 
 
 def test_stamped_text_looks_like_ordinary_text():
-    from backprop_helpers.widgets._render import FigureView, new_figure
+    from backprop_helpers.widgets.render import FigureView, new_figure
 
     def image(stamped):
         fig = new_figure((2.0, 0.6))

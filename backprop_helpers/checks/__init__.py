@@ -6,7 +6,7 @@ verdict that names the likely mistake, and returns the function the notebook sho
 
     linear_forward = check_linear_forward(linear_forward)
 
-The checks live in one module per lesson (``forward_pass``, ``loss``, ...); this package collects every
+The checks live in one module per lesson (``lesson01_forward_pass``, ``lesson02_loss``, ...); this package collects every
 public ``check_*`` function, and ``EXERCISES`` maps exercise names to their ``Exercise`` objects.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._core import Case, CheckResult, Exercise, Mistake
+from .core import Case, CheckResult, Exercise, Mistake
 
 __all__ = ["Case", "CheckResult", "Exercise", "Mistake", "EXERCISES"]
 
@@ -22,7 +22,7 @@ __all__ = ["Case", "CheckResult", "Exercise", "Mistake", "EXERCISES"]
 EXERCISES: dict = {}
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if _info.name.startswith("_"):
+    if not _info.name.startswith("lesson"):
         continue
     _module = importlib.import_module(f"{__name__}.{_info.name}")
     for _name in getattr(_module, "__all__", ()):

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_choice, check_positive, check_positive_int, describe
+from ..validation import check_choice, check_positive, check_positive_int, describe
 from ..optim import OPTIMIZERS
-from ._render import ExplorerView, FigureView, new_figure, text_block
+from .render import ExplorerView, FigureView, new_figure, text_block
 from .surfaces import FLOOR, SURFACES, DescentRun, Surface, descend, loss_axis, where_it_ended
 
 __all__ = ["DescentExplorer", "descent_explorer"]

@@ -21,7 +21,7 @@ import math
 import numbers
 from typing import Any, NamedTuple
 
-from .._validate import describe
+from ..validation import describe
 from ..autograd import Value, topological_order
 
 __all__ = ["GraphNode", "WalkStep", "Walk", "neuron_loss_graph", "walk_graph", "fmt"]

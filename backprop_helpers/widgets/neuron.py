@@ -19,9 +19,9 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from .._validate import as_float_array, as_label_array, check_choice, check_finite, describe
+from ..validation import as_float_array, as_label_array, check_choice, check_finite, describe
 from ..layers import sigmoid
-from ._render import ExplorerView, FigureView, Heatmap, new_figure, text_block
+from .render import ExplorerView, FigureView, Heatmap, new_figure, text_block
 
 __all__ = ["ACTIVATIONS", "neuron_output", "decision_line", "line_accuracy", "NeuronExplorer",
            "neuron_explorer"]
@@ -106,7 +106,7 @@ def line_accuracy(X: Any, y: Any, w1: float, w2: float, b: float) -> float:
 
 def _data(fn: str, data: Any, seed: Any) -> tuple[np.ndarray, np.ndarray]:
     """The explorer's points: a built-in classification set by name, or the learner's (X, y)."""
-    from ..datasets import DATASETS, make_dataset
+    from ..data.datasets import DATASETS, make_dataset
 
     if isinstance(data, str):
         if DATASETS.get(data.lower()) == "regression":

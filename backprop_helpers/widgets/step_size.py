@@ -11,7 +11,7 @@ of the number type), which grows as h shrinks. Balancing the two gives the best 
 ``eps**(1/2)`` for the forward difference and ``eps**(1/3)`` for the central one. The complex step
 has no round-off from a subtraction, so every small h works.
 
-The errors come from ``backprop_helpers.step_sizes.step_size_errors`` (also in ``gradcheck``).
+The errors come from ``backprop_helpers.gradcheck.step_size_errors`` (also in ``gradcheck``).
 Model (pure functions): :func:`error_curves`, :func:`errors_at`, :func:`best_h_theory`,
 :func:`best_h_measured`, :func:`explain_best_h`. View: :class:`StepSizeExplorer`, made by
 :func:`step_size_explorer`.
@@ -24,9 +24,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validate import check_choice, describe
-from ..step_sizes import StepSizeErrors, step_size_errors
-from ._render import ExplorerView, FigureView, new_figure, text_block
+from ..validation import check_choice, describe
+from ..gradcheck.step_sizes import StepSizeErrors, step_size_errors
+from .render import ExplorerView, FigureView, new_figure, text_block
 
 __all__ = ["FUNCTIONS", "METHODS", "error_curves", "errors_at", "best_h_theory", "best_h_measured",
            "explain_best_h", "StepSizeExplorer", "step_size_explorer"]

@@ -24,8 +24,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
 
-from .._validate import describe
-from ._render import ExplorerView, FigureView, new_figure, text_block
+from ..validation import describe
+from .render import ExplorerView, FigureView, new_figure, text_block
 from .graph_walk import Walk, fmt, neuron_loss_graph, walk_graph
 
 __all__ = ["SLIDER_RANGES", "StepThroughExplorer", "step_through_explorer"]

@@ -31,7 +31,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .._validate import as_float_array, check_choice, check_positive, check_positive_int, describe
+from ..validation import as_float_array, check_choice, check_positive, check_positive_int, describe
 from ..optim import OPTIMIZERS, SGD, Adam, Momentum
 
 __all__ = ["Surface", "SURFACES", "bowl", "bowl_grad", "ravine", "ravine_grad", "saddle", "saddle_grad",

@@ -1,0 +1,341 @@
+"""The machinery behind every exercise check.
+
+An ``Exercise`` knows the reference implementation, a few seeded cases (including edge cases), and a
+catalogue of classic mistakes, each written as a small wrong implementation. Checking a learner's
+function runs it on every case and compares with the reference. When they differ, the check looks for
+the explanation a teacher would give:
+
+1. the function is not written yet (``NotImplementedError``): "not done yet";
+2. an output has the wrong shape, in a recognisable way (transposed; not summed over the batch);
+3. the learner's outputs equal those of one of the catalogued mistakes on every case: that mistake is
+   named, in words;
+4. otherwise: which output, which case, where and by how much (and whether it is off by a constant
+   factor or by its sign).
+
+``Exercise.check(fn)`` prints one short verdict and returns the function the notebook should use from
+then on: the learner's own when it passed, the reference otherwise (saying so), so that a learner stuck
+on one exercise can still run the rest of the lesson.
+"""
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = ["Case", "Mistake", "CheckResult", "Exercise", "learner_run", "named"]
+
+
+def named(fn, name):
+    """Give a reference the exercise's name, as the learner's own function has (it is handed back
+    to the notebook, and plots and messages show its name)."""
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def learner_run(name, input_names=(), *, keep=None, inner=None, on_value_error=None):
+    """A ``run`` for ``Exercise`` that words the usual failures the same way however the code is written.
+
+    - a NameError gets a hint: the name on the ``return`` line after the learner's code is the usual one;
+    - the array arguments named in ``keep`` (default: every array argument) must come back unchanged: a
+      function that changed its caller's array raises "<name> changed its input <arg> in place";
+    - ``on_value_error(exc, *args)`` may turn a ValueError (typically numpy's shape errors, worded
+      differently by ``@``, ``np.dot`` and broadcasting) into one message, or return None to keep it;
+    - ``inner(fn, *args)`` drives the function when calling it is not enough (default: ``fn(*args)``).
+    """
+    def run(fn, *args):
+        names = list(input_names) + [f"argument {i + 1}" for i in range(len(input_names), len(args))]
+        watched = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)
+                   and (keep is None or names[i] in keep)]
+        before = {i: args[i].copy() for i in watched}
+        try:
+            out = inner(fn, *args) if inner else fn(*args)
+        except NameError as exc:
+            raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
+                            f"the function's return line, your code has to set it") from None
+        except ValueError as exc:
+            replacement = on_value_error(exc, *args) if on_value_error else None
+            if replacement is None:
+                raise
+            raise replacement from None
+        for i in watched:
+            if not np.array_equal(args[i], before[i], equal_nan=True):
+                raise ValueError(f"{name} changed its input {names[i]} in place")
+        return out
+    return run
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input for the learner's function: positional and keyword arguments, and a short label."""
+    label: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A classic mistake: a wrong implementation and the words that explain it to a learner."""
+    name: str
+    explanation: str
+    impl: Callable
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of a check. ``status`` is "passed", "not done", "error" or "wrong"."""
+    exercise: str
+    status: str
+    message: str
+    mistake: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_html_(self) -> str:
+        color = {"passed": "#2e7d32", "not done": "#8d6e00"}.get(self.status, "#c62828")
+        return (f'<div style="border-left: 4px solid {color}; padding-left: 8px; white-space: pre-wrap">'
+                f"{html.escape(self.message)}</div>")
+
+
+class _Raised:
+    """An exception captured as an output, so a mistake that crashes can be matched too."""
+
+    def __init__(self, exc: BaseException):
+        self.type = type(exc)
+        self.text = f"{type(exc).__name__}: {exc}"
+
+
+def _copy_args(args):
+    return tuple(a.copy() if isinstance(a, np.ndarray) else
+                 ({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in a.items()}
+                  if isinstance(a, dict) else a) for a in args)
+
+
+def _same(a, b, rtol, atol) -> bool:
+    """Do two outputs agree? Arrays by shape and value (NaN equal to NaN), tuples elementwise."""
+    if isinstance(a, _Raised) or isinstance(b, _Raised):
+        return isinstance(a, _Raised) and isinstance(b, _Raised) and a.text == b.text
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], rtol, atol) for k in a)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y, rtol, atol) for x, y in zip(a, b))
+    try:
+        a_arr, b_arr = np.asarray(a), np.asarray(b)
+        if a_arr.shape != b_arr.shape or a_arr.dtype.kind not in "biufc" or b_arr.dtype.kind not in "biufc":
+            return False
+        return bool(np.allclose(a_arr, b_arr, rtol=rtol, atol=atol, equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
+class Exercise:
+    """An exercise's check.
+
+    Args:
+        name: the function's name in the lesson (e.g. ``"linear_backward"``).
+        reference: the correct implementation, with the lesson's signature.
+        cases: a function returning the list of ``Case`` objects (built fresh for every check, so a
+            learner's function that modifies its inputs cannot spoil later cases).
+        mistakes: the catalogue of classic mistakes for this exercise.
+        outputs: names of the outputs, e.g. ``("dX", "dW", "db")``; a single name for one output.
+        input_names: names of the arguments, used to explain shapes ("the shape of W transposed").
+        run: how to call the function on a case (default ``fn(*case.args, **case.kwargs)``); override it
+            for exercises whose result is a behaviour (several steps, a generator).
+        rtol, atol: tolerances of the comparison.
+    """
+
+    def __init__(self, name: str, reference: Callable, cases: Callable[[], Sequence[Case]], *,
+                 mistakes: Sequence[Mistake] = (), outputs: Sequence[str] = ("result",),
+                 input_names: Sequence[str] = (), run: Callable | None = None,
+                 rtol: float = 1e-6, atol: float = 1e-9):
+        self.name = name
+        self.reference = reference
+        self.cases = cases
+        self.mistakes = tuple(mistakes)
+        self.outputs = tuple(outputs)
+        self.input_names = tuple(input_names)
+        self._run = run
+        self.rtol, self.atol = rtol, atol
+
+    # ------------------------------------------------------------------ running
+    def _call(self, fn, case):
+        args = _copy_args(case.args)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if self._run is not None:
+                return self._run(fn, *args, **case.kwargs)
+            return fn(*args, **case.kwargs)
+
+    def _outputs(self, fn, cases):
+        results = []
+        for case in cases:
+            try:
+                results.append(self._call(fn, case))
+            except NotImplementedError:
+                raise
+            except Exception as exc:  # the learner's code may raise anything; it is reported
+                results.append(_Raised(exc))
+        return results
+
+    # ------------------------------------------------------------------ checking
+    def run(self, fn: Callable) -> CheckResult:
+        """Check ``fn`` and return a ``CheckResult`` (no printing)."""
+        if not callable(fn):
+            return CheckResult(self.name, "error", f"✘ {self.name}: expected a function, got "
+                               f"{type(fn).__name__}. Pass the function itself, without calling it.")
+        cases = list(self.cases())
+        try:
+            got = self._outputs(fn, cases)
+        except NotImplementedError:
+            return CheckResult(self.name, "not done",
+                               f"… {self.name}: not done yet (it still raises NotImplementedError). "
+                               f"Replace the `raise NotImplementedError()` line with your code.")
+        want = self._outputs(self.reference, cases)
+        failing = [i for i, (g, w) in enumerate(zip(got, want)) if not _same(g, w, self.rtol, self.atol)]
+        if not failing:
+            labels = ", ".join(c.label for c in cases)
+            return CheckResult(self.name, "passed",
+                               f"✔ {self.name}: correct on all {len(cases)} cases ({labels}).")
+        first = failing[0]
+        case = cases[first]
+        mistake = self._match_mistake(got, want, cases)
+        if mistake is not None:
+            return CheckResult(self.name, "wrong",
+                               f"✘ {self.name}: {mistake.explanation} "
+                               f"(seen on case '{case.label}')", mistake.name)
+        if isinstance(got[first], _Raised):
+            return CheckResult(self.name, "error",
+                               f"✘ {self.name} raised an error on case '{case.label}': "
+                               f"{got[first].text}")
+        detail = self._describe(got[first], want[first], case)
+        return CheckResult(self.name, "wrong", f"✘ {self.name}: {detail} (case '{case.label}'; "
+                                               f"{len(failing)} of {len(cases)} cases differ)")
+
+    def check(self, fn: Callable, *, show: bool = True) -> Callable:
+        """Check ``fn``, print the verdict, and return the function to use from now on.
+
+        When ``fn`` is the reference that an earlier check handed back (the learner edited the exercise
+        and re-ran only the check cell, so the name still holds the reference), it says so instead of
+        passing it.
+        """
+        if fn is self.reference:
+            if show:
+                print(f"… {self.name}: this is still the reference implementation that an earlier check "
+                      f"handed back, not your code. Run the cell with `def {self.name}` again (after "
+                      f"your changes), then this check.")
+            return fn
+        result = self.run(fn)
+        _record_progress(self.name, result)
+        message = result.message
+        if not result.passed:
+            message += (f"\n  → Carrying on with the reference {self.name} so the rest of the notebook "
+                        f"runs; come back to this exercise when you are ready.")
+        if show:
+            print(message)
+        return fn if result.passed else self.reference
+
+    def _match_mistake(self, got, want, cases):
+        for mistake in self.mistakes:
+            try:
+                theirs = self._outputs(mistake.impl, cases)
+            except NotImplementedError:      # pragma: no cover - catalogue entries are complete
+                continue
+            differs_from_reference = any(not _same(t, w, self.rtol, self.atol) for t, w in zip(theirs, want))
+            if differs_from_reference and all(_same(g, t, self.rtol, self.atol) for g, t in zip(got, theirs)):
+                return mistake
+        return None
+
+    # ------------------------------------------------------------------ explaining a difference
+    def _split(self, value):
+        if len(self.outputs) == 1:
+            return [(self.outputs[0], value)]
+        if not isinstance(value, (tuple, list)) or len(value) != len(self.outputs):
+            return None
+        return list(zip(self.outputs, value))
+
+    def _describe(self, got, want, case) -> str:
+        got_parts, want_parts = self._split(got), self._split(want)
+        if got_parts is None:
+            count = len(got) if isinstance(got, (tuple, list)) else 1
+            return (f"it should return {len(self.outputs)} values ({', '.join(self.outputs)}), "
+                    f"but returned {count}")
+        for (name, g), (_, w) in zip(got_parts, want_parts):
+            if _same(g, w, self.rtol, self.atol):
+                continue
+            if isinstance(w, dict):
+                if not isinstance(g, dict):
+                    return f"{name} should be a dict, got {type(g).__name__}"
+                if g.keys() != w.keys():
+                    return f"{name} should have the keys {sorted(w)}, got {sorted(g)}"
+                key = next(k for k in w if not _same(g[k], w[k], self.rtol, self.atol))
+                return self._describe_array(f"{name}[{key!r}]", g[key], w[key], case)
+            return self._describe_array(name, g, w, case)
+        return "the result differs from the expected one"  # pragma: no cover
+
+    def _describe_array(self, name, g, w, case) -> str:
+        w = np.asarray(w)
+        if g is None:
+            return f"{name} is None: did the function forget to return it?"
+        try:
+            g = np.asarray(g, dtype=float)
+        except (TypeError, ValueError):
+            return f"{name} should be a number or an array, got {type(g).__name__}"
+        if g.shape != w.shape:
+            return self._shape_message(name, g.shape, w.shape, case)
+        if not np.all(np.isfinite(g)) and np.all(np.isfinite(w)):
+            bad = np.argwhere(~np.isfinite(g))[0] if g.ndim else ()
+            return (f"{name} holds {g[tuple(bad)] if g.ndim else g} where a finite number was expected "
+                    f"(an overflow? exp of a large number, or a division by zero)")
+        if w.ndim == 0:
+            text = f"{name} is {float(g):.6g} but should be {float(w):.6g}"
+        else:
+            diff = np.abs(g - w)
+            where = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), w.shape))
+            text = (f"{name} differs from the expected values; the largest difference is at "
+                    f"index {where}: got {g[where]:.6g}, expected {w[where]:.6g}")
+        nz = np.abs(w) > 1e-12
+        if nz.sum() >= 2:                 # a pattern needs at least two values
+            ratio = g[nz] / w[nz]
+            r = float(np.median(ratio))
+            if np.allclose(ratio, r, rtol=1e-6) and abs(r - 1) > 1e-6:
+                if abs(r + 1) < 1e-6:
+                    text += ". Every value has the wrong sign"
+                else:
+                    text += f". Every value is {r:.6g} times the expected one: a constant factor is off"
+        return text
+
+    def _shape_message(self, name, got, want, case) -> str:
+        text = f"{name} has shape {got} but should have shape {want}"
+        if len(got) == len(want) == 2 and got == want[::-1]:
+            text += (f": that is the expected shape transposed. A gradient always has the shape of the "
+                     f"variable it belongs to")
+        elif len(want) == 1 and len(got) == 2 and got[1] == want[0]:
+            text += (f": it still has one row per example. It was not summed over the batch "
+                     f"(use .sum(axis=0))")
+        elif len(want) == 0 and len(got) >= 1:
+            text += ": it should be a single number (did you forget to sum or average?)"
+        return text
+
+
+# --------------------------------------------------------------------------- the learner's progress
+
+def _record_progress(name: str, result: CheckResult) -> None:
+    """Add a verdict of ``Exercise.check`` to the learner's progress file (``backprop_helpers.course.progress``;
+    switched off with ``BACKPROP_PROGRESS=off``). ``Exercise.run`` records nothing. Never raises: a
+    verdict that cannot be recorded must not stop the lesson."""
+    try:
+        from ..course import progress  # imported here: the checks do not need it to load
+
+        progress.record(name, bool(result.passed), status=getattr(result, "status", None))
+    except Exception:  # noqa: BLE001 - progress is a convenience; the check's verdict is what matters
+        pass

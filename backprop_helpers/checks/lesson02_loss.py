@@ -1,0 +1,288 @@
+"""Checks for lesson 02, the loss: mean squared error, softmax, cross-entropy, binary cross-entropy.
+
+Every exercise returns the loss value only (a float); the gradients come in lesson 04 (whose exercise
+``mse_loss(y_hat, y) -> (loss, dy_hat)`` has the package's signature, so the value-only exercise here is
+called ``mean_squared_error``). The losses follow the package's convention (``backprop_helpers.losses``):
+the **mean over the batch** of each example's loss, ``L = (1/N) sum_n L_n``, where an example's loss
+sums over its C outputs.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .core import Case, Exercise, Mistake, learner_run, named
+
+__all__ = ["check_mean_squared_error", "check_softmax", "check_cross_entropy", "check_binary_cross_entropy"]
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _sorted_broadcast(exc, *args):
+    """numpy names the shapes of a failed broadcast in operand order ("(5,3) (5,)" or "(5,) (5,3)"),
+    so two spellings of one mistake (``y * logp`` and ``logp * y``) would raise different messages;
+    sorting the shapes lets a catalogued mistake that crashes be recognised however it was written."""
+    shapes = re.findall(r"\([\d,\s]*\)", str(exc))
+    if "broadcast" not in str(exc) or not shapes:
+        return None
+    return ValueError("operands could not be broadcast together with shapes " + " ".join(sorted(set(shapes))))
+
+
+def _runner(name, inputs):
+    return learner_run(name, inputs, on_value_error=_sorted_broadcast)
+
+
+def _in_place(name, arg, fix):
+    """The explanation of a function that changed its caller's array."""
+    return (f"it changed its argument {arg} in place (with -=, /= or an assignment into it), so after "
+            f"{name}({arg}, ...) the caller's array is no longer what it was. Compute into a new array "
+            f"instead: {fix}.")
+
+
+def _shift_in_place(scores):
+    scores -= scores.max(axis=1, keepdims=True)
+    return scores
+
+
+# ------------------------------------------------------------------ mean squared error
+
+def _mse(y_hat, y):
+    return float(np.sum((y_hat - y) ** 2) / y_hat.shape[0])
+
+
+def _mse_cases():
+    cases = []
+    for seed, (n, c, label) in enumerate([(4, 2, "4 examples x 2 outputs"), (1, 3, "batch of one"),
+                                          (5, 1, "one output"), (2, 5, "2 examples x 5 outputs"),
+                                          (3, 3, "3 examples x 3 outputs")]):
+        r = _rng(20 + seed)
+        cases.append(Case(label, (r.standard_normal((n, c)), r.standard_normal((n, c)))))
+    return cases
+
+
+MSE = Exercise(
+    "mean_squared_error", named(_mse, "mean_squared_error"), _mse_cases, input_names=("y_hat", "y"),
+    outputs=("loss",), run=_runner("mean_squared_error", ("y_hat", "y")),
+    mistakes=[
+        Mistake("MSE averaged over the wrong axis",
+                "the mean was taken over the C outputs (axis=1) instead of over the N examples (axis=0). "
+                "Each example's squared errors are summed over its outputs, and then averaged over the "
+                "batch: L = (1/N) sum_n sum_c (y_hat - y)**2, so divide by N = y_hat.shape[0].",
+                lambda y_hat, y: float(np.mean(np.sum((y_hat - y) ** 2, axis=0)))),
+        Mistake("MSE averaged over every element",
+                "np.mean over the whole array divides by N*C, the number of elements. This course's MSE "
+                "(like backprop_helpers.losses.mse_loss) sums over the C outputs of an example and "
+                "averages over the N examples only: divide the sum by N = y_hat.shape[0].",
+                lambda y_hat, y: float(np.mean((y_hat - y) ** 2))),
+        Mistake("MSE summed, not averaged",
+                "the squared errors were summed but not divided by N. The loss is a mean over the batch, "
+                "so that it does not grow with the batch size: divide by N = y_hat.shape[0].",
+                lambda y_hat, y: float(np.sum((y_hat - y) ** 2))),
+        Mistake("MSE with a factor 1/2",
+                "there is an extra factor 1/2. Some books put 1/2 in front to simplify the derivative; "
+                "this course does not: L = (1/N) sum_n sum_c (y_hat - y)**2.",
+                lambda y_hat, y: 0.5 * _mse(y_hat, y)),
+        Mistake("absolute instead of squared error",
+                "that is the mean absolute error: the differences must be squared, (y_hat - y)**2, "
+                "not passed through abs.",
+                lambda y_hat, y: float(np.sum(np.abs(y_hat - y)) / y_hat.shape[0])),
+        Mistake("y_hat changed in place", _in_place("mean_squared_error", "y_hat", "diff = y_hat - y"),
+                lambda y_hat, y: _mse(y_hat.__isub__(y), 0.0 * y)),
+    ])
+
+
+def check_mean_squared_error(fn):
+    """Check ``mean_squared_error(y_hat, y) -> L = (1/N) sum_n sum_c (y_hat[n, c] - y[n, c])**2``,
+    y_hat and y of shape (N, C)."""
+    return MSE.check(fn)
+
+
+# ------------------------------------------------------------------ softmax
+
+def _softmax(scores):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _softmax_cases():
+    r = _rng(30)
+    return [Case("4 examples x 3 classes", (r.standard_normal((4, 3)) * 2,)),
+            Case("batch of one", (r.standard_normal((1, 5)),)),
+            Case("a single class", (r.standard_normal((3, 1)),)),
+            Case("large logits", (np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0]]),)),
+            Case("rows on different scales", (np.array([[800.0, 799.0, 797.0], [0.0, 1.0, 2.0]]),)),
+            Case("3 examples x 3 classes", (r.standard_normal((3, 3)),))]
+
+
+def _naive_softmax(scores):
+    e = np.exp(scores)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+SOFTMAX = Exercise(
+    "softmax", named(_softmax, "softmax"), _softmax_cases, input_names=("scores",), outputs=("probs",),
+    run=_runner("softmax", ("scores",)),
+    mistakes=[
+        Mistake("softmax without subtracting the max (overflow on large logits)",
+                "exp of a large score overflows to inf, and inf / inf is nan (on the case with scores of "
+                "1000). Subtract each row's maximum first, scores - scores.max(axis=1, keepdims=True): it "
+                "cancels between numerator and denominator, and every exponent is then <= 0.",
+                _naive_softmax),
+        Mistake("softmax over the wrong axis",
+                "the probabilities were normalised down the columns (axis=0), over the examples. Each "
+                "row is one example: its C probabilities must sum to 1, so take the max and the sum "
+                "along axis=1.",
+                lambda s: _softmax(s.T).T),
+        Mistake("keepdims forgotten",
+                "the row sums have shape (N,), and numpy lines a shape-(N,) array up with the last axis "
+                "(the C classes), not with the rows. Keep the summed axis: "
+                "e.sum(axis=1, keepdims=True) has shape (N, 1) and divides each row by its own sum.",
+                lambda s: np.exp(s - s.max(axis=1)) / np.exp(s - s.max(axis=1)).sum(axis=1)),
+        Mistake("the whole batch's max subtracted",
+                "the largest score of the whole batch was subtracted, so a row whose scores are far "
+                "below it underflows to exp(-800) = 0 and gives 0 / 0 = nan. Subtract each row's own "
+                "maximum: scores.max(axis=1, keepdims=True).",
+                lambda s: _naive_softmax(s - s.max())),
+        Mistake("exp forgotten",
+                "the scores were divided by their sum without exp. Softmax exponentiates first, "
+                "p = exp(s) / sum(exp(s)), which makes every probability positive.",
+                lambda s: s / s.sum(axis=1, keepdims=True)),
+        Mistake("scores changed in place",
+                _in_place("softmax", "scores", "shifted = scores - scores.max(axis=1, keepdims=True)"),
+                lambda s: _naive_softmax(_shift_in_place(s))),
+    ])
+
+
+def check_softmax(fn):
+    """Check ``softmax(scores) -> probs``, row-wise and stable: scores (N, C) -> probs (N, C)."""
+    return SOFTMAX.check(fn)
+
+
+# ------------------------------------------------------------------ cross-entropy
+
+def _log_softmax(scores):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _cross_entropy(scores, y):
+    return float(-_log_softmax(scores)[np.arange(scores.shape[0]), y].mean())
+
+
+def _cross_entropy_cases():
+    r = _rng(40)
+    return [Case("5 examples x 3 classes", (r.standard_normal((5, 3)) * 2, np.array([0, 2, 1, 1, 0]))),
+            Case("batch of one", (r.standard_normal((1, 4)), np.array([3]))),
+            Case("a single class", (r.standard_normal((3, 1)), np.array([0, 0, 0]))),
+            Case("large logits", (np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0]]),
+                                  np.array([1, 2]))),
+            Case("confidently wrong", (np.array([[800.0, 0.0], [0.0, 3.0], [1.0, -1.0], [-2.0, 2.0]]),
+                                       np.array([1, 1, 0, 1]))),
+            Case("3 examples x 3 classes", (r.standard_normal((3, 3)), np.array([2, 0, 1])))]
+
+
+CROSS_ENTROPY = Exercise(
+    "cross_entropy", named(_cross_entropy, "cross_entropy"), _cross_entropy_cases,
+    input_names=("scores", "y"), outputs=("loss",), run=_runner("cross_entropy", ("scores", "y")),
+    mistakes=[
+        Mistake("softmax without subtracting the max (overflow on large logits)",
+                "exp of a large score overflows to inf, and inf / inf is nan (on the case with scores of "
+                "1000). Subtract each row's maximum before exp (log-sum-exp): "
+                "log p[n, y_n] = s[n, y_n] - m_n - log(sum_k exp(s[n, k] - m_n)) with m_n = max_k s[n, k].",
+                lambda s, y: float(-np.log(_naive_softmax(s)[np.arange(s.shape[0]), y]).mean())),
+        Mistake("log of a softmax that underflowed",
+                "a probability that underflows to 0 (the true class 800 below the best one) gives "
+                "log(0) = -inf, so the loss is inf, while the true loss is about 800. Do not take the log "
+                "of the probabilities: compute log p directly, log p[n, y_n] = s[n, y_n] - m_n - "
+                "log(sum_k exp(s[n, k] - m_n)), which is always finite.",
+                lambda s, y: float(-np.log(_softmax(s)[np.arange(s.shape[0]), y]).mean())),
+        Mistake("labels used as one-hot without conversion",
+                "y holds class indices (shape (N,)), not one-hot rows (shape (N, C)), so y * log(p) "
+                "does not pick the true class (it fails unless N = C, and is wrong even then). Either "
+                "pick log p[np.arange(N), y], or convert first: np.eye(C)[y] is the one-hot matrix.",
+                lambda s, y: float(-np.sum(y * _log_softmax(s)) / s.shape[0])),
+        Mistake("log of every class instead of the true class",
+                "the logs of the probabilities of all C classes were added up. Cross-entropy takes only "
+                "the probability of the true class: L_n = -log p[n, y_n], picked with "
+                "p[np.arange(N), y].",
+                lambda s, y: float(-_log_softmax(s).sum(axis=1).mean())),
+        Mistake("p[:, y] instead of p[np.arange(N), y]",
+                "p[:, y] takes, for every example, the probabilities of all N labels (an N x N table). "
+                "Each example needs its own class only: p[np.arange(N), y] picks one entry per row.",
+                lambda s, y: float(-_log_softmax(s)[:, y].mean())),
+        Mistake("cross-entropy summed, not averaged",
+                "the per-example losses were summed, not averaged: the loss is the mean over the batch, "
+                "so divide by N (or use .mean()).",
+                lambda s, y: float(-_log_softmax(s)[np.arange(s.shape[0]), y].sum())),
+        Mistake("softmax over the wrong axis",
+                "the softmax was taken down the columns (axis=0), over the examples. Each row is one "
+                "example: its C probabilities must sum to 1, so use axis=1.",
+                lambda s, y: float(-_log_softmax(s.T).T[np.arange(s.shape[0]), y].mean())),
+        Mistake("scores changed in place",
+                _in_place("cross_entropy", "scores", "shifted = scores - scores.max(axis=1, keepdims=True)"),
+                lambda s, y: _cross_entropy(_shift_in_place(s), y)),
+    ])
+
+
+def check_cross_entropy(fn):
+    """Check ``cross_entropy(scores, y) -> L = -(1/N) sum_n log softmax(scores)[n, y_n]``, stable.
+
+    scores (N, C) floats, y (N,) integer class indices in 0..C-1.
+    """
+    return CROSS_ENTROPY.check(fn)
+
+
+# ------------------------------------------------------------------ binary cross-entropy
+
+def _bce(p, y):
+    return float(-np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / p.shape[0])
+
+
+def _bce_cases():
+    r = _rng(50)
+    return [Case("a column of 6", (r.uniform(0.05, 0.95, (6, 1)), np.array([[1.0], [0], [1], [1], [0], [0]]))),
+            Case("a flat vector of 4", (r.uniform(0.05, 0.95, 4), np.array([0.0, 1.0, 1.0, 0.0]))),
+            Case("batch of one", (np.array([[0.3]]), np.array([[1.0]]))),
+            Case("all labels 1", (r.uniform(0.05, 0.95, (3, 1)), np.ones((3, 1)))),
+            Case("confident predictions", (np.array([[1e-6], [1 - 1e-6], [1e-6], [0.5]]),
+                                           np.array([[0.0], [1.0], [1.0], [0.0]])))]
+
+
+BCE = Exercise(
+    "binary_cross_entropy", named(_bce, "binary_cross_entropy"), _bce_cases, input_names=("p", "y"),
+    outputs=("loss",), run=_runner("binary_cross_entropy", ("p", "y")),
+    mistakes=[
+        Mistake("minus sign missing",
+                "the loss came out negative: log of a probability is <= 0, so the loss needs a minus "
+                "sign in front, L = -(1/N) sum_n [y log p + (1 - y) log(1 - p)].",
+                lambda p, y: -_bce(p, y)),
+        Mistake("only the y = 1 term",
+                "the term for the examples with y = 0 is missing: add (1 - y) * log(1 - p), the log of "
+                "the probability the model gives to class 0.",
+                lambda p, y: float(-np.sum(y * np.log(p)) / p.shape[0])),
+        Mistake("p and y swapped",
+                "p and y were swapped: the logs are of the predicted probabilities p, weighted by the "
+                "labels y, -(y log p + (1 - y) log(1 - p)). log of a 0/1 label is -inf.",
+                lambda p, y: _bce(y, p)),
+        Mistake("binary cross-entropy summed, not averaged",
+                "the per-example losses were summed, not averaged: divide by N, the number of examples.",
+                lambda p, y: _bce(p, y) * p.shape[0]),
+        Mistake("log base 2 instead of natural log",
+                "np.log2 measures the surprise in bits; the loss uses the natural logarithm np.log "
+                "(the two differ by a factor 1/ln 2 = 1.4427).",
+                lambda p, y: _bce(p, y) / np.log(2)),
+    ])
+
+
+def check_binary_cross_entropy(fn):
+    """Check ``binary_cross_entropy(p, y) -> L = -(1/N) sum_n [y log p + (1 - y) log(1 - p)]``.
+
+    p: probabilities in (0, 1), shape (N, 1) or (N,); y: 0/1 labels of the same shape.
+    """
+    return BCE.check(fn)
+
+
+EXERCISES = {e.name: e for e in (MSE, SOFTMAX, CROSS_ENTROPY, BCE)}

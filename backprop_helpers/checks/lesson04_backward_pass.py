@@ -1,0 +1,372 @@
+"""Checks for lesson 04, the backward pass: the backward of a linear layer, of sigmoid, tanh and ReLU,
+and the gradients of the MSE and softmax cross-entropy losses.
+
+The lesson's exercises take explicit arrays rather than caches (caches are built by the library's
+forward functions, outside anything a learner writes):
+
+- ``linear_backward(dout, X, W) -> (dX, dW, db)``
+- ``sigmoid_backward(dout, out)`` and ``tanh_backward(dout, out)``: ``out`` is the activation's output
+- ``relu_backward(dout, x)``: ``x`` is the ReLU's input
+- ``mse_loss(y_hat, y) -> (loss, dy_hat)`` and ``softmax_cross_entropy(scores, y) -> (loss, dscores)``
+
+The cases mix shapes so that every mistake shows: N, D and H all different (a wrong shape cannot hide),
+a square W (D = H, so a transposed matrix keeps its shape and only its values give it away), a batch
+of one, exact zeros at the ReLU's kink, saturated activations, large logits and a single class.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers import sigmoid as _sigmoid
+from .core import Case, Exercise, Mistake, learner_run
+
+__all__ = ["check_linear_backward", "check_sigmoid_backward", "check_tanh_backward",
+           "check_relu_backward", "check_mse_loss", "check_softmax_cross_entropy"]
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _learner_run(name, input_names):
+    """``learner_run`` with numpy's shape errors (``dout @ W``, ``np.dot(dout, W)`` and ``dout * W``
+    each word it differently) turned into one message naming the case's input shapes, so a mistake
+    is recognised whatever numpy call it was made with."""
+    def shapes(exc, *args):
+        text = str(exc)
+        if not any(s in text for s in ("not aligned", "core dimension", "could not be broadcast")):
+            return None
+        listing = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(input_names, args))
+        return ValueError(f"two arrays whose shapes do not fit were combined (a matrix product or "
+                          f"an elementwise operation); the inputs were {listing}. Write the shapes "
+                          f"next to each product: (a, b) @ (b, c) -> (a, c), the inner sizes must match")
+    return learner_run(name, input_names, on_value_error=shapes)
+
+
+def _in_place(what, fix):
+    """The explanation of a mistake that writes into the caller's array ``what``."""
+    return (f"the values may be right, but the function changed the array {what} it was given, and the "
+            f"caller still needs it (it may be used again, e.g. by another branch or a gradient "
+            f"check). Work on a new array instead: {fix}.")
+
+
+# ------------------------------------------------------------------ the linear layer
+
+def _linear_backward(dout, X, W):
+    dX = dout @ W.T                  # (N, H) @ (H, D) -> (N, D)
+    dW = X.T @ dout                  # (D, N) @ (N, H) -> (D, H)
+    db = dout.sum(axis=0)            # (H,)
+    return dX, dW, db
+
+
+def _linear_cases():
+    r = _rng(40)
+    cases = []
+    for label, (N, D, H) in [("N=4 D=3 H=2", (4, 3, 2)), ("batch of one", (1, 3, 5)),
+                             ("square W (N=5 D=H=3)", (5, 3, 3)), ("N=2 D=H=4", (2, 4, 4))]:
+        cases.append(Case(label, (r.standard_normal((N, H)), r.standard_normal((N, D)),
+                                  r.standard_normal((D, H)))))
+    return cases
+
+
+def _with(dX=None, dW=None, db=None):
+    """A wrong linear backward: the reference with one of its three outputs replaced."""
+    def impl(dout, X, W):
+        ref = _linear_backward(dout, X, W)
+        return (dX(dout, X, W) if dX else ref[0], dW(dout, X, W) if dW else ref[1],
+                db(dout, X, W) if db else ref[2])
+    return impl
+
+
+LINEAR_BACKWARD = Exercise(
+    "linear_backward", _linear_backward, _linear_cases, input_names=("dout", "X", "W"),
+    outputs=("dX", "dW", "db"), run=_learner_run("linear_backward", ("dout", "X", "W")),
+    mistakes=[
+        Mistake("dW transposed", "dW came out transposed (dout.T @ X, of shape (H, D)). A gradient has "
+                "the shape of its variable: W is (D, H), so dW = X.T @ dout, (D, N) @ (N, H) -> (D, H).",
+                _with(dW=lambda dout, X, W: dout.T @ X)),
+        Mistake("db not summed over the batch", "db still has one row per example. b was added to every "
+                "row of the batch, so its gradient adds up every row's: db = dout.sum(axis=0), shape (H,).",
+                _with(db=lambda dout, X, W: dout)),
+        Mistake("db averaged instead of summed", "db was averaged over the batch (dout.mean(axis=0)); it "
+                "must be summed: dout.sum(axis=0). The loss's 1/N is already inside dout.",
+                _with(db=lambda dout, X, W: dout.mean(axis=0))),
+        Mistake("db kept as a row", "db has shape (1, H): sum(axis=0, keepdims=True) keeps the summed "
+                "axis. b has shape (H,), and so must db: dout.sum(axis=0).",
+                _with(db=lambda dout, X, W: dout.sum(axis=0, keepdims=True))),
+        Mistake("db summed over the wrong axis", "db was summed over the units (axis=1) instead of over "
+                "the batch (axis=0): db = dout.sum(axis=0) has one entry per unit, shape (H,).",
+                _with(db=lambda dout, X, W: dout.sum(axis=1))),
+        Mistake("dX without W transposed", "dX was computed as dout @ W, which runs only when W is square "
+                "(elsewhere the shapes do not fit). dX = dout @ W.T: (N, H) @ (H, D) -> (N, D).",
+                _with(dX=lambda dout, X, W: dout @ W)),
+        Mistake("dW divided by N", "dW was divided by N. The 1/N of the mean loss is already inside "
+                "dout, so dW = X.T @ dout with no extra factor.",
+                _with(dW=lambda dout, X, W: X.T @ dout / X.shape[0])),
+        Mistake("dX and dW returned in the wrong order", "the gradients were returned in the wrong "
+                "order; return dX, dW, db (the input's gradient first, like the arguments dout, X, W).",
+                lambda dout, X, W: (lambda g: (g[1], g[0], g[2]))(_linear_backward(dout, X, W))),
+    ])
+
+
+def check_linear_backward(fn):
+    """Check ``linear_backward(dout, X, W) -> (dX, dW, db)`` for ``out = X @ W + b``:
+    dout (N, H), X (N, D), W (D, H); dX (N, D), dW (D, H), db (H,)."""
+    return LINEAR_BACKWARD.check(fn)
+
+
+# ------------------------------------------------------------------ activations
+
+def _activation_cases(seed, make_input):
+    """Cases (dout, v) where v = make_input(x): the activation's output, or its input for ReLU."""
+    r = _rng(seed)
+    xs = [("a batch", r.standard_normal((4, 3)) * 2),
+          ("a vector", np.linspace(-3.0, 3.0, 7)),
+          ("saturated", np.array([[-8.0, -5.0, 0.0, 5.0, 8.0]])),
+          ("batch of one", r.standard_normal((1, 6)))]
+    return [Case(label, (r.standard_normal(x.shape), make_input(x))) for label, x in xs]
+
+
+def _sigmoid_backward(dout, out):
+    return dout * out * (1.0 - out)
+
+
+SIGMOID_BACKWARD = Exercise(
+    "sigmoid_backward", _sigmoid_backward, lambda: _activation_cases(41, _sigmoid),
+    input_names=("dout", "out"), outputs=("dx",), run=_learner_run("sigmoid_backward", ("dout", "out")),
+    mistakes=[
+        Mistake("sigmoid derivative computed from the input instead of the output", "the sigmoid was "
+                "applied again to out, as if out were the input. This function receives the sigmoid's "
+                "output out = sigmoid(x), so the local gradient is simply out * (1 - out).",
+                lambda dout, out: dout * _sigmoid(out) * (1.0 - _sigmoid(out))),
+        Mistake("upstream gradient ignored", "the result is only the local gradient out * (1 - out). "
+                "The chain rule multiplies it by the upstream gradient: dx = dout * out * (1 - out).",
+                lambda dout, out: out * (1.0 - out)),
+        Mistake("tanh's derivative used", "1 - out**2 is the derivative of tanh; the sigmoid's is "
+                "out * (1 - out).", lambda dout, out: dout * (1.0 - out ** 2)),
+        Mistake("changed dout in place", _in_place("dout", "dx = dout * out * (1 - out)"),
+                lambda dout, out: np.multiply(dout, out * (1.0 - out), out=dout)),
+    ])
+
+
+def _tanh_backward(dout, out):
+    return dout * (1.0 - out ** 2)
+
+
+TANH_BACKWARD = Exercise(
+    "tanh_backward", _tanh_backward, lambda: _activation_cases(42, np.tanh),
+    input_names=("dout", "out"), outputs=("dx",), run=_learner_run("tanh_backward", ("dout", "out")),
+    mistakes=[
+        Mistake("tanh derivative as 1 - x**2 of the input", "the derivative was computed as 1 - x**2 "
+                "with x the tanh's input. It is 1 - tanh(x)**2, the square of the OUTPUT: "
+                "dx = dout * (1 - out**2), with the out this function receives.",
+                lambda dout, out: dout * (1.0 - np.arctanh(out) ** 2)),
+        Mistake("tanh applied to the output again", "tanh was applied again to out, as if out were the "
+                "input. This function receives the output out = tanh(x), so the local gradient is "
+                "1 - out**2 directly.", lambda dout, out: dout * (1.0 - np.tanh(out) ** 2)),
+        Mistake("upstream gradient ignored", "the result is only the local gradient 1 - out**2. The "
+                "chain rule multiplies it by the upstream gradient: dx = dout * (1 - out**2).",
+                lambda dout, out: 1.0 - out ** 2),
+        Mistake("sigmoid's derivative used", "out * (1 - out) is the derivative of the sigmoid; tanh's "
+                "is 1 - out**2.", lambda dout, out: dout * out * (1.0 - out)),
+        Mistake("changed dout in place", _in_place("dout", "dx = dout * (1 - out**2)"),
+                lambda dout, out: np.multiply(dout, 1.0 - out ** 2, out=dout)),
+    ])
+
+
+def _relu_backward(dout, x):
+    return dout * (x > 0)
+
+
+def _relu_cases():
+    def with_zeros(x):
+        x = x.copy()
+        x.flat[::3] = 0.0            # exact zeros: the kink, where the gradient is 0 by convention
+        return x
+    return _activation_cases(43, with_zeros)
+
+
+_INVERTED = ("ReLU passes the gradient where its input was POSITIVE and blocks it elsewhere; this "
+             "does the opposite. dx = dout * (x > 0).")
+
+RELU_BACKWARD = Exercise(
+    "relu_backward", _relu_backward, _relu_cases, input_names=("dout", "x"), outputs=("dx",),
+    run=_learner_run("relu_backward", ("dout", "x")),
+    mistakes=[
+        Mistake("ReLU mask taken from dout instead of the input", "the mask was taken from dout. "
+                "Whether the gradient passes depends on the ReLU's INPUT: dx = dout * (x > 0), "
+                "whatever the sign of dout.", lambda dout, x: dout * (dout > 0)),
+        Mistake("mask inverted", _INVERTED, lambda dout, x: dout * (x <= 0)),
+        Mistake("mask inverted", _INVERTED, lambda dout, x: dout * (x < 0)),
+        Mistake("upstream gradient ignored", "the result is only the local gradient (x > 0), 0 or 1. "
+                "The chain rule multiplies it by the upstream gradient: dx = dout * (x > 0).",
+                lambda dout, x: (x > 0).astype(float)),
+        Mistake("ReLU's value used instead of its slope", "dout was multiplied by max(x, 0), the ReLU's "
+                "value. The local gradient is its slope: 1 where x > 0, else 0.",
+                lambda dout, x: dout * np.maximum(x, 0.0)),
+        Mistake("gradient passed at the kink", "at exactly x = 0 the gradient should be 0 (the usual "
+                "convention, and what the reference uses): use x > 0, not x >= 0.",
+                lambda dout, x: dout * (x >= 0)),
+        Mistake("changed dout in place", _in_place("dout", "dx = dout * (x > 0), or dx = dout.copy() "
+                "and then dx[x <= 0] = 0"), lambda dout, x: np.multiply(dout, x > 0, out=dout)),
+    ])
+
+
+def check_sigmoid_backward(fn):
+    """Check ``sigmoid_backward(dout, out) -> dx`` where ``out = sigmoid(x)`` (any shape)."""
+    return SIGMOID_BACKWARD.check(fn)
+
+
+def check_tanh_backward(fn):
+    """Check ``tanh_backward(dout, out) -> dx`` where ``out = tanh(x)`` (any shape)."""
+    return TANH_BACKWARD.check(fn)
+
+
+def check_relu_backward(fn):
+    """Check ``relu_backward(dout, x) -> dx`` where ``x`` is the ReLU's input (any shape)."""
+    return RELU_BACKWARD.check(fn)
+
+
+# ------------------------------------------------------------------ losses
+
+def _mse(y_hat, y, divide_by=None, factor=2.0):
+    """(1/k) sum (y_hat - y)**2 and its gradient factor * (y_hat - y) / k, k = N by default."""
+    k = y_hat.shape[0] if divide_by is None else divide_by
+    diff = y_hat - y
+    return float((diff ** 2).sum() / k), factor * diff / k
+
+
+def _mse_cases():
+    r = _rng(44)
+    return [Case(f"N={N} C={C}" + (" (batch of one)" if N == 1 else "") + (" (one output)" if C == 1 else ""),
+                 (r.standard_normal((N, C)), r.standard_normal((N, C))))
+            for N, C in [(5, 3), (1, 2), (4, 1), (3, 4)]]
+
+
+MSE = Exercise(
+    "mse_loss", _mse, _mse_cases, input_names=("y_hat", "y"), outputs=("loss", "dy_hat"),
+    run=_learner_run("mse_loss", ("y_hat", "y")),
+    mistakes=[
+        Mistake("MSE missing the factor 2", "dy_hat is missing the factor 2 from the square: "
+                "d/dy_hat (y_hat - y)**2 = 2 (y_hat - y), so dy_hat = 2 * (y_hat - y) / N.",
+                lambda y_hat, y: (_mse(y_hat, y)[0], (y_hat - y) / y_hat.shape[0])),
+        Mistake("MSE averaged over the wrong axis", "the squared errors were averaged over the C outputs "
+                "(divided by C) instead of over the N examples. The loss is a mean over the batch: "
+                "L = (1/N) sum over n and c, dy_hat = 2 (y_hat - y) / N.",
+                lambda y_hat, y: _mse(y_hat, y, divide_by=y_hat.shape[1])),
+        Mistake("MSE averaged over every element", "np.mean over the whole array divides by N*C. The "
+                "course's MSE sums over the C outputs and averages over the N examples: "
+                "L = ((y_hat - y)**2).sum() / N.", lambda y_hat, y: _mse(y_hat, y, divide_by=y_hat.size)),
+        Mistake("MSE gradient not divided by N", "the loss is right but dy_hat lacks the 1/N of the "
+                "mean: dy_hat = 2 * (y_hat - y) / N.",
+                lambda y_hat, y: (_mse(y_hat, y)[0], 2.0 * (y_hat - y))),
+        Mistake("MSE summed instead of averaged", "the loss was summed over the batch; it is the mean, "
+                "so both the loss and dy_hat carry a factor 1/N.", lambda y_hat, y: _mse(y_hat, y, 1)),
+        Mistake("MSE gradient sign flipped", "dy_hat has the wrong sign: it is 2 (y_hat - y) / N, "
+                "positive where the prediction is too high.",
+                lambda y_hat, y: (_mse(y_hat, y)[0], -_mse(y_hat, y)[1])),
+    ])
+
+
+def check_mse_loss(fn):
+    """Check ``mse_loss(y_hat, y) -> (loss, dy_hat)``: ``L = (1/N) sum (y_hat - y)**2`` over all
+    entries of y_hat (N, C), ``dy_hat = 2 (y_hat - y) / N``."""
+    return MSE.check(fn)
+
+
+def _softmax_ce(scores, y, sign=1.0, divide=True, mean=True):
+    N = scores.shape[0]
+    rows = np.arange(N)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-log_p[rows, y].sum() / (N if mean else 1))
+    dscores = np.exp(log_p)
+    dscores[rows, y] -= 1.0
+    return loss, sign * dscores / (N if divide else 1)
+
+
+def _naive_softmax_ce(scores, y):
+    N = scores.shape[0]
+    rows = np.arange(N)
+    e = np.exp(scores)
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = float(-np.log(p[rows, y]).mean())
+    dscores = p.copy()
+    dscores[rows, y] -= 1.0
+    return loss, dscores / N
+
+
+def _labels_as_one_hot(scores, y, in_loss=True):
+    N = scores.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    loss = float(-(y * np.log(p)).sum() / N) if in_loss else _softmax_ce(scores, y)[0]
+    return loss, (p - y) / N
+
+
+def _one_hot_times_log(scores, y):
+    N, C = scores.shape
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    T = np.zeros((N, C))
+    T[np.arange(N), y] = 1.0
+    return float(-(T * np.log(p)).sum() / N), (p - T) / N
+
+
+def _shift_in_place(scores, y):
+    scores -= scores.max(axis=1, keepdims=True)
+    return _softmax_ce(scores, y)
+
+
+def _ce_cases():
+    r = _rng(45)
+    big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0], [-500.0, 200.0, 800.0]])
+    return [Case("N=4 C=3", (r.standard_normal((4, 3)), np.array([0, 2, 1, 2]))),
+            Case("batch of one (C=5)", (r.standard_normal((1, 5)), np.array([3]))),
+            Case("N=C=3", (r.standard_normal((3, 3)) * 2, np.array([2, 0, 0]))),
+            Case("large logits", (big, np.array([0, 2, 1]))),
+            Case("a single class", (r.standard_normal((2, 1)), np.array([0, 0]))),
+            Case("N=6 C=2", (r.standard_normal((6, 2)), np.array([0, 1, 1, 0, 1, 0])))]
+
+
+_ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y) (or subtract 1 "
+            "at p[np.arange(N), y]) instead of using y itself.")
+
+SOFTMAX_CE = Exercise(
+    "softmax_cross_entropy", _softmax_ce, _ce_cases, input_names=("scores", "y"),
+    outputs=("loss", "dscores"), run=_learner_run("softmax_cross_entropy", ("scores", "y")),
+    mistakes=[
+        Mistake("cross-entropy gradient not divided by N", "the loss is a mean over the batch, so its "
+                "gradient carries the 1/N too: dscores = (p - onehot(y)) / N.",
+                lambda scores, y: _softmax_ce(scores, y, divide=False)),
+        Mistake("cross-entropy gradient sign flipped", "dscores has the wrong sign: it is "
+                "(p - onehot(y)) / N, positive for the wrong classes (lowering their scores lowers the "
+                "loss).", lambda scores, y: _softmax_ce(scores, y, sign=-1.0)),
+        Mistake("cross-entropy summed instead of averaged", "the loss was summed over the batch; it is "
+                "the mean, so the loss and dscores both carry a factor 1/N.",
+                lambda scores, y: _softmax_ce(scores, y, divide=False, mean=False)),
+        Mistake("softmax without subtracting the max", "exp overflowed on large scores (exp(1000) is "
+                "inf in float64). Subtract each row's maximum first: "
+                "scores - scores.max(axis=1, keepdims=True) changes nothing mathematically and keeps "
+                "every exponent <= 0.", _naive_softmax_ce),
+        Mistake("0 * log(0) in the loss", "the loss is nan when a probability underflows to 0: log(0) "
+                "is -inf, and onehot * log(p) multiplies it by 0, which gives nan. Take only the true "
+                "classes' log-probabilities, log_p[np.arange(N), y], with "
+                "log_p = shifted - log(sum(exp(shifted))) computed without forming p first.",
+                _one_hot_times_log),
+        Mistake("labels used as one-hot without conversion", _ONE_HOT, _labels_as_one_hot),
+        Mistake("labels used as one-hot without conversion", _ONE_HOT,
+                lambda scores, y: _labels_as_one_hot(scores, y, in_loss=False)),
+        Mistake("changed scores in place", _in_place("scores", "shifted = scores - scores.max(axis=1, "
+                "keepdims=True) instead of scores -= ..."), _shift_in_place),
+    ])
+
+
+def check_softmax_cross_entropy(fn):
+    """Check ``softmax_cross_entropy(scores, y) -> (loss, dscores)``: scores (N, C), y (N,) class
+    indices; ``L = -(1/N) sum log p[n, y_n]``, ``dscores = (p - onehot(y)) / N``."""
+    return SOFTMAX_CE.check(fn)
+
+
+EXERCISES = {e.name: e for e in (LINEAR_BACKWARD, SIGMOID_BACKWARD, TANH_BACKWARD, RELU_BACKWARD,
+                                 MSE, SOFTMAX_CE)}

@@ -1,0 +1,231 @@
+"""Grading one notebook (private helpers of ``grading``): its grade, and the grader that produces it.
+
+``NotebookGrader.grade(path)`` copies the notebook into a new temporary folder (the original is only
+read), reads the copy, finds its lesson and exercise cells, runs it in a fresh kernel with the
+grader's set-up cell first and one grading cell per exercise last (see ``_grade_kernel``), and turns
+each reply into the check's verdict in this process (``_grade_wire.Judge``). When a cell ends the
+kernel, the notebook is run again without it (at most three runs in all).
+"""
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import submissions as nbg
+from .execution import Execution, execute
+from .wire import Judge, ReplyError, encode_request, read_reply
+
+__all__ = ["ExerciseGrade", "NotebookGrade", "NotebookGrader", "MAX_NOTEBOOK_MB"]
+
+MAX_NOTEBOOK_MB = 200      # a larger file is reported, not read
+
+
+@dataclass
+class ExerciseGrade:
+    """One exercise of one notebook. ``status``: passed, wrong, error, not done, missing, timeout,
+    not yours (the cell hands over the course's code), not graded (the run stopped), no check."""
+    grade_id: str
+    status: str
+    points: float
+    max_points: float
+    message: str
+    mistake: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class NotebookGrade:
+    """One learner's notebook: its lesson (None if unknown), exercises and notebook-level problems."""
+    path: str
+    lesson: str | None
+    exercises: list[ExerciseGrade] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    identified_by: str = ""
+    seconds: float = 0.0
+
+    @property
+    def graded(self) -> bool:
+        return self.lesson is not None
+
+    @property
+    def score(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_points for e in self.exercises)
+
+
+class NotebookGrader:
+    """Grades notebooks against ``lessons`` with ``settings`` (timeouts, memory); one per grading run,
+    so each exercise's reference and mistakes are computed once (``Judge``)."""
+
+    def __init__(self, lessons: list[nbg.LessonSpec], settings: dict, nursery=None):
+        from ..checks import EXERCISES
+        self.lessons, self.settings, self.exercises, self.nursery = lessons, settings, EXERCISES, nursery
+        self.judges: dict[str, Judge] = {}
+        self.known = {gid for lesson in lessons for gid in lesson.grade_ids}
+
+    def judge(self, gid: str) -> Judge:
+        if gid not in self.judges:
+            self.judges[gid] = Judge(self.exercises[gid])
+        return self.judges[gid]
+
+    async def grade(self, path: Path) -> NotebookGrade:
+        start = time.perf_counter()
+        workdir = tempfile.mkdtemp(prefix="backprop-grade-")
+        try:
+            size = path.stat().st_size
+            if size > MAX_NOTEBOOK_MB * 2 ** 20:
+                raise ValueError(f"the file is {size / 2 ** 20:.0f} MB, more than the grader reads "
+                                 f"({MAX_NOTEBOOK_MB} MB)")
+            copy = Path(workdir) / path.name
+            shutil.copyfile(path, copy)            # the original is only ever read, here
+            result = await self._grade_copy(copy, str(path), workdir)
+        except (OSError, ValueError) as exc:
+            result = NotebookGrade(str(path), None, problems=[f"could not be read: {exc}"])
+        except Exception as exc:  # noqa: BLE001 - a bug met on one notebook must not stop the class
+            result = NotebookGrade(str(path), None, problems=[f"the grader failed on this notebook "
+                                                              f"({type(exc).__name__}: {exc})"])
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        result.seconds = round(time.perf_counter() - start, 2)
+        return result
+
+    async def _grade_copy(self, copy: Path, shown: str, workdir: str) -> NotebookGrade:
+        nb, problem = nbg.parse(copy.read_bytes(), shown)
+        if nb is None:
+            return NotebookGrade(shown, None, problems=[problem])
+        cells, notes, by_name = nbg.exercise_cells(nb, self.known)
+        lesson, how = nbg.identify(set(cells), copy.name, self.lessons, by_name=by_name)
+        if lesson is None:
+            return NotebookGrade(shown, None, problems=[how] + notes)
+        grade = NotebookGrade(shown, lesson.name, problems=notes, identified_by=how)
+        others = sorted(set(cells) - lesson.grade_ids)
+        if others:
+            grade.problems.append(f"cells with grade_ids of other exercises were ignored: "
+                                  f"{', '.join(others)}")
+        nonce = secrets.token_hex(16)
+        requests, pending = [], {}
+        for gid, points in lesson.exercises:
+            if gid not in self.exercises:
+                pending[gid] = ExerciseGrade(gid, "no check", 0, points, f"the course has no check named "
+                                             f"{gid!r}; run `python -m backprop_helpers check`")
+            elif gid not in cells:
+                pending[gid] = ExerciseGrade(gid, "missing", 0, points, f"no cell with grade_id "
+                                             f"{gid!r} (the exercise cell was deleted?)")
+            else:
+                judge = self.judge(gid)
+                requests.append((gid, encode_request(gid, judge.exercise, nb.cells[cells[gid]].source,
+                                                     judge.blob)))
+        if requests:
+            await self._run(nb, nonce, requests, dict(lesson.exercises), pending, grade.problems, workdir)
+        grade.exercises = [pending[gid] for gid, _ in lesson.exercises]
+        return grade
+
+    async def _run(self, nb, nonce: str, requests: list, points: dict, graded: dict, problems: list,
+                   workdir: str) -> None:
+        """Run the notebook and grade ``requests`` into ``graded``. When a cell ends the kernel
+        (``os._exit``, a crash), run it again in a fresh kernel without that cell, at most 3 runs in
+        all; an exercise whose function ends the kernel scores 0, and the others are still graded."""
+        skip: set[int] = set()
+        for attempt in range(3):
+            runnable, origin, harness = nbg.runnable(nb, nonce, requests, skip=skip)
+            run = await execute(runnable, workdir, harness=set(harness), memory_mb=self.settings["memory_mb"],
+                                cell_timeout=self.settings["cell_timeout"], timeout=self.settings["timeout"],
+                                nursery=self.nursery)
+            problems += [p for p in _run_problems(run, origin, self.settings) if p not in problems]
+            died = run.died_in
+            again = died is not None and died > 0 and attempt < 2
+            for i, gid in harness.items():
+                if not again or i < died:
+                    graded[gid] = self._exercise(gid, points[gid], run.replies.get(i), nonce, run, harness)
+                elif i == died:
+                    graded[gid] = ExerciseGrade(gid, "error", 0, points[gid], f"calling {gid} ended the "
+                                                "kernel (os._exit, a crash, or killed)")
+            if not again:
+                if died is not None:
+                    problems.append(f"the kernel died while running {_where(died, origin)} (os._exit, a "
+                                    f"crash, or killed); exercises after that point were not graded")
+                return
+            if died in origin:
+                skip.add(origin[died])
+                problems.append(f"cell {origin[died]} ended the kernel (os._exit, a crash, or killed); "
+                                f"the notebook was run again in a fresh kernel without that cell")
+            requests = [(gid, text) for gid, text in requests if gid not in graded]
+            if not requests:
+                return
+
+    def _exercise(self, gid: str, points: float, data, nonce: str, run: Execution,
+                  harness: dict[int, str]) -> ExerciseGrade:
+        judge = self.judge(gid)
+        if data is None:
+            return ExerciseGrade(gid, "not graded", 0, points, _no_reply(gid, run, harness))
+        try:
+            reply = read_reply(data, nonce, gid, judge.count)
+        except ReplyError as exc:
+            return ExerciseGrade(gid, "error", 0, points, f"the grader refused the kernel's answer: {exc}")
+        if reply["status"] in ("missing", "not yours", "timeout", "error"):
+            return ExerciseGrade(gid, reply["status"], 0, points, reply["detail"])
+        try:
+            verdict = judge.verdict(None if reply["status"] == "not done" else reply["outputs"])
+        except Exception as exc:  # noqa: BLE001 - outputs the comparison cannot handle are a failure
+            return ExerciseGrade(gid, "error", 0, points, f"the outputs could not be compared with the "
+                                 f"reference ({type(exc).__name__}: {exc})")
+        return ExerciseGrade(gid, verdict.status, points if verdict.passed else 0, points,
+                             verdict.message, verdict.mistake)
+
+
+def _no_reply(gid: str, run: Execution, harness: dict[int, str]) -> str:
+    cell = next(i for i, g in harness.items() if g == gid)
+    if run.failure:
+        return f"the kernel could not run ({run.failure})"
+    if run.died_in is not None and run.died_in <= cell:
+        return "the kernel died before this exercise could be graded"
+    if run.stopped_in is not None and run.stopped_in <= cell:
+        return "the notebook ran out of time (--timeout) before this exercise was graded"
+    if cell in run.timed_out:
+        return "grading this exercise took longer than --cell-timeout"
+    errors = [text for i, text in run.errors if i == cell]
+    why = f" ({errors[0]})" if errors else ""
+    return f"the grading cell sent no answer; the notebook may have undone the grader's set-up{why}"
+
+
+def _where(i: int, origin: dict[int, int]) -> str:
+    if i in origin:
+        return f"cell {origin[i]}"
+    return "the grader's set-up cell" if i == 0 else "a grading cell"
+
+
+def _run_problems(run: Execution, origin: dict[int, int], settings: dict) -> list[str]:
+    """Lines for the report: what went wrong while running the notebook (a death is reported by
+    the caller, which may run the notebook again)."""
+    def where(i: int) -> str:
+        return _where(i, origin)
+    problems = []
+    if run.failure:
+        problems.append(f"the kernel could not run: {run.failure}")
+    if run.stopped_in is not None:
+        problems.append(f"stopped after {settings['timeout']:g} s (--timeout) while running "
+                        f"{where(run.stopped_in)}")
+    problems += [f"{where(i)} ran for more than {settings['cell_timeout']:g} s (--cell-timeout) and was "
+                 f"interrupted" for i in run.timed_out if i in origin]
+    errors = [(i, text) for i, text in run.errors if i in origin and not
+              (i in run.timed_out and text.startswith("KeyboardInterrupt"))]
+    for i, text in errors[:5]:
+        limit = f" (the kernel's memory limit is {settings['memory_mb']} MiB)" if text.startswith(
+            "MemoryError") and settings["memory_mb"] else ""
+        problems.append(f"{where(i)} raised {text}{limit}")
+    if len(errors) > 5:
+        problems.append(f"... and {len(errors) - 5} more cells raised errors")
+    if run.output_chars > 10 ** 6:
+        problems.append(f"produced {run.output_chars / 1e6:.1f} million characters of output "
+                        f"(nothing of it was kept)")
+    return problems

@@ -1,0 +1,278 @@
+"""Grade learners' notebooks: ``python -m backprop_helpers grade NOTEBOOK... [--json F] [--csv F]``.
+
+For each notebook (a file, or every ``.ipynb`` under a folder):
+
+1. the original is read once and never written; a temporary copy is made in a new temporary
+   folder, which is also the kernel's working folder;
+2. its exercises are found by the cells' ``nbgrader.grade_id`` (set by ``build``), wherever the
+   learner moved them; the lesson is the one whose grade_ids it shares most (the file name does
+   not matter, unless no exercise cell is left); points come from the instructor's notebooks
+   (``--solutions``, default ``./solutions``), 1 when a cell sets none;
+3. it runs in a fresh kernel with limits (``--cell-timeout``, ``--timeout``, ``--memory-limit``):
+   the grader's set-up cell first, the learner's code cells, then one grading cell per exercise.
+   The grading cell runs the exercise cell's source again and calls the function it defines on the
+   grader's own cases (see ``_grade_kernel``). With several notebooks on Linux, each kernel is
+   forked from a process that has already imported ipykernel, numpy, matplotlib and the course
+   (``_grade_fork``), which saves about 40 % of the CPU a notebook costs;
+4. the outputs come back as plain data (``_grade_wire.restricted_loads``), and the check's verdict
+   (passed, or the named mistake) is computed **here**, against the grader's reference. Whatever
+   the notebook patches in its kernel (the checks, the reference, numpy, ``print``), it can only
+   change what its own function returns, never the verdict.
+
+A notebook that cannot be read or run (invalid JSON, another nbformat, a kernel that dies, an
+infinite loop, a memory hog, gigabytes of output) gets its line in the report; the others are graded
+all the same. Exit status: 0 when grading ran, whatever the scores; 1 on a usage error; 130 when
+stopped with Ctrl-C (the kernels are killed and no report is written).
+
+What it does not do: the learner's code runs with the instructor's user rights (the limits stop
+accidents and hostile loops, they are not a sandbox: grade untrusted work in a container or as an
+unprivileged user), and code that deliberately forges the grading cell's reply from inside its
+kernel is not stopped; such code is in plain sight in the notebook.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import submissions as nbg
+from .execution import kernel_env, kill_running_kernels, memory_limit_supported
+from .nursery import Nursery, nursery_supported
+from .grader import ExerciseGrade, NotebookGrade, NotebookGrader
+from .report import summary, to_csv, to_json, to_text
+from ..validation import check_positive, check_positive_int
+
+__all__ = ["ExerciseGrade", "NotebookGrade", "ClassReport", "grade_notebooks", "add_grade_command",
+           "default_jobs", "main", "DEFAULT_TIMEOUT", "DEFAULT_CELL_TIMEOUT", "DEFAULT_MEMORY_MB"]
+
+DEFAULT_TIMEOUT = 300.0        # seconds for a whole notebook
+DEFAULT_CELL_TIMEOUT = 30.0    # seconds for one cell (and for grading one exercise); lessons' take < 5
+DEFAULT_MEMORY_MB = 2048       # address space of one kernel; a lesson's kernel peaks near 1 GiB
+
+
+@dataclass
+class ClassReport:
+    """Every notebook's grade, the settings used, and the class summary (``summary()``)."""
+    notebooks: list[NotebookGrade]
+    settings: dict
+
+    def summary(self) -> dict:
+        return summary(self)
+
+    def to_text(self) -> str:
+        return to_text(self)
+
+    def to_json(self) -> str:
+        return to_json(self)
+
+    def to_csv(self) -> str:
+        return to_csv(self)
+
+
+# --------------------------------------------------------------------------- the class
+
+def _notebook_files(paths: list[str | os.PathLike], fn: str) -> list[Path]:
+    files: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.ipynb") if p.is_file() and ".ipynb_checkpoints"
+                           not in p.parts and not p.name.startswith("."))
+            if not found:
+                raise ValueError(f"{fn}: the folder {str(path)!r} holds no .ipynb notebook")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ValueError(f"{fn}: notebooks must be existing files or folders, got {str(path)!r} "
+                             f"(no such file or folder)")
+    return list(dict.fromkeys(files))
+
+
+def default_jobs() -> int:
+    """Notebooks graded at once by default: one more than the CPUs (at most 8). A kernel waits a
+    little at its start and between cells, so one more than the cores keeps them busy (measured in
+    bench/README.md: a class of 30 on 2 cores took 18-20 s 3 at a time, 21-25 s 2 at a time)."""
+    return min((os.cpu_count() or 1) + 1, 8)
+
+
+def _default_solutions() -> Path | None:
+    for candidate in (Path("solutions"), Path(__file__).resolve().parents[2] / "solutions"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _run(make_coroutine):
+    """Run the coroutine ``make_coroutine()`` to its end in an event loop of its own thread.
+
+    The thread makes it work from inside a running event loop (a notebook) and keeps Ctrl-C for the
+    main thread: nbclient would otherwise catch SIGINT to stop one kernel and grading would go on.
+    On Ctrl-C the running kernels are killed, every notebook's task is cancelled, and the
+    KeyboardInterrupt goes on to the caller.
+    """
+    loop = asyncio.new_event_loop()
+    box: dict = {}
+
+    def work() -> None:
+        asyncio.set_event_loop(loop)
+        box["task"] = loop.create_task(make_coroutine())
+        try:
+            box["value"] = loop.run_until_complete(box["task"])
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            box["error"] = exc
+        finally:        # nbclient may leave a watcher task behind when a cell is cancelled
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+            loop.close()
+
+    thread = threading.Thread(target=work, name="grading", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        kill_running_kernels()
+        if "task" in box:
+            loop.call_soon_threadsafe(box["task"].cancel)
+        thread.join(10)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
+                    timeout: float = DEFAULT_TIMEOUT, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+                    memory_limit_mb: int | None = DEFAULT_MEMORY_MB, jobs: int | None = None) -> ClassReport:
+    """Grade ``notebooks`` (paths of files, or folders searched for ``*.ipynb``) and return the report.
+
+    ``solutions``: the instructor's notebooks defining the lessons' exercises and points (default
+    ``./solutions``, else the course's own). ``timeout`` / ``cell_timeout``: seconds for a whole
+    notebook / for one cell. ``memory_limit_mb``: each kernel's address-space limit in MiB (0 or
+    None: no limit). ``jobs``: notebooks graded at once (default ``default_jobs()``).
+    """
+    fn = "grade_notebooks"
+    if isinstance(notebooks, (str, os.PathLike)):
+        notebooks = [notebooks]
+    files = _notebook_files(list(notebooks), fn)
+    if not files:
+        raise ValueError(f"{fn}: notebooks must name at least one notebook, got none")
+    timeout = check_positive(fn, "timeout", timeout)
+    cell_timeout = check_positive(fn, "cell_timeout", cell_timeout)
+    memory = 0 if memory_limit_mb in (None, 0) else check_positive_int(fn, "memory_limit_mb", memory_limit_mb,
+                                                                        minimum=256)
+    jobs = default_jobs() if jobs is None else check_positive_int(fn, "jobs", jobs)
+    folder = Path(solutions) if solutions is not None else _default_solutions()
+    if folder is None or not folder.is_dir():
+        got = f"{str(folder)!r}, which is not a folder" if folder else "none (there is no ./solutions here)"
+        raise ValueError(f"{fn}: solutions must be the folder of the instructor's solution notebooks "
+                         f"(--solutions DIR), got {got}")
+    lessons, unreadable = nbg.load_lessons(folder)
+    if not lessons:
+        raise ValueError(f"{fn}: the folder {str(folder)!r} holds no readable notebook with an exercise"
+                         + (f" ({'; '.join(unreadable)})" if unreadable else ""))
+    settings = {"solutions": str(folder), "timeout": timeout, "cell_timeout": cell_timeout,
+                "memory_mb": memory if memory_limit_supported() else 0, "jobs": jobs,
+                "lessons": [lesson.name for lesson in lessons], "solution_problems": unreadable}
+    if memory and not memory_limit_supported():
+        settings["note"] = "the kernel's memory cannot be limited on this system"
+    nursery = Nursery(kernel_env()) if nursery_supported() and len(files) > 1 else None
+    forking = nursery is not None and nursery.alive
+    settings["kernels"] = "forked from a preloaded process" if forking else "started one by one"
+    grader = NotebookGrader(lessons, settings, nursery if forking else None)
+
+    async def grade_all():
+        gate = asyncio.Semaphore(jobs)
+
+        async def one(path):
+            async with gate:
+                return await grader.grade(path)
+        return await asyncio.gather(*(one(p) for p in files))
+
+    try:
+        return ClassReport(list(_run(grade_all)), settings)
+    finally:
+        if nursery is not None:
+            nursery.close()
+
+
+# --------------------------------------------------------------------------- command line
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
+                        help="learners' notebooks, or folders holding them (searched recursively)")
+    parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON to FILE")
+    parser.add_argument("--csv", metavar="FILE", help="also write one row per learner and exercise to FILE")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                        help=f"seconds allowed for a whole notebook (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
+                        help=f"seconds allowed for one cell (default {DEFAULT_CELL_TIMEOUT:g})")
+    parser.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
+                        help=f"address-space limit of each kernel in MiB, 0 for none "
+                             f"(default {DEFAULT_MEMORY_MB})")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="notebooks graded at the same time (default: CPUs + 1, at most 8)")
+    parser.add_argument("--solutions", metavar="DIR", default=None,
+                        help="the instructor's notebooks: exercises and points (default ./solutions)")
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    solutions = args.solutions
+    if solutions is None and getattr(args, "root", None) not in (None, "."):
+        solutions = Path(args.root) / "solutions"
+    try:
+        report = grade_notebooks(args.notebooks, solutions=solutions, timeout=args.timeout,
+                                 cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
+                                 jobs=args.jobs)
+    except (ValueError, TypeError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("grade: interrupted; the kernels were stopped and no report was written", file=sys.stderr)
+        return 130
+    print(report.to_text())
+    for option, text in (("json", report.to_json), ("csv", report.to_csv)):
+        target = getattr(args, option)
+        if target:
+            try:
+                Path(target).write_text(text(), encoding="utf-8")
+            except OSError as exc:
+                print(f"grade: could not write --{option} {target}: {exc}", file=sys.stderr)
+                return 1
+            print(f"({option.upper()} report written to {target})")
+    return 0
+
+
+_DESCRIPTION = ("Grade learners' notebooks: each runs on a temporary copy in a fresh kernel, each "
+                "exercise is found by its grade_id and its function is checked against the reference "
+                "in the grader's own process. Prints a report per learner and a class summary.")
+
+
+def add_grade_command(subparsers) -> argparse.ArgumentParser:
+    """Register the ``grade`` command on an ``argparse`` subparsers object; return its parser."""
+    parser = subparsers.add_parser("grade", help="grade learners' notebooks", description=_DESCRIPTION)
+    _add_arguments(parser)
+    parser.set_defaults(func=_cmd_grade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``grade`` on its own: parse ``argv`` (default ``sys.argv[1:]``), grade, return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m backprop_helpers grade", description=_DESCRIPTION)
+    _add_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:            # argparse exits 2 on a usage error; this command says 1
+        return 0 if exc.code in (0, None) else 1
+    return _cmd_grade(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""A learner's notebook as grading sees it (private helpers of ``grading``).
+
+- ``load_lessons(folder)``: each lesson's exercises (grade_id and points, default 1) from the
+  instructor's notebooks (``solutions/``; ``lessons/`` works too, ``build`` copies the points);
+- ``parse(data, name)``: a learner's file read leniently (any nbformat 4 notebook, version 3
+  converted), or the reason it cannot be graded (not JSON, not a notebook, an unsupported nbformat);
+- ``exercise_cells(nb)``: where each exercise is, found by the cell's ``nbgrader.grade_id``
+  wherever the cell now is (by the function's name if no cell carries a grade_id at all);
+- ``identify(found, file_name, lessons)``: which lesson a notebook is, from its grade_ids;
+- ``runnable(nb, nonce, requests)``: the notebook to execute: the grader's set-up cell, the
+  learner's code cells in their order, then one grading cell per exercise.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import v4
+
+from ..course.markers import _first_def_name, _nbgrader_meta, _source_text
+from ..course.notebook import exercises, notebook_paths, read_notebook
+
+__all__ = ["LessonSpec", "load_lessons", "parse", "exercise_cells", "identify", "runnable"]
+
+
+@dataclass(frozen=True)
+class LessonSpec:
+    """A lesson: its name (the notebook's file name without .ipynb) and its exercises with points."""
+    name: str
+    exercises: tuple[tuple[str, float], ...]
+
+    @property
+    def grade_ids(self) -> set[str]:
+        return {gid for gid, _ in self.exercises}
+
+
+def load_lessons(folder: str | Path) -> tuple[list[LessonSpec], list[str]]:
+    """``(lessons, problems)``: the lessons with at least one exercise in ``folder``, and a line for
+    each notebook there that could not be read (its lesson is then unknown to the grader)."""
+    lessons, problems = [], []
+    for path in notebook_paths(folder):
+        try:
+            found = exercises(read_notebook(path), name=str(path))
+        except (ValueError, TypeError, OSError) as exc:
+            problems.append(f"{path} could not be read, so notebooks of that lesson cannot be graded ({exc})")
+            continue
+        if found:
+            lessons.append(LessonSpec(path.stem, tuple((e.grade_id, 1 if e.points is None else e.points)
+                                                       for e in found)))
+    return lessons, problems
+
+
+def parse(data: bytes, name: str) -> tuple[Any, str | None]:
+    """``(notebook, None)`` or ``(None, why it cannot be graded)``; code cells' sources as strings."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not a notebook: the file is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return None, (f"not a notebook: the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                      f"{exc.msg})")
+    if not isinstance(raw, dict) or not ("cells" in raw or "worksheets" in raw):
+        return None, "not a notebook: the JSON has no 'cells'"
+    version = raw.get("nbformat")
+    if version == 4 and isinstance(raw.get("cells"), list):
+        cells = raw["cells"]
+    elif version == 3:
+        try:
+            cells = nbformat.convert(nbformat.reads(json.dumps(raw), as_version=3), 4)["cells"]
+        except Exception as exc:  # noqa: BLE001 - an unreadable old notebook is reported
+            return None, f"an nbformat 3 notebook that could not be converted to version 4 ({exc})"
+    else:
+        return None, (f"unsupported nbformat version {version!r}: the grader reads version 4 "
+                      f"(and converts version 3); open and save it in a current Jupyter")
+    nb = v4.new_notebook()
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        kind = cell.get("cell_type")
+        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        source = cell.get("source", "")
+        source = _source_text(source) if isinstance(source, (str, list)) else ""
+        new = v4.new_code_cell(source) if kind == "code" else v4.new_markdown_cell(source)
+        new.metadata = {"nbgrader": dict(meta["nbgrader"])} if isinstance(meta.get("nbgrader"), dict) else {}
+        nb.cells.append(new)
+    return nb, None
+
+
+def exercise_cells(nb: Any, known_names: set[str]) -> tuple[dict[str, int], list[str], bool]:
+    """``({grade_id: cell index}, notes, by_name)``: each exercise's code cell (the last if repeated).
+
+    Without any grade_id in the notebook (an editor dropped the metadata), a code cell whose first
+    ``def`` is named like an exercise in ``known_names`` stands for it, a note says so, and
+    ``by_name`` is True.
+    """
+    found: dict[str, int] = {}
+    notes: list[str] = []
+    tagged = [(i, _nbgrader_meta(c).get("grade_id")) for i, c in enumerate(nb.cells)]
+    tagged = [(i, g.strip()) for i, g in tagged if isinstance(g, str) and g.strip()]
+    for i, gid in tagged:
+        if nb.cells[i].cell_type != "code":
+            notes.append(f"cell {i} has grade_id {gid!r} but is no longer a code cell")
+            continue
+        if gid in found:
+            notes.append(f"grade_id {gid!r} is on cells {found[gid]} and {i}: cell {i} (the later) is graded")
+        found[gid] = i
+    if not tagged:
+        for i, cell in enumerate(nb.cells):
+            name = _first_def_name(cell.source) if cell.cell_type == "code" else None
+            if name in known_names:
+                found[name] = i
+        if found:
+            notes.append("no cell carries a grade_id (the metadata was removed?): exercises were found "
+                         "by the names of the functions their cells define")
+    return found, notes, not tagged
+
+
+def identify(found: set[str], file_name: str, lessons: list[LessonSpec], *,
+             by_name: bool = False) -> tuple[LessonSpec | None, str]:
+    """The lesson sharing the most grade_ids with ``found`` (then the fewest missing, then the file name).
+
+    Returns ``(lesson, how)``, ``how`` saying what decided; ``(None, why)`` if nothing matches.
+    ``by_name``: ``found`` are function names (the notebook has no grade_id); then at least half
+    of the lesson's exercises must be there (a scratch notebook with a ``def relu`` is no lesson).
+    """
+    stem = Path(file_name).stem.lower()
+    named = [lesson for lesson in lessons if lesson.name.lower() in stem]
+    if not lessons:
+        return None, "there are no lessons with exercises to compare it with"
+    best = max(lessons, key=lambda s: (len(found & s.grade_ids), -len(s.grade_ids - found), s in named))
+    shared = len(found & best.grade_ids)
+    if by_name and 0 < shared < len(best.grade_ids) / 2:
+        return None, (f"matches no lesson: it carries no grade_id, and it defines only {shared} of the "
+                      f"{len(best.grade_ids)} exercise functions of {best.name}")
+    if shared:
+        return best, f"{shared} of its {len(best.grade_ids)} exercise cells found"
+    if named:
+        return named[0], "no exercise cell found; the lesson was taken from the file name"
+    return None, ("matches no lesson: none of its cells carries the grade_id of a lesson's exercise"
+                  + (f" (it has {', '.join(sorted(found))})" if found else ""))
+
+
+def _harness_source(call: str) -> str:
+    return f"from backprop_helpers.grading import kernel as _bp_grading\n_bp_grading.{call}\ndel _bp_grading\n"
+
+
+_SAFE = re.compile(r"^[A-Za-z0-9_+/=]*$")
+
+
+def runnable(nb: Any, nonce: str, requests: list[tuple[str, str]], *,
+             skip: set[int] = frozenset()) -> tuple[Any, dict[int, int], dict[int, str]]:
+    """The notebook to execute: set-up cell, the learner's code cells, one grading cell per request.
+
+    ``requests`` is ``[(grade_id, base64 request)]``; the learner's cells in ``skip`` are left out
+    (one that ended the kernel in an earlier run). Returns ``(notebook, {executed cell: learner
+    cell}, {executed cell: grade_id})``.
+    """
+    if not all(_SAFE.match(text) for _, text in requests) or not nonce.isalnum():
+        raise ValueError("runnable: requests and nonce must be base64 / alphanumeric text")
+    out = v4.new_notebook()
+    out.cells.append(v4.new_code_cell(_harness_source(f'install("{nonce}")')))
+    origin, harness = {}, {}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and i not in skip:
+            origin[len(out.cells)] = i
+            out.cells.append(v4.new_code_cell(cell.source))
+    for gid, text in requests:
+        harness[len(out.cells)] = gid
+        out.cells.append(v4.new_code_cell(_harness_source(f'run_exercise("{nonce}", "{text}")')))
+    return out, origin, harness
