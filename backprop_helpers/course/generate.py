@@ -34,9 +34,9 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from .markers import (CODE_PLACEHOLDER, TEXT_PLACEHOLDER, _exercise_cells, _grade_ids,
-                       _is_meaningful, _scan_cells, _source_text)
-from .notebook import (CELL_METADATA_NOISE, Exercise, _fresh_lesson, build_lesson,  # noqa: F401
+from .markers import (CODE_PLACEHOLDER, TEXT_PLACEHOLDER, exercise_cells, grade_ids,
+                       is_meaningful, scan_cells, source_text)
+from .notebook import (CELL_METADATA_NOISE, Exercise, fresh_lesson, build_lesson,  # noqa: F401
                         cell_fingerprints, exercises, lesson_edits, notebook_bytes, notebook_paths,
                         read_notebook)
 from .publish import NO_CHECK, committed_verdict_problems, execute, missing_checks, verdict_problems
@@ -145,7 +145,7 @@ def build(solutions_dir: str | os.PathLike = "solutions", lessons_dir: str | os.
     if lessons_dir.exists() and lessons_dir.resolve() == solutions_dir.resolve():
         raise ValueError(f"build: lessons_dir and solutions_dir are the same folder ({solutions_dir}); "
                          f"building would overwrite the solutions")
-    planned = [(lessons_dir / path.name, _fresh_lesson(path)) for path in notebook_paths(solutions_dir)]
+    planned = [(lessons_dir / path.name, fresh_lesson(path)) for path in notebook_paths(solutions_dir)]
     changes = [(target, data) for target, data in planned
                if not (target.is_file() and target.read_bytes() == data)]
     edits = {target: why for target, data in changes if (why := lesson_edits(target, data)) is not None}
@@ -178,8 +178,8 @@ def _first_difference(lesson: Path, expected: bytes) -> str:
             if want.get(key) == got.get(key):
                 continue
             if key == "source":
-                want_lines = _source_text(want["source"]).splitlines()
-                got_lines = _source_text(got.get("source", "")).splitlines()
+                want_lines = source_text(want["source"]).splitlines()
+                got_lines = source_text(got.get("source", "")).splitlines()
                 for n, (a, b) in enumerate(zip(want_lines + [""], got_lines + [""]), 1):
                     if a != b:
                         return f"cell {i}, line {n}: the build has {a!r}, the lesson has {b!r}"
@@ -205,7 +205,7 @@ def lessons_in_sync(solutions_dir: str | os.PathLike = "solutions",
     for path in solutions:
         lesson = lessons_dir / path.name
         try:
-            expected = _fresh_lesson(path)
+            expected = fresh_lesson(path)
         except (ValueError, OSError) as exc:
             problems.append(str(exc))
             continue
@@ -227,12 +227,12 @@ def _public_and_secret(path: Path) -> tuple[set[str], dict[str, int]]:
     nb = read_notebook(path)
     public: set[str] = set()
     secret: dict[str, int] = {}
-    for i, lines in enumerate(_scan_cells(nb, str(path), "solution_leaks")):
+    for i, lines in enumerate(scan_cells(nb, str(path), "solution_leaks")):
         for line in lines:
             text = line.text.strip()
             if line.block is None:
                 public.add(text)
-            elif line.marker is None and _is_meaningful(text):
+            elif line.marker is None and is_meaningful(text):
                 secret.setdefault(text, i)
     public.update(CODE_PLACEHOLDER + (TEXT_PLACEHOLDER,))
     return public, {text: i for text, i in secret.items() if text not in public}
@@ -262,7 +262,7 @@ def solution_leaks(solutions_dir: str | os.PathLike = "solutions",
             continue
         shown = public.get(lesson.name, set())
         for i, cell in enumerate(nb.cells):
-            lines = _source_text(cell.get("source", "")).splitlines()
+            lines = source_text(cell.get("source", "")).splitlines()
             for text in dict.fromkeys(line.strip() for line in lines):
                 if text in shown:
                     continue
@@ -282,8 +282,8 @@ def grade_id_problems(solutions_dir: str | os.PathLike = "solutions") -> list[st
     for path in notebook_paths(solutions_dir):
         try:
             nb = read_notebook(path)
-            scans = _scan_cells(nb, str(path), "grade_id_problems")
-            ids = _grade_ids(nb, _exercise_cells(nb, scans), str(path), "grade_id_problems")
+            scans = scan_cells(nb, str(path), "grade_id_problems")
+            ids = grade_ids(nb, exercise_cells(nb, scans), str(path), "grade_id_problems")
         except (ValueError, OSError) as exc:
             problems.append(str(exc))
             continue

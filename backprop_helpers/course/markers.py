@@ -22,7 +22,7 @@ _NEAR_MISS = re.compile(r"[ \t]*#+[ \t]*(BEGIN|END)[ \t]+(SOLUTION|HIDDEN[ \t]*T
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
-class _ScannedLine(NamedTuple):
+class ScannedLine(NamedTuple):
     """A line of a cell (with its line ending), the block it belongs to, and its marker if it is one."""
     text: str
     block: str | None      # "SOLUTION", "HIDDEN TESTS", or None outside every block
@@ -30,19 +30,19 @@ class _ScannedLine(NamedTuple):
     indent: str            # the BEGIN marker's indentation, for every line of a block
 
 
-def _source_text(source: Any) -> str:
+def source_text(source: Any) -> str:
     """A cell's source as one string (files store it as a list of lines)."""
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _scan_source(source: str, where: str) -> list[_ScannedLine]:
+def _scan_source(source: str, where: str) -> list[ScannedLine]:
     """Split ``source`` into lines, each tagged with its block; bad markers raise ValueError at ``where``.
 
     Markers are whole lines: ``### BEGIN SOLUTION``, indented or not, nothing after it. A line
     that looks like one but differs (``## BEGIN SOLUTION``, ``### begin solution``, text after
     it) is refused rather than passed through, because it would leak the answer into the lesson.
     """
-    out: list[_ScannedLine] = []
+    out: list[ScannedLine] = []
     opened: tuple[str, int, str] | None = None  # (block, line number, indentation)
     for number, text in enumerate(re.findall(r"[^\n]*\n|[^\n]+", source), 1):
         match = _MARKER.fullmatch(text)
@@ -51,7 +51,7 @@ def _scan_source(source: str, where: str) -> list[_ScannedLine]:
                 raise ValueError(f"{where}, line {number}: {text.strip()!r} looks like a marker but is not "
                                  f"one; write it exactly as '### BEGIN SOLUTION', '### END SOLUTION', "
                                  f"'### BEGIN HIDDEN TESTS' or '### END HIDDEN TESTS', alone on its line")
-            out.append(_ScannedLine(text, opened[0] if opened else None, None, opened[2] if opened else ""))
+            out.append(ScannedLine(text, opened[0] if opened else None, None, opened[2] if opened else ""))
             continue
         edge, block = match["edge"], match["block"]
         if edge == "BEGIN":
@@ -64,7 +64,7 @@ def _scan_source(source: str, where: str) -> list[_ScannedLine]:
         elif opened[0] != block:
             raise ValueError(f"{where}, line {number}: '### END {block}' cannot close the '### BEGIN "
                              f"{opened[0]}' block opened on line {opened[1]}")
-        out.append(_ScannedLine(text, block, edge, opened[2]))
+        out.append(ScannedLine(text, block, edge, opened[2]))
         if edge == "END":
             opened = None
     if opened:
@@ -73,36 +73,36 @@ def _scan_source(source: str, where: str) -> list[_ScannedLine]:
     return out
 
 
-def _first_def_name(source: str) -> str | None:
+def first_def_name(source: str) -> str | None:
     """The name of the first function defined in ``source`` (``def linear_forward(...)``), or None."""
     match = _DEF.search(source)
     return match.group(1) if match else None
 
 
-def _is_meaningful(stripped: str) -> bool:
+def is_meaningful(stripped: str) -> bool:
     """Whether a stripped block line is specific enough to count as a leak: 8+ characters, no comment."""
     return len(stripped) >= 8 and not stripped.startswith("#")
 
 
-def _nbgrader_meta(cell: Any) -> dict:
+def nbgrader_meta(cell: Any) -> dict:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta if isinstance(meta, dict) else {}
 
 
-def _scan_cells(nb: Any, name: str, fn: str) -> list[list[_ScannedLine]]:
+def scan_cells(nb: Any, name: str, fn: str) -> list[list[ScannedLine]]:
     """Every cell's lines, each marked with the block it sits in; bad markers raise ValueError."""
-    return [_scan_source(_source_text(cell.get("source", "")), f"{fn}: {name}, cell {i}")
+    return [_scan_source(source_text(cell.get("source", "")), f"{fn}: {name}, cell {i}")
             for i, cell in enumerate(nb["cells"])]
 
 
-def _exercise_cells(nb: Any, scans: list[list[_ScannedLine]]) -> list[int]:
+def exercise_cells(nb: Any, scans: list[list[ScannedLine]]) -> list[int]:
     """Cells holding a solution block (a solution notebook) or marked as nbgrader solutions (a lesson)."""
     return [i for i, (cell, lines) in enumerate(zip(nb["cells"], scans))
             if any(line.block == "SOLUTION" for line in lines)
-            or _nbgrader_meta(cell).get("solution") is True]
+            or nbgrader_meta(cell).get("solution") is True]
 
 
-def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tuple[str, str]]:
+def grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tuple[str, str]]:
     """``{cell index: (grade_id, origin)}``, origin "metadata", "def" or "cell id"; ids are unique.
 
     Ids from metadata come first and must be unique; a derived id that is already taken gets
@@ -112,7 +112,7 @@ def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tup
     result: dict[int, tuple[str, str]] = {}
     seen: dict[str, int] = {}
     for i in indices:
-        gid = _nbgrader_meta(nb["cells"][i]).get("grade_id")
+        gid = nbgrader_meta(nb["cells"][i]).get("grade_id")
         if isinstance(gid, str) and gid.strip():
             gid = gid.strip()
             if gid in seen:
@@ -125,7 +125,7 @@ def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tup
             continue
         cell = nb["cells"][i]
         is_code = cell.get("cell_type") == "code"
-        base = _first_def_name(_source_text(cell.get("source", ""))) if is_code else None
+        base = first_def_name(source_text(cell.get("source", ""))) if is_code else None
         origin = "def" if base else "cell id"
         base = base or str(cell.get("id") or f"cell-{i}")
         gid, k = base, 2
@@ -136,13 +136,13 @@ def _grade_ids(nb: Any, indices: list[int], name: str, fn: str) -> dict[int, tup
     return dict(sorted(result.items()))
 
 
-def _points(cell: Any) -> float | None:
-    points = _nbgrader_meta(cell).get("points")
+def cell_points(cell: Any) -> float | None:
+    points = nbgrader_meta(cell).get("points")
     return points if isinstance(points, (int, float)) and not isinstance(points, bool) else None
 
 
 
-def _lesson_source(lines: list[_ScannedLine], code: bool) -> str:
+def lesson_source(lines: list[ScannedLine], code: bool) -> str:
     out = []
     for line in lines:
         if line.block is None:

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import nbformat
 from nbformat.v4.rwbase import rejoin_lines
 
-from .markers import (_exercise_cells, _grade_ids, _lesson_source, _points, _scan_cells,
-                       _source_text)
+from .markers import (exercise_cells, grade_ids, lesson_source, cell_points, scan_cells,
+                       source_text)
 
 __all__ = ["Exercise", "exercises", "build_lesson", "read_notebook", "notebook_bytes",
            "notebook_paths", "cell_fingerprints", "recorded_fingerprints", "lesson_edits"]
@@ -61,9 +61,9 @@ def exercises(nb: Any, *, name: str = "notebook") -> list[Exercise]:
     (``"linear_forward"``); the cell's id. ``points`` is ``metadata.nbgrader.points`` or None.
     """
     _check_notebook("exercises", nb)
-    scans = _scan_cells(nb, name, "exercises")
-    ids = _grade_ids(nb, _exercise_cells(nb, scans), name, "exercises")
-    return [Exercise(gid, i, _points(nb["cells"][i])) for i, (gid, _) in ids.items()]
+    scans = scan_cells(nb, name, "exercises")
+    ids = grade_ids(nb, exercise_cells(nb, scans), name, "exercises")
+    return [Exercise(gid, i, cell_points(nb["cells"][i])) for i, (gid, _) in ids.items()]
 
 
 def _clean_cell_metadata(meta: dict) -> dict:
@@ -103,14 +103,14 @@ def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
     _check_notebook("build_lesson", nb)
     if nb.get("nbformat") != 4:
         nb = nbformat.convert(nbformat.from_dict(nb), 4)
-    scans = _scan_cells(nb, name, "build_lesson")
+    scans = scan_cells(nb, name, "build_lesson")
     with_solution = [i for i, lines in enumerate(scans) if any(ln.block == "SOLUTION" for ln in lines)]
-    ids = _grade_ids(nb, with_solution, name, "build_lesson")
+    ids = grade_ids(nb, with_solution, name, "build_lesson")
     cells, used_ids = [], set()
     for i, (cell, lines) in enumerate(zip(nb["cells"], scans)):
         kind = cell.get("cell_type", "code")
-        original = _source_text(cell.get("source", ""))
-        source = _lesson_source(lines, code=kind == "code")
+        original = source_text(cell.get("source", ""))
+        source = lesson_source(lines, code=kind == "code")
         if not original.endswith("\n"):
             source = source.rstrip("\n")
         if not source.strip() and any(ln.block == "HIDDEN TESTS" for ln in lines):
@@ -125,8 +125,8 @@ def build_lesson(nb: Any, *, name: str = "notebook") -> nbformat.NotebookNode:
         if i in ids:
             meta = {"grade": False, "grade_id": ids[i][0], "locked": False, "schema_version": 3,
                     "solution": True}
-            if _points(cell) is not None:
-                meta["points"] = _points(cell)
+            if cell_points(cell) is not None:
+                meta["points"] = cell_points(cell)
             new.metadata["nbgrader"] = meta
         cells.append(new)
     metadata = {k: copy.deepcopy(v) for k, v in nb.get("metadata", {}).items()
@@ -152,7 +152,7 @@ def cell_fingerprints(nb: Any) -> list[str]:
             found.append(f"cell-{i}:not-a-cell")
             continue
         meta = cell.get("metadata")
-        written = {"cell_type": cell.get("cell_type"), "source": _source_text(cell.get("source", "")),
+        written = {"cell_type": cell.get("cell_type"), "source": source_text(cell.get("source", "")),
                    "attachments": cell.get("attachments") or {},
                    "nbgrader": (meta.get("nbgrader") if isinstance(meta, dict) else None) or {}}
         digest = hashlib.sha256(json.dumps(written, sort_keys=True, default=str).encode("utf-8"))
@@ -245,7 +245,7 @@ def notebook_paths(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
 
 
-def _fresh_lesson(path: Path) -> bytes:
+def fresh_lesson(path: Path) -> bytes:
     lesson = build_lesson(read_notebook(path), name=str(path))
     try:
         nbformat.validate(lesson)

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .markers import _exercise_cells, _grade_ids, _scan_cells, _source_text
+from .markers import exercise_cells, grade_ids, scan_cells, source_text
 from .notebook import notebook_paths, read_notebook
 
 __all__ = ["NO_CHECK", "missing_checks", "verdict_problems", "committed_verdict_problems", "execute"]
@@ -43,8 +43,8 @@ def _no_check_reason(cell: Any) -> str | None:
 
 
 def _exercise_ids(nb: Any, name: str) -> dict[int, str]:
-    scans = _scan_cells(nb, name, "check")
-    return {i: gid for i, (gid, _) in _grade_ids(nb, _exercise_cells(nb, scans), name, "check").items()}
+    scans = scan_cells(nb, name, "check")
+    return {i: gid for i, (gid, _) in grade_ids(nb, exercise_cells(nb, scans), name, "check").items()}
 
 
 def missing_checks(solutions_dir: str | os.PathLike = "solutions") -> list[str]:
@@ -75,9 +75,9 @@ def _verdicts(cell: Any) -> list[tuple[str, str]]:
     found = []
     for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
         if output.get("output_type") == "stream":
-            text = _source_text(output.get("text", ""))
+            text = source_text(output.get("text", ""))
         elif output.get("output_type") in ("execute_result", "display_data"):
-            text = _source_text(output.get("data", {}).get("text/plain", ""))
+            text = source_text(output.get("data", {}).get("text/plain", ""))
         else:
             continue
         found += [m.groups() for m in map(_VERDICT.match, text.splitlines()) if m]

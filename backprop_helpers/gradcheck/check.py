@@ -32,9 +32,9 @@ import numpy as np
 
 from ..validation import (as_float_array, check_choice, check_finite, check_positive,
                         check_positive_int, describe)
-from .verdict import GradCheckReport, _agree, _judge
-from .numerical import (_COMPLEX_H, DEFAULT_H, Float32Warning, _check_f, _check_x, _complex_step,
-                        _is_low, _scalar, _sweep, _warn_float32, complex_step_gradient,
+from .verdict import GradCheckReport, agree, judge
+from .numerical import (COMPLEX_H, DEFAULT_H, Float32Warning, validate_function, validate_point, complex_step_sweep,
+                        is_low_precision, as_scalar, sweep, warn_float32, complex_step_gradient,
                         numerical_gradient, numerical_vjp, rel_error)
 from .step_sizes import StepSizeErrors, step_size_errors
 
@@ -47,7 +47,7 @@ __all__ = [
 #: default relative tolerance of check_gradient and check_gradient_directional, by precision
 DEFAULT_RTOL = {"float64": 1e-5, "float32": 1e-2}
 #: safety factor on the round-off estimate eps * |f| / h (f's own rounding accumulates over its sums)
-_NOISE_FACTOR = 16.0
+NOISE_FACTOR = 16.0
 
 
 # --------------------------------------------------------------------------- kinks
@@ -73,9 +73,9 @@ def _second_look(a, f0, first, second, noise, atol, rtol):
     dp1, dm1, dp2, dm2 = (fp1 - f0) / sp1, (f0 - fm1) / sm1, (fp2 - f0) / sp2, (f0 - fm2) / sm2
     n_rich, side_p, side_m = (4 * n2 - n1) / 3, 2 * dp2 - dp1, 2 * dm2 - dm1
     floor_rich, floor_side = np.maximum(atol, 3 * noise), np.maximum(atol, 10 * noise)
-    smooth = _agree(a, n_rich, floor_rich, rtol)
-    half = _agree(a, n2, np.maximum(atol, 2 * noise), rtol)
-    on_p, on_m = _agree(a, side_p, floor_side, rtol), _agree(a, side_m, floor_side, rtol)
+    smooth = agree(a, n_rich, floor_rich, rtol)
+    half = agree(a, n2, np.maximum(atol, 2 * noise), rtol)
+    on_p, on_m = agree(a, side_p, floor_side, rtol), agree(a, side_m, floor_side, rtol)
     kink = ~smooth & (half | on_p | on_m)
     jump1, jump2 = np.abs(dp1 - dm1), np.abs(dp2 - dm2)
     significant = jump1 > np.maximum(16 * noise, 1e-6 * (np.abs(dp1) + np.abs(dm1)))
@@ -123,9 +123,9 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
         Float32Warning when x or f's values are float32 (finite differences are unreliable there).
     """
     fn = "check_gradient"
-    _check_f(fn, f)
+    validate_function(fn, f)
     method = check_choice(fn, "method", method, {"central", "complex"})
-    x = _check_x(fn, x) if method == "central" else as_float_array(fn, "x", x, allow_complex=False)
+    x = validate_point(fn, x) if method == "central" else as_float_array(fn, "x", x, allow_complex=False)
     analytic = as_float_array(fn, "analytic", analytic, allow_complex=False, allow_empty=True)
     if analytic.shape != x.shape:
         hint = " (it is transposed)" if analytic.shape == x.shape[::-1] else ""
@@ -146,34 +146,34 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
     none = np.zeros(len(a), bool)
 
     if method == "complex":
-        low = _is_low(x.dtype) or _is_low(analytic.dtype)
-        h, rtol, _ = _defaults(_COMPLEX_H if h is None else h, rtol, False, low)
-        n = _complex_step(fn, f, x, indices, h)
-        return _judge(a, n, np.full(len(a), atol), rtol, indices, kink=none, unmatched=none,
+        low = is_low_precision(x.dtype) or is_low_precision(analytic.dtype)
+        h, rtol, _ = _defaults(COMPLEX_H if h is None else h, rtol, False, low)
+        n = complex_step_sweep(fn, f, x, indices, h)
+        return judge(a, n, np.full(len(a), atol), rtol, indices, kink=none, unmatched=none,
                       low=low, method=method, h=h, x_shape=whole)
 
     f0_value = f(x)
-    f0 = _scalar(fn, f0_value, "at x")
-    low_fd = _is_low(x.dtype) or _is_low(np.asarray(f0_value).dtype)
+    f0 = as_scalar(fn, f0_value, "at x")
+    low_fd = is_low_precision(x.dtype) or is_low_precision(np.asarray(f0_value).dtype)
     if low_fd:
-        _warn_float32(fn, "x is" if _is_low(x.dtype) else "f returns")
-    low = low_fd or _is_low(analytic.dtype)
+        warn_float32(fn, "x is" if is_low_precision(x.dtype) else "f returns")
+    low = low_fd or is_low_precision(analytic.dtype)
     h, rtol, eps = _defaults(h, rtol, low_fd, low)
 
     def reduce(value, where):
-        return _scalar(fn, value, where)
+        return as_scalar(fn, value, where)
 
-    fp, fm, sp, sm = _sweep(fn, f, x, indices, h, reduce)
+    fp, fm, sp, sm = sweep(fn, f, x, indices, h, reduce)
     n = (fp - fm) / (sp + sm)
-    noise = _NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / ((sp + sm) / 2)
+    noise = NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / ((sp + sm) / 2)
     floor = np.maximum(atol, noise)
     kink, unmatched = none.copy(), none.copy()
-    bad = np.flatnonzero(~_agree(a, n, floor, rtol))
+    bad = np.flatnonzero(~agree(a, n, floor, rtol))
     if bad.size:
-        second = _sweep(fn, f, x, [indices[i] for i in bad], h / 2, reduce)
+        second = sweep(fn, f, x, [indices[i] for i in bad], h / 2, reduce)
         n[bad], floor[bad], kink[bad], unmatched[bad] = _second_look(
             a[bad], f0, (fp[bad], fm[bad], sp[bad], sm[bad]), second, noise[bad], atol, rtol)
-    return _judge(a, n, floor, rtol, indices, kink=kink, unmatched=unmatched, low=low,
+    return judge(a, n, floor, rtol, indices, kink=kink, unmatched=unmatched, low=low,
                   method=method, h=h, x_shape=whole)
 
 
@@ -197,7 +197,7 @@ def _param_pairs(fn: str, params: Any, grads: Any) -> list:
                         f"got {describe(params)}")
     out = []
     for pname, p, g, gname in items:
-        _check_x(fn, p, pname)
+        validate_point(fn, p, pname)
         g = as_float_array(fn, gname, g, allow_complex=False)
         if g.shape != p.shape:
             raise ValueError(f"{fn}: {gname} has shape {g.shape} but {pname} has shape {p.shape}; "
@@ -230,7 +230,7 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
         h get the same second look at h/2 as elements in ``check_gradient`` (truncation, kinks).
     """
     fn = "check_gradient_directional"
-    _check_f(fn, f)
+    validate_function(fn, f)
     pairs = _param_pairs(fn, params, grads)
     num_directions = check_positive_int(fn, "num_directions", num_directions)
     seed = check_positive_int(fn, "seed", seed, minimum=0)
@@ -252,17 +252,17 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
         np.subtract(buf, s, out=buf)            # each entry +-step/sqrt(P)
         for p, saved, b, _, _ in views:
             np.add(saved, b, out=p)
-        up = _scalar(fn, f(params), f"at params + h*v (direction {k})")
+        up = as_scalar(fn, f(params), f"at params + h*v (direction {k})")
         for p, saved, b, _, _ in views:
             np.subtract(saved, b, out=p)
-        return up, _scalar(fn, f(params), f"at params - h*v (direction {k})")
+        return up, as_scalar(fn, f(params), f"at params - h*v (direction {k})")
 
     try:
         f0_value = f(params)
-        f0 = _scalar(fn, f0_value, "at params")
-        low_x, low_f = any(_is_low(p.dtype) for p, _ in pairs), _is_low(np.asarray(f0_value).dtype)
+        f0 = as_scalar(fn, f0_value, "at params")
+        low_x, low_f = any(is_low_precision(p.dtype) for p, _ in pairs), is_low_precision(np.asarray(f0_value).dtype)
         if low_x or low_f:
-            _warn_float32(fn, "params are" if low_x else "f returns")
+            warn_float32(fn, "params are" if low_x else "f returns")
         h, rtol, eps = _defaults(h, rtol, low_x or low_f, low_x or low_f)
         a, fp, fm = np.empty(num_directions), np.empty(num_directions), np.empty(num_directions)
         for k in range(num_directions):
@@ -270,10 +270,10 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
             fp[k], fm[k] = along(k, h)
             a[k] = sum(float(np.dot(g, part)) for _, _, _, g, part in views) / h
         n = (fp - fm) / (2 * h)
-        noise = _NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / h
+        noise = NOISE_FACTOR * eps * np.maximum(abs(f0), np.maximum(np.abs(fp), np.abs(fm))) / h
         floor, hs = noise.copy(), np.full(num_directions, h)
         kink, unmatched = np.zeros(num_directions, bool), np.zeros(num_directions, bool)
-        bad = np.flatnonzero(~_agree(a, n, floor, rtol))
+        bad = np.flatnonzero(~agree(a, n, floor, rtol))
         if bad.size:
             second = np.array([along(int(k), h / 2) for k in bad]).reshape(-1, 2)
             n[bad], floor[bad], kink[bad], unmatched[bad] = _second_look(
@@ -282,5 +282,5 @@ def check_gradient_directional(f: Callable[[Any], float], params: Any, grads: An
     finally:
         for p, saved, _, _, _ in views:
             np.copyto(p, saved)
-    return _judge(a, n, floor, rtol, [(k,) for k in range(num_directions)], kink=kink,
+    return judge(a, n, floor, rtol, [(k,) for k in range(num_directions)], kink=kink,
                   unmatched=unmatched, low=low_x or low_f, method="directional", h=h)

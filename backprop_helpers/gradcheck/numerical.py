@@ -57,7 +57,7 @@ __all__ = [
 
 #: default step h for finite differences, by precision (about eps**(1/3)); see "Choosing h"
 DEFAULT_H = {"float64": 1e-5, "float32": 5e-3}
-_COMPLEX_H = 1e-20
+COMPLEX_H = 1e-20
 
 
 class Float32Warning(UserWarning):
@@ -66,13 +66,13 @@ class Float32Warning(UserWarning):
 
 # --------------------------------------------------------------------------- small helpers
 
-def _is_low(dtype: Any) -> bool:
+def is_low_precision(dtype: Any) -> bool:
     """True for float32/float16 (and complex64): precisions too coarse for finite differences."""
     dt = np.dtype(dtype)
     return dt.kind in "fc" and np.finfo(dt).eps > 1e-10
 
 
-def _warn_float32(fn: str, what: str) -> None:
+def warn_float32(fn: str, what: str) -> None:
     warnings.warn(
         f"{fn}: {what} float32, whose machine epsilon is 1.2e-07, so the difference f(x+h) - f(x-h) "
         f"loses most of its digits to round-off (error about eps*|f|/h): even a correct gradient "
@@ -84,7 +84,7 @@ def _fmt_index(idx: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in idx) + "]"
 
 
-def _check_f(fn: str, f: Any) -> None:
+def validate_function(fn: str, f: Any) -> None:
     """f must be callable as f(x): one positional argument."""
     if not callable(f):
         raise TypeError(f"{fn}: f must be a function of the array, got {describe(f)}")
@@ -99,7 +99,7 @@ def _check_f(fn: str, f: Any) -> None:
         pass
 
 
-def _check_x(fn: str, x: Any, name: str = "x") -> np.ndarray:
+def validate_point(fn: str, x: Any, name: str = "x") -> np.ndarray:
     """x must be a writable float ndarray, because it is perturbed in place."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a numpy array of floats (it is perturbed in place), "
@@ -111,7 +111,7 @@ def _check_x(fn: str, x: Any, name: str = "x") -> np.ndarray:
     return x
 
 
-def _scalar(fn: str, value: Any, where: str) -> float:
+def as_scalar(fn: str, value: Any, where: str) -> float:
     """The real scalar f returned, as a float, or a clear error."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
@@ -130,7 +130,7 @@ def _scalar(fn: str, value: Any, where: str) -> float:
     return v
 
 
-def _sweep(fn: str, f: Callable, x: np.ndarray, indices: list, h: float,
+def sweep(fn: str, f: Callable, x: np.ndarray, indices: list, h: float,
            reduce: Callable[[Any, str], float]):
     """f at x + h e_i and x - h e_i for each index i, restoring x[i] exactly after each pair.
 
@@ -199,13 +199,13 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         An array shaped (and typed) like ``x``: the gradient ``df/dx``.
     """
     fn = "numerical_gradient"
-    _check_f(fn, f)
-    _check_x(fn, x)
+    validate_function(fn, f)
+    validate_point(fn, x)
     h = check_positive(fn, "h", h)
-    if _is_low(x.dtype):
-        _warn_float32(fn, "x is")
+    if is_low_precision(x.dtype):
+        warn_float32(fn, "x is")
     indices = list(np.ndindex(x.shape))
-    fp, fm, sp, sm = _sweep(fn, f, x, indices, h, lambda v, where: _scalar(fn, v, where))
+    fp, fm, sp, sm = sweep(fn, f, x, indices, h, lambda v, where: as_scalar(fn, v, where))
     return ((fp - fm) / (sp + sm)).reshape(x.shape).astype(x.dtype)
 
 
@@ -218,12 +218,12 @@ def numerical_vjp(f: Callable[[np.ndarray], Any], x: np.ndarray, dout: Any, h: f
     ``numerical_gradient``: ``f(x)`` with ``x`` perturbed in place and restored exactly.
     """
     fn = "numerical_vjp"
-    _check_f(fn, f)
-    _check_x(fn, x)
+    validate_function(fn, f)
+    validate_point(fn, x)
     dout = as_float_array(fn, "dout", dout, allow_complex=False, allow_empty=True)
     h = check_positive(fn, "h", h)
-    if _is_low(x.dtype):
-        _warn_float32(fn, "x is")
+    if is_low_precision(x.dtype):
+        warn_float32(fn, "x is")
 
     def reduce(value: Any, where: str) -> float:
         out = np.asarray(value)
@@ -232,13 +232,13 @@ def numerical_vjp(f: Callable[[np.ndarray], Any], x: np.ndarray, dout: Any, h: f
         if out.shape != dout.shape:
             raise ValueError(f"{fn}: f returned shape {out.shape} but dout has shape {dout.shape}; "
                              f"dout must have the shape of f's output")
-        return _scalar(fn, np.sum(out * dout, dtype=np.float64), where)
+        return as_scalar(fn, np.sum(out * dout, dtype=np.float64), where)
 
-    fp, fm, sp, sm = _sweep(fn, f, x, list(np.ndindex(x.shape)), h, reduce)
+    fp, fm, sp, sm = sweep(fn, f, x, list(np.ndindex(x.shape)), h, reduce)
     return ((fp - fm) / (sp + sm)).reshape(x.shape).astype(x.dtype)
 
 
-def _complex_step(fn: str, f: Callable, x: np.ndarray, indices: list, h: float) -> np.ndarray:
+def complex_step_sweep(fn: str, f: Callable, x: np.ndarray, indices: list, h: float) -> np.ndarray:
     """Im f(x + i h e_i) / h for each index i, with f called on a complex128 copy of x."""
     xc = x.astype(np.complex128)
     out = np.empty(len(indices))
@@ -276,7 +276,7 @@ def _zero_imaginary_check(fn: str, f: Callable, x: np.ndarray, indices: list) ->
     complex-safe (it discards the imaginary part somewhere and adds it back as 0j)."""
     xr = x.astype(np.float64)
     try:
-        fp, fm, sp, sm = _sweep(fn, f, xr, indices, 1e-5, lambda v, w: float(np.real(v)))
+        fp, fm, sp, sm = sweep(fn, f, xr, indices, 1e-5, lambda v, w: float(np.real(v)))
     except Exception:        # f cannot run on real input: nothing to compare with
         return
     noise = 1e3 * np.finfo(np.float64).eps * np.maximum(np.abs(fp), np.abs(fm)) / 1e-5
@@ -290,7 +290,7 @@ def _zero_imaginary_check(fn: str, f: Callable, x: np.ndarray, indices: list) ->
             f"somewhere (np.real, .real, abs, a cast to float), so it is not complex-safe")
 
 
-def complex_step_gradient(f: Callable[[np.ndarray], complex], x: Any, h: float = _COMPLEX_H) -> np.ndarray:
+def complex_step_gradient(f: Callable[[np.ndarray], complex], x: Any, h: float = COMPLEX_H) -> np.ndarray:
     """Gradient of an analytic scalar function by the complex step: ``Im f(x + i h e_k) / h``.
 
     Since ``f(x + ih) = f(x) + ih f'(x) - h**2 f''(x)/2 + ...``, the imaginary part gives ``f'``
@@ -306,7 +306,7 @@ def complex_step_gradient(f: Callable[[np.ndarray], complex], x: Any, h: float =
         float64 array shaped like ``x``.
     """
     fn = "complex_step_gradient"
-    _check_f(fn, f)
+    validate_function(fn, f)
     x = as_float_array(fn, "x", x, allow_complex=False)
     h = check_positive(fn, "h", h)
-    return _complex_step(fn, f, x, list(np.ndindex(x.shape)), h).reshape(x.shape)
+    return complex_step_sweep(fn, f, x, list(np.ndindex(x.shape)), h).reshape(x.shape)

@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from ..validation import as_float_array
-from .numerical import _check_f
+from .numerical import validate_function
 
 __all__ = ["StepSizeErrors", "step_size_errors"]
 
@@ -37,8 +37,8 @@ def step_size_errors(f: Callable, df: Callable, x0: float, hs: Any,
     when ``df(x0) == 0``). ``f`` must accept scalars of ``dtype`` and complex scalars.
     """
     fn = "step_size_errors"
-    _check_f(fn, f)
-    _check_f(fn, df)
+    validate_function(fn, f)
+    validate_function(fn, df)
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{fn}: dtype must be a float dtype (np.float64 or np.float32), got {dt}")

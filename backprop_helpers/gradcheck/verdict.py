@@ -1,7 +1,7 @@
 """The report of a gradient check: the worst error and where, a verdict in words, kinks and hints.
 
 ``GradCheckReport`` is what ``gradcheck.check_gradient``, ``gradcheck.check_gradient_directional`` and
-``modelcheck.check_model_gradient`` return; ``_judge`` builds it from the analytic values, the numeric
+``modelcheck.check_model_gradient`` return; ``judge`` builds it from the analytic values, the numeric
 ones and a round-off floor per element, and reads the worst relative error with the usual float64 bands
 (described in ``backprop_helpers.gradcheck``).
 """
@@ -92,7 +92,7 @@ class GradCheckReport:
                 f"{html.escape(str(self))}</p>")
 
 
-def _agree(a, n, floor, rtol):
+def agree(a, n, floor, rtol):
     """Elementwise: |a - n| within the absolute floor or within rtol relative."""
     d = np.abs(a - n)
     return (d <= floor) | (d <= rtol * (np.abs(a) + np.abs(n)))
@@ -144,7 +144,7 @@ def _hint(a, n, fail, unmatched, transposed) -> str:
     return ""
 
 
-def _judge(a, n, floor, rtol, indices, *, kink, unmatched, low, method, h, x_shape=None):
+def judge(a, n, floor, rtol, indices, *, kink, unmatched, low, method, h, x_shape=None):
     """Build the report from analytic values a, numeric values n and per-element noise floors."""
     diff = np.abs(a - n)
     rel = diff / np.maximum(1e-8, np.abs(a) + np.abs(n))
@@ -162,7 +162,7 @@ def _judge(a, n, floor, rtol, indices, *, kink, unmatched, low, method, h, x_sha
     worst = int(np.argmax(np.where(kink | open_, -1.0, err)))
     transposed = False
     if fail.any() and x_shape is not None and len(x_shape) == 2 and x_shape[0] == x_shape[1] > 1:
-        transposed = bool(np.all(_agree(a.reshape(x_shape).T.ravel(), n, floor, rtol)))
+        transposed = bool(np.all(agree(a.reshape(x_shape).T.ravel(), n, floor, rtol)))
     unit = "direction" if method == "directional" else "element"
     err.flags.writeable = False
     return GradCheckReport(

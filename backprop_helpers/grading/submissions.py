@@ -21,7 +21,7 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
-from ..course.markers import _first_def_name, _nbgrader_meta, _source_text
+from ..course.markers import first_def_name, nbgrader_meta, source_text
 from ..course.notebook import exercises, notebook_paths, read_notebook
 
 __all__ = ["LessonSpec", "load_lessons", "parse", "exercise_cells", "identify", "runnable"]
@@ -83,7 +83,7 @@ def parse(data: bytes, name: str) -> tuple[Any, str | None]:
         kind = cell.get("cell_type")
         meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         source = cell.get("source", "")
-        source = _source_text(source) if isinstance(source, (str, list)) else ""
+        source = source_text(source) if isinstance(source, (str, list)) else ""
         new = v4.new_code_cell(source) if kind == "code" else v4.new_markdown_cell(source)
         new.metadata = {"nbgrader": dict(meta["nbgrader"])} if isinstance(meta.get("nbgrader"), dict) else {}
         nb.cells.append(new)
@@ -99,7 +99,7 @@ def exercise_cells(nb: Any, known_names: set[str]) -> tuple[dict[str, int], list
     """
     found: dict[str, int] = {}
     notes: list[str] = []
-    tagged = [(i, _nbgrader_meta(c).get("grade_id")) for i, c in enumerate(nb.cells)]
+    tagged = [(i, nbgrader_meta(c).get("grade_id")) for i, c in enumerate(nb.cells)]
     tagged = [(i, g.strip()) for i, g in tagged if isinstance(g, str) and g.strip()]
     for i, gid in tagged:
         if nb.cells[i].cell_type != "code":
@@ -110,7 +110,7 @@ def exercise_cells(nb: Any, known_names: set[str]) -> tuple[dict[str, int], list
         found[gid] = i
     if not tagged:
         for i, cell in enumerate(nb.cells):
-            name = _first_def_name(cell.source) if cell.cell_type == "code" else None
+            name = first_def_name(cell.source) if cell.cell_type == "code" else None
             if name in known_names:
                 found[name] = i
         if found:
