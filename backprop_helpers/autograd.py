@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from .validation import as_float_array, describe
+from .layers import ACTIVATIONS, LEAKY_SLOPE
+from .validation import as_float_array, check_choice, describe
 
 __all__ = [
-    "Value", "topological_order", "value_array", "data_array", "grad_array",
+    "Value", "activate", "topological_order", "value_array", "data_array", "grad_array",
     "mlp_loss_value", "mlp_gradients_by_value",
 ]
 
@@ -171,7 +172,7 @@ class Value:
         x = self.data
         return Value._result(max(0.0, x), "relu", (self,), (1.0 if x > 0 else 0.0,))
 
-    def leaky_relu(self, slope: float = 0.01) -> Value:
+    def leaky_relu(self, slope: float = LEAKY_SLOPE) -> Value:
         """``x`` for ``x > 0`` else ``slope * x``; derivative 1 or ``slope``."""
         x = self.data
         return Value._result(x if x > 0 else slope * x, "leaky_relu", (self,), (1.0 if x > 0 else slope,))
@@ -264,6 +265,13 @@ def grad_array(v: Any) -> np.ndarray:
             raise TypeError(f"grad_array: v{list(idx)} is {describe(v[idx])}, not a Value, so it has no grad")
         out[idx] = v[idx].grad
     return out
+
+
+def activate(v: Value, name: str) -> Value:
+    """The hidden activation ``name`` of ``layers.ACTIVATIONS`` applied to one ``Value``
+    (``linear`` is the identity; the others are the methods of the same name)."""
+    name = check_choice("activate", "name", name, ACTIVATIONS)
+    return v if name == "linear" else getattr(v, name)()
 
 
 # ==================================================================== the MLP loss on Values

@@ -13,7 +13,7 @@ holding the math; the network and the training loop call the kernels directly af
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -26,8 +26,12 @@ __all__ = [
     "tanh_forward", "tanh_backward",
     "relu_forward", "relu_backward",
     "leaky_relu_forward", "leaky_relu_backward",
-    "ACTIVATIONS",
+    "identity_forward", "identity_backward",
+    "Activation", "ACTIVATIONS", "LEAKY_SLOPE",
 ]
+
+#: the slope of the leaky ReLU for negative inputs, wherever the course uses one
+LEAKY_SLOPE = 0.01
 
 
 class LinearCache(NamedTuple):
@@ -111,7 +115,7 @@ def _relu_backward(dout, cache):
     return dout * (cache.x > 0)      # 1 where the input was positive, 0 elsewhere (0 at the kink x = 0)
 
 
-def _leaky_relu_forward(x, alpha=0.01):
+def _leaky_relu_forward(x, alpha=LEAKY_SLOPE):
     return np.where(x > 0, x, alpha * x), LeakyReLUCache(x, alpha)
 
 
@@ -228,7 +232,7 @@ def relu_backward(dout, cache):
     return _relu_backward(_check_dout("relu_backward", dout, cache.x), cache)
 
 
-def leaky_relu_forward(x, alpha=0.01):
+def leaky_relu_forward(x, alpha=LEAKY_SLOPE):
     """``out = x`` where ``x > 0`` else ``alpha * x`` (any shape); cache holds ``x`` and ``alpha``."""
     x = _activation_input("leaky_relu_forward", x)
     if np.iscomplexobj(x):
@@ -244,19 +248,59 @@ def leaky_relu_backward(dout, cache):
     return _leaky_relu_backward(_check_dout("leaky_relu_backward", dout, cache.x), cache)
 
 
-def _identity_forward(x):
+def identity_forward(x):
+    """The "linear" activation: ``out = x``; no cache is needed."""
     return x, None
 
 
-def _identity_backward(dout, cache):
+def identity_backward(dout, cache):
+    """``dx = dout``: the identity passes the gradient through unchanged."""
     return dout
 
 
-#: name -> (forward kernel, backward kernel); the network picks its hidden activation here.
+class Activation(NamedTuple):
+    """One hidden activation, as every part of the course knows it.
+
+    ``forward(x) -> (out, cache)`` and ``backward(dout, cache) -> dx`` are the pair above;
+    ``backward_from`` says what the lessons' ``activation_backward(dout, ·)`` receives, the input
+    ``x`` or the output ``out``, and ``cache_from`` builds the pair's cache from that array;
+    ``kink_slope`` is the slope below the kink at 0 of a unit that has one (ReLU 0, leaky ReLU
+    ``LEAKY_SLOPE``), None for a unit without a kink;
+    ``init`` is the weight initialisation that suits it (He for ReLU-like units, Xavier otherwise);
+    ``label`` names it in figures and widgets, ``symbol`` in the small circles of a graph drawing.
+    """
+    name: str
+    label: str
+    symbol: str
+    forward: Callable
+    backward: Callable
+    backward_from: str
+    cache_from: Callable
+    kink_slope: float | None
+    init: str
+
+    def __call__(self, x):
+        """The activation's output alone: ``ACTIVATIONS["relu"](z)``."""
+        return self.forward(x)[0]
+
+
+#: name -> Activation: the one table of hidden activations that the network, the lessons' reference,
+#: the gradient checks, the scalar engine, the plots and the widgets read
 ACTIVATIONS = {
-    "relu": (_relu_forward, _relu_backward),
-    "leaky_relu": (_leaky_relu_forward, _leaky_relu_backward),
-    "tanh": (_tanh_forward, _tanh_backward),
-    "sigmoid": (_sigmoid_forward, _sigmoid_backward),
-    "linear": (_identity_forward, _identity_backward),
+    "relu": Activation(
+        "relu", label="ReLU", symbol="relu", forward=relu_forward, backward=relu_backward,
+        backward_from="input", cache_from=ReLUCache, kink_slope=0.0, init="he"),
+    "leaky_relu": Activation(
+        "leaky_relu", label=f"leaky ReLU (slope {LEAKY_SLOPE:g})", symbol="lrelu", forward=leaky_relu_forward,
+        backward=leaky_relu_backward, backward_from="input", cache_from=lambda x: LeakyReLUCache(x, LEAKY_SLOPE),
+        kink_slope=LEAKY_SLOPE, init="he"),
+    "tanh": Activation(
+        "tanh", label="tanh", symbol="tanh", forward=tanh_forward, backward=tanh_backward,
+        backward_from="output", cache_from=TanhCache, kink_slope=None, init="xavier"),
+    "sigmoid": Activation(
+        "sigmoid", label="sigmoid σ", symbol="σ", forward=sigmoid_forward, backward=sigmoid_backward,
+        backward_from="output", cache_from=SigmoidCache, kink_slope=None, init="xavier"),
+    "linear": Activation(
+        "linear", label="linear (identity)", symbol="id", forward=identity_forward, backward=identity_backward,
+        backward_from="input", cache_from=lambda x: None, kink_slope=None, init="xavier"),
 }

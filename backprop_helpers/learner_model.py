@@ -28,8 +28,7 @@ from typing import Callable
 import numpy as np
 
 from .validation import describe
-from .layers import (ACTIVATIONS, LeakyReLUCache, LinearCache, ReLUCache, SigmoidCache, TanhCache,
-                     _linear_backward, _linear_forward)
+from .layers import ACTIVATIONS, LinearCache, _linear_backward, _linear_forward
 from .losses import LOSSES
 from .network import MLP, network_inputs, network_targets, predictions, probabilities
 
@@ -39,8 +38,7 @@ __all__ = ["FunctionMLP", "LearnerFunctionError", "reference_functions", "ROLES"
 ROLES = ("linear_forward", "activation_forward", "loss_fn", "activation_backward", "linear_backward")
 
 #: what the second argument of each activation's backward is: its input x or its output out
-BACKWARD_FROM = {"relu": "input", "leaky_relu": "input", "linear": "input", "tanh": "output",
-                 "sigmoid": "output"}
+BACKWARD_FROM = {name: act.backward_from for name, act in ACTIVATIONS.items()}
 
 _SIGNATURES = {
     "linear_forward": "linear_forward(X, W, b) -> out",
@@ -73,16 +71,9 @@ def _reference_linear_backward(dout, X, W):
     return _linear_backward(dout, LinearCache(X, W))
 
 
-_CACHES = {"relu": lambda x: ReLUCache(x), "leaky_relu": lambda x: LeakyReLUCache(x, 0.01),
-           "tanh": lambda out: TanhCache(out), "sigmoid": lambda out: SigmoidCache(out)}
-
-
 def _activation_pair(name):
-    if name == "linear":
-        return (lambda x: x), (lambda dout, x: dout)
-    forward, backward = ACTIVATIONS[name]
-    cache = _CACHES[name]
-    return (lambda x: forward(x)[0]), (lambda dout, arg: backward(dout, cache(arg)))
+    act = ACTIVATIONS[name]
+    return (lambda x: act(x)), (lambda dout, arg: act.backward(dout, act.cache_from(arg)))
 
 
 def reference_functions(activation: str = "relu", loss: str = "softmax_cross_entropy") -> dict:

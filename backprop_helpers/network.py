@@ -156,10 +156,11 @@ class MLP:
         self.num_layers = len(layer_sizes) - 1
         self.dtype = dtype
         self.seed = seed
-        self._act_forward, self._act_backward = ACTIVATIONS[self.activation]
+        self._act_forward = ACTIVATIONS[self.activation].forward
+        self._act_backward = ACTIVATIONS[self.activation].backward
         self._loss_kernel = LOSSES[self.loss_name]
         if init == "auto":
-            init = "he" if self.activation in ("relu", "leaky_relu") else "xavier"
+            init = ACTIVATIONS[self.activation].init
         self.init = "xavier" if init == "glorot" else init
 
         shapes = {}

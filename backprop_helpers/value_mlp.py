@@ -15,18 +15,12 @@ from typing import Any
 import numpy as np
 
 from .validation import as_float_array, as_label_array, check_choice, check_finite, check_positive, describe
-from .autograd import Value, grad_array, value_array
+from .autograd import Value, activate, grad_array, value_array
+from .layers import ACTIVATIONS
 
 __all__ = ["mlp_loss_value", "mlp_gradients_by_value"]
 
 
-_ACTIVATIONS = {
-    "relu": np.frompyfunc(Value.relu, 1, 1),
-    "leaky_relu": np.frompyfunc(Value.leaky_relu, 1, 1),      # slope 0.01
-    "tanh": np.frompyfunc(Value.tanh, 1, 1),
-    "sigmoid": np.frompyfunc(Value.sigmoid, 1, 1),
-    "linear": lambda h: h,
-}
 _LOSSES = {"softmax_cross_entropy", "mse", "binary_cross_entropy"}
 
 
@@ -88,11 +82,12 @@ def mlp_loss_value(params: Mapping[str, np.ndarray], X: Any, y: Any, activation:
         X: inputs (N, D), floats (constants) or an object array of ``Value`` (to get ``dX`` too).
         y: class indices (N,) for softmax_cross_entropy; targets (N, C) for mse; 0/1 (N, 1) for
             binary_cross_entropy (sigmoid of the single score).
-        activation: relu, leaky_relu (slope 0.01), tanh, sigmoid or linear (identity).
+        activation: a name of ``layers.ACTIVATIONS`` (relu, leaky_relu, tanh, sigmoid, linear).
         loss: softmax_cross_entropy, mse or binary_cross_entropy.
     """
     fn = "mlp_loss_value"
-    act = _ACTIVATIONS[check_choice(fn, "activation", activation, _ACTIVATIONS)]
+    name = check_choice(fn, "activation", activation, ACTIVATIONS)
+    act = np.frompyfunc(lambda v: activate(v, name), 1, 1)
     loss = check_choice(fn, "loss", loss, _LOSSES)
     if regularization is not None:
         regularization = check_choice(fn, "regularization", regularization, {"l1", "l2", "none"})

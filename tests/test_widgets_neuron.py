@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 pytest.importorskip("ipywidgets")
 
 from backprop_helpers.widgets import NeuronExplorer, neuron_explorer  # noqa: E402
-from backprop_helpers.widgets.neuron import (ACTIVATIONS, decision_line, line_accuracy,  # noqa: E402
+from backprop_helpers.widgets.neuron import (NEURON_ACTIVATIONS, decision_line, line_accuracy,  # noqa: E402
                                              neuron_output)
 
 weights = st.floats(-3, 3, allow_nan=False)
@@ -103,7 +103,7 @@ def explorer():
 def test_factory_builds_the_documented_controls(explorer):
     assert isinstance(explorer, NeuronExplorer)
     assert (explorer.w1.value, explorer.w2.value, explorer.b.value) == (1.0, -1.0, 0.0)
-    assert explorer.activation.options == tuple(ACTIVATIONS)
+    assert explorer.activation.options == tuple(NEURON_ACTIVATIONS)
     assert explorer.view.render_count >= 1 and explorer.message_text == ""
     assert "accuracy of the line" in explorer.readout.value
     assert explorer.X.shape == (60, 2) and set(np.unique(explorer.y)) == {0, 1}

@@ -87,7 +87,7 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         raise TypeError(f"mlp_numerical_gradient: model must be an MLP, got {type(model).__name__}")
     X = model._check_X("numerical_gradient", X)
     y = model.check_targets("numerical_gradient", y, X.shape[0])
-    act = ACTIVATIONS[model.activation][0]
+    act = ACTIVATIONS[model.activation].forward
     L, n = model.num_layers, X.shape[0]
     P = model.params
     # one forward pass, keeping every pre-activation z_l and activation a_l
@@ -104,7 +104,7 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             return np.maximum(z, 0.0, out=z)
         return act(z)[0]
 
-    slopes = {"relu": 0.0, "leaky_relu": 0.01}.get(model.activation)   # piecewise-linear units
+    slopes = ACTIVATIONS[model.activation].kink_slope   # units with a kink (None: none)
 
     def line_through_upper_layers(l, j):
         """For a change t of a_l[:, j]: the scores move along S + t * v while no upper unit switches.
@@ -321,7 +321,7 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
 
 def _kink_pattern(model, X):
     """Which side of its kink every ReLU-like unit is on, for every example (a list of bool arrays)."""
-    if model.activation not in ("relu", "leaky_relu"):
+    if ACTIVATIONS[model.activation].kink_slope is None:
         return []
     model._forward(X)
     return [act_cache.x > 0 for _, act_cache in model._caches if act_cache is not None]

@@ -19,7 +19,8 @@ from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 
 from ..validation import (as_float_array, as_label_array, check_choice, check_finite, check_positive,
                         check_positive_int, describe)
-from ..autograd import Value
+from ..autograd import Value, activate
+from ..layers import ACTIVATIONS
 from .graph import draw_graph
 from ..layers import sigmoid
 
@@ -259,8 +260,6 @@ def plot_step_size_errors(hs: Any, errors: Mapping[str, Any], ax: Axes | None = 
     return ax
 
 
-_ACTIVATION_METHODS = {"relu": Value.relu, "leaky_relu": Value.leaky_relu, "tanh": Value.tanh,
-                       "sigmoid": Value.sigmoid, "linear": lambda v: v}
 
 
 def plot_activation(name_or_fn: str | Callable[[np.ndarray], Any], ax: Axes | None = None,
@@ -274,11 +273,11 @@ def plot_activation(name_or_fn: str | Callable[[np.ndarray], Any], ax: Axes | No
     x = as_float_array(fn, "x", x, ndim=1, allow_complex=False).astype(np.float64)
     check_finite(fn, "x", x)
     if isinstance(name_or_fn, str):
-        name = check_choice(fn, "name_or_fn", name_or_fn, _ACTIVATION_METHODS)
+        name = check_choice(fn, "name_or_fn", name_or_fn, ACTIVATIONS)
         f, df = np.empty_like(x), np.empty_like(x)
         for i, xi in enumerate(x):
             v = Value(xi)
-            out = _ACTIVATION_METHODS[name](v)
+            out = activate(v, name)
             out.backward()
             f[i], df[i] = out.data, v.grad
     elif callable(name_or_fn):
@@ -294,7 +293,7 @@ def plot_activation(name_or_fn: str | Callable[[np.ndarray], Any], ax: Axes | No
                              f"got {f.shape}")
         df = (plus - minus) / (2 * h)
     else:
-        raise TypeError(f"{fn}: name_or_fn must be an activation name ({', '.join(_ACTIVATION_METHODS)}) "
+        raise TypeError(f"{fn}: name_or_fn must be an activation name ({', '.join(ACTIVATIONS)}) "
                         f"or a function, got {describe(name_or_fn)}")
     if ax is None:
         ax = _new_axes((5.0, 3.5))

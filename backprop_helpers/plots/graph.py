@@ -17,10 +17,10 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from ..validation import check_choice, check_positive_int, describe
 from ..autograd import Value, topological_order
+from ..layers import ACTIVATIONS
 
 __all__ = ["draw_graph"]
 
-_OP_SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
 
 
 def _fmt(x: float) -> str:
@@ -117,7 +117,7 @@ def draw_graph(root: Value, ax: Axes | None = None, show_grad: bool = True, rank
         line = f"data {_fmt(v.data)} | grad {_fmt(v.grad)}" if show_grad else f"data {_fmt(v.data)}"
         texts[v] = f"{v.label}\n{line}" if v.label else line
     ops = [v for v in nodes if v.parents]
-    op_text = {v: _OP_SYMBOLS.get(v.op, v.op) for v in ops}
+    op_text = {v: ACTIVATIONS[v.op].symbol if v.op in ACTIVATIONS else v.op for v in ops}
 
     # geometry in "em" units (1 unit = the font size), so that the text fits the boxes at any scale
     width = 0.62 * max(len(s) for t in texts.values() for s in t.split("\n")) + 1.2

@@ -20,19 +20,14 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from ..validation import as_float_array, as_label_array, check_choice, check_finite, describe
-from ..layers import sigmoid
+from ..layers import ACTIVATIONS
 from .render import ExplorerView, FigureView, Heatmap, new_figure, text_block
 
-__all__ = ["ACTIVATIONS", "neuron_output", "decision_line", "line_accuracy", "NeuronExplorer",
+__all__ = ["NEURON_ACTIVATIONS", "neuron_output", "decision_line", "line_accuracy", "NeuronExplorer",
            "neuron_explorer"]
 
-#: activation name -> elementwise function of z
-ACTIVATIONS = {
-    "sigmoid": sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "linear": lambda z: z,
-}
+#: the activations the explorer offers (names of ``layers.ACTIVATIONS``), in the dropdown's order
+NEURON_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 # colour scale of each activation's output: (low, high); outputs beyond are shown saturated
 _COLOUR_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 4.0), "linear": (-4.0, 4.0)}
@@ -61,7 +56,7 @@ def neuron_output(X: Any, w1: float, w2: float, b: float, activation: str = "sig
     if X.ndim < 1 or X.shape[-1] != 2:
         raise ValueError(f"{fn}: X must have 2 features in its last axis (shape (N, 2)), got shape {X.shape}")
     w1, w2, b = (_real(fn, n, v) for n, v in (("w1", w1), ("w2", w2), ("b", b)))
-    act = ACTIVATIONS[check_choice(fn, "activation", activation, ACTIVATIONS)]
+    act = ACTIVATIONS[check_choice(fn, "activation", activation, NEURON_ACTIVATIONS)]
     return act(X[..., 0] * w1 + X[..., 1] * w2 + b)
 
 
@@ -151,7 +146,7 @@ class NeuronExplorer(ExplorerView):
         self.w1 = W.FloatSlider(value=w1, description="w1", **slider)
         self.w2 = W.FloatSlider(value=w2, description="w2", **slider)
         self.b = W.FloatSlider(value=b, min=-6.0, max=6.0, step=0.1, description="b", readout_format=".1f")
-        self.activation = W.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation")
+        self.activation = W.Dropdown(options=list(NEURON_ACTIVATIONS), value=activation, description="activation")
         self.readout = W.HTML()
         self._build_figure()
         self._assemble([self.w1, self.w2, self.b, self.activation], [self.readout])
@@ -251,6 +246,6 @@ def neuron_explorer(w1: float = 1.0, w2: float = -1.0, b: float = 0.0, activatio
         v = _real(fn, name, value)
         if not lo <= v <= hi:
             raise ValueError(f"{fn}: {name} must be in [{lo}, {hi}] (the slider's range), got {v}")
-    activation = check_choice(fn, "activation", activation, ACTIVATIONS)
+    activation = check_choice(fn, "activation", activation, NEURON_ACTIVATIONS)
     X, y = _data(fn, data, seed)
     return NeuronExplorer(X, y, float(w1), float(w2), float(b), activation)

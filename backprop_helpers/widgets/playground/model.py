@@ -35,10 +35,10 @@ import numpy as np
 from ...validation import check_choice, describe
 from ...data.prep import Dataset, train_test_split
 from ...data.datasets import make_dataset
-from ...layers import sigmoid
+from ...layers import ACTIVATIONS, sigmoid
 from ...network import MLP
 
-__all__ = ["FEATURES", "FEATURE_LABELS", "DATASETS", "DATASET_LABELS", "ACTIVATIONS", "LEARNING_RATES",
+__all__ = ["FEATURES", "FEATURE_LABELS", "DATASETS", "DATASET_LABELS", "PLAYGROUND_ACTIVATIONS", "LEARNING_RATES",
            "REG_RATES", "MAX_LAYERS", "MAX_NEURONS", "PlaygroundSettings", "PlaygroundData",
            "check_settings", "feature_matrix", "make_data", "split_data", "layer_sizes", "build_model",
            "forward_layers", "output_values", "data_loss"]
@@ -61,7 +61,8 @@ DATASETS = {"circle": "classification", "xor": "classification", "gauss": "class
 DATASET_LABELS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spiral",
                   "plane": "plane (regression)", "gaussian_regression": "bumps (regression)",
                   "custom": "your data"}
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+#: the activations the playground offers (names of ``layers.ACTIVATIONS``), in the dropdown's order
+PLAYGROUND_ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 LEARNING_RATES = (1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_RATES = (0.0, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATIONS = ("none", "l1", "l2")
@@ -156,7 +157,7 @@ def check_settings(settings: PlaygroundSettings, fn: str = "playground") -> Play
         noise=_number(fn, "noise", s.noise, 0.0, 0.5),
         train_fraction=_number(fn, "train_fraction", s.train_fraction, 0.1, 0.9),
         batch_size=_integer(fn, "batch_size", s.batch_size, 1),
-        activation=check_choice(fn, "activation", s.activation, ACTIVATIONS),
+        activation=check_choice(fn, "activation", s.activation, PLAYGROUND_ACTIVATIONS),
         lr=_number(fn, "lr (the learning rate)", s.lr, 0.0, 100.0, open_low=True),
         regularization=check_choice(fn, "regularization", s.regularization, REGULARIZATIONS),
         reg_rate=_number(fn, "reg_rate", s.reg_rate, 0.0, 100.0),
@@ -251,8 +252,6 @@ def build_model(settings: PlaygroundSettings, task: str, *, model_factory: Calla
     return MLP(sizes, settings.activation, loss, **kwargs)
 
 
-_ACT = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": sigmoid,
-        "linear": lambda z: z, "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z)}
 
 
 def forward_layers(params: dict, activation: str, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -262,7 +261,7 @@ def forward_layers(params: dict, activation: str, X: np.ndarray) -> tuple[list[n
     ``scores = h_{L-1} @ W_L + b_L``. Returns ``([h_1, ..., h_{L-1}], scores)`` with ``h_l`` of
     shape (N, H_l) and ``scores`` (N, C).
     """
-    act = _ACT[activation]
+    act = ACTIVATIONS[activation]
     L = sum(1 for k in params if k.startswith("W"))
     hidden, h = [], X
     for l in range(1, L):

@@ -28,7 +28,7 @@ from typing import Any, Callable
 from ...validation import describe
 from ..render import ExplorerView, FigureView, new_figure
 from .figure import DPI, FIGSIZE, PlaygroundFigure
-from .model import (ACTIVATIONS, DATASET_LABELS, DATASETS, FEATURE_LABELS, FEATURES,
+from .model import (PLAYGROUND_ACTIVATIONS, DATASET_LABELS, DATASETS, FEATURE_LABELS, FEATURES,
                                LEARNING_RATES, MAX_LAYERS, MAX_NEURONS, REG_RATES, PlaygroundSettings,
                                check_settings)
 from .weights import mlp_from_json
@@ -113,7 +113,7 @@ class Playground(ExplorerView):
         counts = [*s.hidden, *[4] * (MAX_LAYERS - len(s.hidden))]      # a new layer starts with 4
         self.neurons = [labelled(W.IntSlider, f"layer {i + 1}", value=n, min=0, max=MAX_NEURONS)
                         for i, n in enumerate(counts)]
-        self.activation = labelled(W.Dropdown, "activation", options=list(ACTIVATIONS), value=s.activation,
+        self.activation = labelled(W.Dropdown, "activation", options=list(PLAYGROUND_ACTIVATIONS), value=s.activation,
                                    disabled=locked_activation)
         self.lr = labelled(W.Dropdown, "learning rate", options=sorted({*LEARNING_RATES, s.lr}), value=s.lr)
         self.regularization = labelled(W.Dropdown, "regularisation", value=s.regularization,
