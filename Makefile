@@ -16,7 +16,7 @@
 #   XDIST        pytest-xdist options for every test run, e.g. XDIST="-n 4 --dist loadfile" (loadfile
 #                keeps a notebook's cells in one worker, as nbval needs). Empty by default: on the 2-core
 #                machine the suite was measured with and without `-n 2`, and two workers were never
-#                faster (their start-up costs 7 s of CPU, and the cores are shared), see README.
+#                faster (their start-up costs 7 s of CPU, and the cores are shared), see docs/testing.md.
 #   PYTEST_ARGS  extra pytest arguments for every test run, e.g. PYTEST_ARGS=-x
 #   BENCH_ARGS   arguments for bench/run.py, e.g. BENCH_ARGS=--quick
 

@@ -2,7 +2,7 @@
 
 Each notebook is executed top to bottom in a fresh kernel (nbclient, the same kernel JupyterLab
 starts), ``--repeat`` times; the table gives the median and the fastest run, kernel start included,
-and prints the markdown rows used by the README's lesson map.
+and prints the markdown rows of the run-time table in docs/testing.md.
 
     python bench/notebook_times.py [--repeat 3] [--only 01_forward_pass]
 """

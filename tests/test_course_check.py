@@ -257,3 +257,16 @@ def test_execute_command_leaves_a_failing_notebook_unchanged(tmp_path, capsys):
     assert bad.read_bytes() == before
     assert run("execute", tmp_path / "nowhere.ipynb") == 1
     assert "nowhere.ipynb is not a file" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- doctor
+
+def test_doctor_command_reports_and_sets_the_exit_status(monkeypatch, capsys):
+    from backprop_helpers.course import doctor
+    assert run("doctor") == 0
+    assert "ready for the course" in capsys.readouterr().out
+    broken = doctor.DoctorResult("numpy", False, "1.0 (supported: >=1.26,<3)", "upgrade numpy")
+    monkeypatch.setattr(doctor, "check_python", lambda: broken)
+    assert run("doctor") == 1
+    out = capsys.readouterr().out
+    assert "numpy: upgrade numpy" in out and "ready for the course" not in out

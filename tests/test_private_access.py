@@ -1,4 +1,4 @@
-"""No module of the package reaches into another's private names (DESIGN §4).
+"""No module of the package reaches into another's private names (docs/architecture.md).
 
 What one module shares with another is public (no leading underscore); an underscore name is used only
 inside the module, or the class, that defines it. The test reads every module's syntax tree and fails on:

@@ -21,7 +21,7 @@ except ModuleNotFoundError:  # Python 3.10: pytest itself depends on tomli there
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "backprop_helpers"
 
-# DESIGN §2
+# the layout of docs/architecture.md
 LAYOUT_FILES = ["README.md", "requirements.txt", "pyproject.toml", "Makefile"]
 LAYOUT_DIRS = ["lessons", "solutions", "backprop_helpers", "tests", "bench"]
 
@@ -33,12 +33,12 @@ BLAS_ENV = ("BACKPROP_BLAS_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", 
 
 @pytest.mark.parametrize("name", LAYOUT_FILES)
 def test_layout_file_exists(name):
-    assert (ROOT / name).is_file(), f"{name} is missing from the repository root (DESIGN §2)"
+    assert (ROOT / name).is_file(), f"{name} is missing from the repository root (docs/architecture.md)"
 
 
 @pytest.mark.parametrize("name", LAYOUT_DIRS)
 def test_layout_folder_exists(name):
-    assert (ROOT / name).is_dir(), f"the folder {name}/ is missing (DESIGN §2)"
+    assert (ROOT / name).is_dir(), f"the folder {name}/ is missing (docs/architecture.md)"
 
 
 def test_ci_script_is_executable_and_strict():

@@ -9,6 +9,8 @@ Commands:
   seconds; ``--run`` also executes every solution and every lesson in a fresh kernel (about 40 s);
 - ``execute [NB...]``   run solution notebooks top to bottom and save them with their outputs;
 - ``progress``          the learner's progress table (``backprop_helpers.course.progress``);
+- ``doctor``            is this environment able to run the course? (``backprop_helpers.course.doctor``);
+  exit status 0 when every check passes, 1 otherwise;
 - ``grade``             grade learners' notebooks (``backprop_helpers.grading``).
 
 Paths are ``solutions/`` and ``lessons/`` under ``--root`` (default: the current directory).
@@ -170,6 +172,12 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    return 0 if all(result.ok for result in doctor.run()) else 1
+
+
 def _cmd_progress(args: argparse.Namespace) -> int:
     from . import progress
 
@@ -240,6 +248,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--file", metavar="PATH", help="read this progress file instead")
     show.add_argument("--lessons", metavar="DIR", help="the lessons to list (default: lessons/ under --root)")
     show.set_defaults(func=_cmd_progress)
+
+    check_env = commands.add_parser(
+        "doctor", parents=[common], help="check that this environment can run the course",
+        description="Check Python, the pinned packages, the widgets' front end, float64, BLAS threads and "
+                    "the kernel's environment; print what to fix. Exit status 0 when all pass, 1 otherwise.")
+    check_env.set_defaults(func=_cmd_doctor)
 
     add_grade_command(commands)
     return parser

@@ -19,10 +19,10 @@ lesson whose cells no longer match and stops, unless forced, when it first keeps
 ``lessons/.backup/``.
 
 This module holds the folder-level tools: ``build`` and the guards ``lessons_in_sync``,
-``solution_leaks`` and ``grade_id_problems``. The marker scanning is in ``_markers``; the work on one
-notebook (``build_lesson``, ``exercises``, ``lesson_edits``, reading and writing) in ``_notebook``;
+``solution_leaks`` and ``grade_id_problems``. The marker scanning is in ``markers``; the work on one
+notebook (``build_lesson``, ``exercises``, ``lesson_edits``, reading and writing) in ``notebook``;
 the checks that need the exercise catalogue or a kernel (``missing_checks``, ``verdict_problems``,
-``committed_verdict_problems``, ``execute``) in ``_publish``. Their public names are importable
+``committed_verdict_problems``, ``execute``) in ``publish``. Their public names are importable
 from here.
 """
 from __future__ import annotations

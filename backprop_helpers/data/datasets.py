@@ -1,7 +1,7 @@
 """Seeded toy data for the course, and the learner's own data.
 
-Two-dimensional sets in the spirit of TensorFlow Playground live on the plane [-5, 5]^2 (notation of
-DESIGN §3: ``X`` has shape (N, D) with D = 2, float64):
+Two-dimensional sets in the spirit of TensorFlow Playground live on the plane [-5, 5]^2 (in the course's
+notation, docs/contributing.md: ``X`` has shape (N, D) with D = 2, float64):
 
 * classification, ``y`` of shape (N,) holding class indices 0/1 (int64), classes balanced (their counts
   differ by at most one, class 0 taking the odd example), rows in random order:

@@ -6,7 +6,7 @@
 * ``from_arrays`` and ``load_csv`` check the learner's own arrays or CSV file and wrap them as a
   :class:`Dataset`, the container ``datasets.make_dataset`` returns for the built-in sets.
 
-Shapes follow DESIGN §3: ``X`` (N, D) float64, ``y`` class indices (N,) or values (N, C). Every name
+Shapes follow the course's notation (docs/contributing.md): ``X`` (N, D) float64, ``y`` class indices (N,) or values (N, C). Every name
 here is also importable from ``backprop_helpers.data``.
 """
 from __future__ import annotations

@@ -154,7 +154,7 @@ async def execute(nb: Any, workdir: str, *, harness: set[int], cell_timeout: flo
                   memory_mb: int | None, nursery: Any = None) -> Execution:
     """Run ``nb`` (changed in place: nbclient sets execution counts) and return its ``Execution``.
 
-    ``nursery``: a ``_grade_fork.Nursery`` to fork the kernel from (None: start it the usual way).
+    ``nursery``: a ``nursery.Nursery`` to fork the kernel from (None: start it the usual way).
     """
     from nbclient.exceptions import DeadKernelError
 

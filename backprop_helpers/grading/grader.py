@@ -2,8 +2,8 @@
 
 ``NotebookGrader.grade(path)`` copies the notebook into a new temporary folder (the original is only
 read), reads the copy, finds its lesson and exercise cells, runs it in a fresh kernel with the
-grader's set-up cell first and one grading cell per exercise last (see ``_grade_kernel``), and turns
-each reply into the check's verdict in this process (``_grade_wire.Judge``). When a cell ends the
+grader's set-up cell first and one grading cell per exercise last (see ``kernel.py``), and turns
+each reply into the check's verdict in this process (``wire.Judge``). When a cell ends the
 kernel, the notebook is run again without it (at most three runs in all).
 """
 from __future__ import annotations

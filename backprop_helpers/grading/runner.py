@@ -11,10 +11,10 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 3. it runs in a fresh kernel with limits (``--cell-timeout``, ``--timeout``, ``--memory-limit``):
    the grader's set-up cell first, the learner's code cells, then one grading cell per exercise.
    The grading cell runs the exercise cell's source again and calls the function it defines on the
-   grader's own cases (see ``_grade_kernel``). With several notebooks on Linux, each kernel is
+   grader's own cases (see ``kernel.py``). With several notebooks on Linux, each kernel is
    forked from a process that has already imported ipykernel, numpy, matplotlib and the course
-   (``_grade_fork``), which saves about 40 % of the CPU a notebook costs;
-4. the outputs come back as plain data (``_grade_wire.restricted_loads``), and the check's verdict
+   (``nursery.py``), which saves about 40 % of the CPU a notebook costs;
+4. the outputs come back as plain data (``wire.restricted_loads``), and the check's verdict
    (passed, or the named mistake) is computed **here**, against the grader's reference. Whatever
    the notebook patches in its kernel (the checks, the reference, numpy, ``print``), it can only
    change what its own function returns, never the verdict.

@@ -5,7 +5,7 @@ matplotlib only (no graphviz binary). Every function draws on ``ax`` (a new figu
 and returns the Axes; none calls ``plt.show()``, so they run under the non-interactive Agg backend too.
 Colours come from the Okabe-Ito palette, which stays distinguishable with colour-blindness; class 0 is
 always blue and class 1 always orange. The computational-graph drawing, ``draw_graph``, lives in
-``graph_plot`` and is importable from here.
+``plots/graph.py`` and is importable from ``backprop_helpers.plots``.
 """
 from __future__ import annotations
 
