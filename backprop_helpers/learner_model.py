@@ -11,9 +11,9 @@ The lessons have the learner write every piece of a network as a plain function 
 
 ``FunctionMLP`` composes such functions into a network with the interface of ``MLP`` (``params`` and
 ``grads`` dicts keyed ``W1, b1, ...``, ``loss(X, y)``, ``backward()``, ``predict(X)``), so ``Trainer`` and
-``train`` work with it. Each function defaults to the reference, so a learner can swap in one piece at a
-time. The same seed gives the same initial weights as ``MLP``: with the reference functions both networks
-compute the same losses and gradients.
+``train`` work with it. Each function defaults to the reference (``backprop_helpers.reference``), so a
+learner can swap in one piece at a time. The same seed gives the same initial weights as ``MLP``: with the
+reference functions both networks compute the same losses and gradients (up to rounding).
 
 A learner's function that raises, returns the wrong shape or modifies its input in place stops the network
 with a ``LearnerFunctionError`` naming the function, the layer and the shapes involved. Inputs are passed
@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from .validation import describe
-from .layers import ACTIVATIONS, LinearCache, _linear_backward, _linear_forward
+from . import reference
+from .layers import ACTIVATIONS
 from .losses import LOSSES
 from .network import MLP, network_inputs, network_targets, predictions, probabilities
 
@@ -63,41 +64,50 @@ class LearnerFunctionError(RuntimeError):
 
 # ------------------------------------------------------------------ the reference, lesson signatures
 
-def _reference_linear_forward(X, W, b):
-    return _linear_forward(X, W, b)[0]
+#: activation name -> the lessons' (activation(x), activation_backward(dout, x or out)) in ``reference``
+_LESSON_ACTIVATIONS = {"relu": (reference.relu, reference.relu_backward),
+                       "sigmoid": (reference.sigmoid, reference.sigmoid_backward),
+                       "tanh": (reference.tanh, reference.tanh_backward)}
 
-
-def _reference_linear_backward(dout, X, W):
-    return _linear_backward(dout, LinearCache(X, W))
+#: loss name -> the lessons' loss(scores, y) -> (loss, dscores) in ``reference``
+_LESSON_LOSSES = {"softmax_cross_entropy": reference.softmax_cross_entropy, "mse": reference.mse_loss}
 
 
 def _activation_pair(name):
+    """The lessons' pair for ``name``; for an activation no lesson asks for (leaky ReLU, linear), the
+    library's pair from ``ACTIVATIONS`` with the same signatures."""
+    if name in _LESSON_ACTIVATIONS:
+        return _LESSON_ACTIVATIONS[name]
     act = ACTIVATIONS[name]
     return (lambda x: act(x)), (lambda dout, arg: act.backward(dout, act.cache_from(arg)))
+
+
+def _playing(role_name, fn):
+    """``fn`` under the name of the role it plays, marked as the reference (a new function: the
+    functions of ``reference`` themselves stay as they are)."""
+    def role(*args):
+        return fn(*args)
+    role.__name__ = role.__qualname__ = role_name
+    role.is_reference = True
+    return role
 
 
 def reference_functions(activation: str = "relu", loss: str = "softmax_cross_entropy") -> dict:
     """The reference implementations with the lesson signatures, keyed by role (see ``ROLES``).
 
+    They are the functions of ``backprop_helpers.reference`` (for the binary cross-entropy from raw
+    scores, and for an activation no lesson asks for, the library's kernel with the same signature).
     ``activation_backward`` takes ``(dout, x)`` or ``(dout, out)`` as ``BACKWARD_FROM[activation]`` says.
     Each function carries ``is_reference = True``, so a ``FunctionMLP`` given one of them knows it is
     not the learner's.
     """
     spec = MLP((1, 1), activation=activation, loss=loss)      # validates both names, resolves aliases
     act_forward, act_backward = _activation_pair(spec.activation)
-    kernel = LOSSES[spec.loss_name]
-    functions = {"linear_forward": lambda X, W, b: _reference_linear_forward(X, W, b),
-                 "activation_forward": act_forward,
-                 "loss_fn": lambda scores, y: kernel(scores, y),
-                 "activation_backward": act_backward,
-                 "linear_backward": lambda dout, X, W: _reference_linear_backward(dout, X, W)}
-    names = {"linear_forward": "linear_forward", "activation_forward": spec.activation,
-             "loss_fn": spec.loss_name, "activation_backward": f"{spec.activation}_backward",
-             "linear_backward": "linear_backward"}
-    for role, fn in functions.items():
-        fn.__name__ = fn.__qualname__ = names[role]
-        fn.is_reference = True
-    return functions
+    return {"linear_forward": _playing("linear_forward", reference.linear_forward),
+            "activation_forward": _playing(spec.activation, act_forward),
+            "loss_fn": _playing(spec.loss_name, _LESSON_LOSSES.get(spec.loss_name, LOSSES[spec.loss_name])),
+            "activation_backward": _playing(f"{spec.activation}_backward", act_backward),
+            "linear_backward": _playing("linear_backward", reference.linear_backward)}
 
 
 # ------------------------------------------------------------------ calling a learner's function
@@ -144,14 +154,14 @@ class FunctionMLP:
         given = {"linear_forward": linear_forward, "linear_backward": linear_backward,
                  "activation_forward": activation_forward, "activation_backward": activation_backward,
                  "loss_fn": loss_fn}
-        reference = reference_functions(self.activation, self.loss_name)
+        defaults = reference_functions(self.activation, self.loss_name)
         self.functions = {}
         for role in ROLES:
             fn = given[role]
             if fn is not None and not callable(fn):
                 raise TypeError(f"FunctionMLP: {role} must be a function with the signature "
                                 f"{self._signature(role)}, or None for the reference; got {describe(fn)}")
-            self.functions[role] = reference[role] if fn is None else fn
+            self.functions[role] = defaults[role] if fn is None else fn
         self._own = {role for role in ROLES
                      if given[role] is not None and not getattr(given[role], "is_reference", False)}
         self.params = {k: v.copy() for k, v in spec.params.items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backprop_helpers import reference
 from backprop_helpers.checks import check_network_functions
 from backprop_helpers.checks import lesson07_training_loop as tl
 from backprop_helpers.learner_model import FunctionMLP
@@ -211,30 +212,30 @@ def test_accuracy_correct_learner_version_passes():
 def fit_learner(model, X_train, y_train, X_test, y_test, optimizer, epochs, batch_size, rng, *, bug=None):
     history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
     if bug == "batches once":
-        batches = list(tl._iterate_minibatches(X_train, y_train, batch_size, rng))
+        batches = list(reference.iterate_minibatches(X_train, y_train, batch_size, rng))
     for epoch in range(epochs):
         if bug == "fresh rng":
             rng = np.random.default_rng(123)
         if bug != "batches once":
-            batches = tl._iterate_minibatches(X_train, y_train, batch_size, rng)
+            batches = reference.iterate_minibatches(X_train, y_train, batch_size, rng)
         if bug == "test trained":
-            batches = tl._iterate_minibatches(X_test, y_test, batch_size, rng)
+            batches = reference.iterate_minibatches(X_test, y_test, batch_size, rng)
         if bug == "measure first":
-            history["train_accuracy"].append(tl._accuracy(model.forward(X_train), y_train))
-            history["test_accuracy"].append(tl._accuracy(model.forward(X_test), y_test))
-        history["loss"].append(tl._train_epoch(model, batches if bug != "batches once" or epoch == 0 else [],
+            history["train_accuracy"].append(reference.accuracy(model.forward(X_train), y_train))
+            history["test_accuracy"].append(reference.accuracy(model.forward(X_test), y_test))
+        history["loss"].append(reference.train_epoch(model, batches if bug != "batches once" or epoch == 0 else [],
                                                optimizer))
         if bug != "measure first":
-            history["train_accuracy"].append(tl._accuracy(model.forward(X_train), y_train))
+            history["train_accuracy"].append(reference.accuracy(model.forward(X_train), y_train))
             test = (X_train, y_train) if bug == "train as test" else (X_test, y_test)
-            history["test_accuracy"].append(tl._accuracy(model.forward(test[0]), test[1]))
+            history["test_accuracy"].append(reference.accuracy(model.forward(test[0]), test[1]))
     return history
 
 
 def fit_correct_with_predict(model, X_train, y_train, X_test, y_test, optimizer, epochs, batch_size, rng):
     history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
     for _ in range(epochs):
-        loss = tl._train_epoch(model, tl._iterate_minibatches(X_train, y_train, batch_size, rng), optimizer)
+        loss = reference.train_epoch(model, reference.iterate_minibatches(X_train, y_train, batch_size, rng), optimizer)
         history["loss"].append(loss)
         history["train_accuracy"].append(float((model.predict(X_train) == y_train).mean()))
         history["test_accuracy"].append(float((model.predict(X_test) == y_test).mean()))
@@ -263,9 +264,9 @@ def test_a_crash_in_fit_is_shown_and_never_given_a_mistakes_explanation():
     def typo(model, X_train, y_train, X_test, y_test, optimizer, epochs, batch_size, rng):
         history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
         for _ in range(epochs):
-            history["loss"].append(tl._train_epoch(model, tl._iterate_minibatches(
+            history["loss"].append(reference.train_epoch(model, reference.iterate_minibatches(
                 X_train, y_train, batch_size, rng), optimizer))
-            history["test_accuracy"].append(tl._accuracy(model.forward(X_test), y_tset))  # noqa: F821
+            history["test_accuracy"].append(reference.accuracy(model.forward(X_test), y_tset))  # noqa: F821
         return history
     result = tl.FIT.run(typo)
     assert result.mistake is None

@@ -26,13 +26,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from backprop_helpers import grading
+from backprop_helpers.grading import runner as grading
 from backprop_helpers.grading.execution import kernel_env
 from backprop_helpers.grading.kernel import MIME, OPAQUE, plain
 from backprop_helpers.grading.submissions import LessonSpec, identify, load_lessons, parse
 from backprop_helpers.grading.wire import Judge, ReplyError, read_reply, restricted_loads
 from backprop_helpers.checks import EXERCISES
-from backprop_helpers.checks.core import _Raised
+from backprop_helpers.checks.core import Raised
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "lessons" / "02_loss.ipynb"
@@ -118,9 +118,9 @@ from backprop_helpers.checks import core as _core
 always = lambda self, fn, show=True: fn
 _core.Exercise.check = always
 _core.Exercise.run = lambda self, fn: _core.CheckResult(self.name, "passed", "✔ patched")
-_core._same = lambda *args, **kwargs: True
+_core.same_output = lambda *args, **kwargs: True
 for ex in checks_pkg.EXERCISES.values():
-    ex._run = lambda fn, *args, _ex=ex, **kwargs: _ex.reference(*args, **kwargs)
+    ex.runner = lambda fn, *args, _ex=ex, **kwargs: _ex.reference(*args, **kwargs)
 for name in [n for n in vars(checks_pkg) if n.startswith("check_")]:
     setattr(checks_pkg, name, lambda fn: fn)
     globals()[name] = lambda fn: fn
@@ -128,7 +128,7 @@ for name in [n for n in vars(checks_pkg) if n.startswith("check_")]:
 PATCH_REFERENCE = """\
 from backprop_helpers import losses
 from backprop_helpers.checks import EXERCISES
-from backprop_helpers.checks import lesson02_loss as loss_checks
+from backprop_helpers import reference
 wrong = {
     "mean_squared_error": lambda y_hat, y: np.mean((y_hat - y) ** 2),
     "softmax": lambda s: np.exp(s) / np.exp(s).sum(axis=1, keepdims=True),
@@ -138,7 +138,7 @@ wrong = {
 for gid, fn in wrong.items():
     EXERCISES[gid].reference = fn
     EXERCISES[gid].mistakes = ()
-loss_checks._mse = wrong["mean_squared_error"]
+reference.mean_squared_error = wrong["mean_squared_error"]
 losses.mse_loss = lambda y_hat, y: (wrong["mean_squared_error"](y_hat, y), y_hat)
 """
 PATCH_NUMPY = """\
@@ -558,7 +558,7 @@ def _wire(outputs, gid):
     """The learner's outputs as they come back from a kernel: plain data, pickled, read back."""
     def error(v):
         return getattr(v, "error", None) if type(v) is not dict and isinstance(v, dict) else None
-    items = [("raised", v.text) if isinstance(v, _Raised) else ("ok", plain(v), error(v)) for v in outputs]
+    items = [("raised", v.text) if isinstance(v, Raised) else ("ok", plain(v), error(v)) for v in outputs]
     return read_reply(_reply(items, gid), "n0", gid, len(items))["outputs"]
 
 
@@ -569,7 +569,7 @@ def test_the_verdict_in_the_grader_is_the_checks_own(gid):
     judge = Judge(exercise)
     for impl in [exercise.reference] + [m.impl for m in exercise.mistakes]:
         expected = exercise.run(impl)
-        got = judge.verdict(_wire(exercise._outputs(impl, list(exercise.cases())), gid))
+        got = judge.verdict(_wire(exercise.results(impl, list(exercise.cases())), gid))
         assert (got.status, got.mistake, got.message) == (expected.status, expected.mistake, expected.message)
     assert judge.verdict(None).status == "not done"
 
@@ -682,7 +682,7 @@ def test_ctrl_c_stops_grading_and_its_kernels(tmp_path):
         write(folder, name, after_setup(answered(RIGHT), "import time\nwhile True:\n    time.sleep(0.1)"))
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "backprop_helpers.grading", str(folder), "--solutions",
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_helpers", "grade", str(folder), "--solutions",
                              str(ROOT / "solutions")], env=dict(os.environ, TMPDIR=str(scratch)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

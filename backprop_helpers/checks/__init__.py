@@ -7,7 +7,9 @@ verdict that names the likely mistake, and returns the function the notebook sho
     linear_forward = check_linear_forward(linear_forward)
 
 The checks live in one module per lesson (``lesson01_forward_pass``, ``lesson02_loss``, ...); this package collects every
-public ``check_*`` function, and ``EXERCISES`` maps exercise names to their ``Exercise`` objects.
+public ``check_*`` function, and ``EXERCISES`` maps exercise names to their ``Exercise`` objects. The
+reference of every exercise is the function of the same name in ``backprop_helpers.reference``
+(``EXERCISES["linear_backward"].reference is reference.linear_backward``).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The machinery behind every exercise check.
 
-An ``Exercise`` knows the reference implementation, a few seeded cases (including edge cases), and a
-catalogue of classic mistakes, each written as a small wrong implementation. Checking a learner's
+An ``Exercise`` knows the reference implementation (the lessons' references live in
+``backprop_helpers.reference``), a few seeded cases (including edge cases), and a catalogue of classic
+mistakes, each written as a small wrong implementation. Checking a learner's
 function runs it on every case and compares with the reference. When they differ, the check looks for
 the explanation a teacher would give:
 
@@ -21,16 +22,18 @@ from __future__ import annotations
 import html
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Case", "Mistake", "CheckResult", "Exercise", "learner_run", "named"]
+__all__ = ["Case", "Mistake", "CheckResult", "Raised", "Exercise", "same_output", "learner_run", "named"]
 
 
 def named(fn, name):
     """Give a reference the exercise's name, as the learner's own function has (it is handed back
-    to the notebook, and plots and messages show its name)."""
+    to the notebook, and plots and messages show its name). The course's references, in
+    ``backprop_helpers.reference``, carry their names already; this is for a reference written
+    elsewhere (an instructor's own exercise)."""
     fn.__name__ = fn.__qualname__ = name
     return fn
 
@@ -107,12 +110,26 @@ class CheckResult:
                 f"{html.escape(self.message)}</div>")
 
 
-class _Raised:
-    """An exception captured as an output, so a mistake that crashes can be matched too."""
+class Raised:
+    """An exception captured as an output, so a mistake that crashes can be matched too.
+
+    ``Raised(exc)`` keeps the exception's type and its text ``"TypeName: message"``; two ``Raised``
+    outputs agree when their texts do. ``Raised.from_text(text)`` rebuilds one from the text alone
+    (the grader receives only the text from a grading kernel).
+    """
 
     def __init__(self, exc: BaseException):
         self.type = type(exc)
         self.text = f"{type(exc).__name__}: {exc}"
+
+    @classmethod
+    def from_text(cls, text: str) -> "Raised":
+        raised = cls(Exception())
+        raised.text = text
+        return raised
+
+    def __repr__(self) -> str:
+        return f"Raised({self.text!r})"
 
 
 def _copy_args(args):
@@ -121,14 +138,16 @@ def _copy_args(args):
                   if isinstance(a, dict) else a) for a in args)
 
 
-def _same(a, b, rtol, atol) -> bool:
-    """Do two outputs agree? Arrays by shape and value (NaN equal to NaN), tuples elementwise."""
-    if isinstance(a, _Raised) or isinstance(b, _Raised):
-        return isinstance(a, _Raised) and isinstance(b, _Raised) and a.text == b.text
+def same_output(a, b, rtol, atol) -> bool:
+    """Do two outputs agree? Arrays and numbers by shape and value within ``rtol``/``atol`` (NaN equal
+    to NaN), tuples and lists elementwise, dicts key by key, ``Raised`` outputs by their text. Every
+    comparison of a check (and of the grader, which gives the same verdicts) goes through it."""
+    if isinstance(a, Raised) or isinstance(b, Raised):
+        return isinstance(a, Raised) and isinstance(b, Raised) and a.text == b.text
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k], rtol, atol) for k in a)
+        return a.keys() == b.keys() and all(same_output(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return len(a) == len(b) and all(_same(x, y, rtol, atol) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_output(x, y, rtol, atol) for x, y in zip(a, b))
     try:
         a_arr, b_arr = np.asarray(a), np.asarray(b)
         if a_arr.shape != b_arr.shape or a_arr.dtype.kind not in "biufc" or b_arr.dtype.kind not in "biufc":
@@ -150,8 +169,14 @@ class Exercise:
         outputs: names of the outputs, e.g. ``("dX", "dW", "db")``; a single name for one output.
         input_names: names of the arguments, used to explain shapes ("the shape of W transposed").
         run: how to call the function on a case (default ``fn(*case.args, **case.kwargs)``); override it
-            for exercises whose result is a behaviour (several steps, a generator).
+            for exercises whose result is a behaviour (several steps, a generator). Kept as ``runner``
+            (None for the default), which the grading kernel uses to call a learner's function.
         rtol, atol: tolerances of the comparison.
+
+    ``run(fn)`` is ``results(fn, cases)`` (the function's output on every case) followed by
+    ``verdict(outputs, cases)``; the grader calls ``verdict`` on outputs computed in a grading kernel.
+    A subclass may refine ``explain_difference`` (the words for a wrong output) and
+    ``matching_mistake`` (which catalogued mistake explains the outputs).
     """
 
     def __init__(self, name: str, reference: Callable, cases: Callable[[], Sequence[Case]], *,
@@ -164,7 +189,7 @@ class Exercise:
         self.mistakes = tuple(mistakes)
         self.outputs = tuple(outputs)
         self.input_names = tuple(input_names)
-        self._run = run
+        self.runner = run
         self.rtol, self.atol = rtol, atol
 
     # ------------------------------------------------------------------ running
@@ -172,11 +197,14 @@ class Exercise:
         args = _copy_args(case.args)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            if self._run is not None:
-                return self._run(fn, *args, **case.kwargs)
+            if self.runner is not None:
+                return self.runner(fn, *args, **case.kwargs)
             return fn(*args, **case.kwargs)
 
-    def _outputs(self, fn, cases):
+    def results(self, fn, cases) -> list:
+        """``fn``'s output on each of ``cases`` (each called on fresh copies of the case's arrays), an
+        exception it raised captured as a ``Raised``. A ``NotImplementedError`` is not captured: the
+        function is not written yet."""
         results = []
         for case in cases:
             try:
@@ -184,7 +212,7 @@ class Exercise:
             except NotImplementedError:
                 raise
             except Exception as exc:  # the learner's code may raise anything; it is reported
-                results.append(_Raised(exc))
+                results.append(Raised(exc))
         return results
 
     # ------------------------------------------------------------------ checking
@@ -195,29 +223,46 @@ class Exercise:
                                f"{type(fn).__name__}. Pass the function itself, without calling it.")
         cases = list(self.cases())
         try:
-            got = self._outputs(fn, cases)
+            got = self.results(fn, cases)
         except NotImplementedError:
-            return CheckResult(self.name, "not done",
-                               f"… {self.name}: not done yet (it still raises NotImplementedError). "
-                               f"Replace the `raise NotImplementedError()` line with your code.")
-        want = self._outputs(self.reference, cases)
-        failing = [i for i, (g, w) in enumerate(zip(got, want)) if not _same(g, w, self.rtol, self.atol)]
+            return self.not_done()
+        return self.verdict(got, cases)
+
+    def not_done(self) -> CheckResult:
+        """The verdict on a function that still raises ``NotImplementedError``."""
+        return CheckResult(self.name, "not done",
+                           f"… {self.name}: not done yet (it still raises NotImplementedError). "
+                           f"Replace the `raise NotImplementedError()` line with your code.")
+
+    def verdict(self, got: list, cases: Sequence[Case], outputs_of: Callable | None = None) -> CheckResult:
+        """The verdict on ``got``, the learner's outputs on ``cases`` (as ``results`` returns them).
+
+        ``outputs_of(fn)`` gives the outputs of the reference and of each catalogued mistake on the
+        same cases; by default they are computed here (``results(fn, cases)``), the grader passes the
+        outputs it computed once for the whole class.
+        """
+        if outputs_of is None:
+            def outputs_of(fn):
+                return self.results(fn, cases)
+        want = outputs_of(self.reference)
+        failing = [i for i, (g, w) in enumerate(zip(got, want))
+                   if not same_output(g, w, self.rtol, self.atol)]
         if not failing:
             labels = ", ".join(c.label for c in cases)
             return CheckResult(self.name, "passed",
                                f"✔ {self.name}: correct on all {len(cases)} cases ({labels}).")
         first = failing[0]
         case = cases[first]
-        mistake = self._match_mistake(got, want, cases)
+        mistake = self.matching_mistake(got, want, outputs_of)
         if mistake is not None:
             return CheckResult(self.name, "wrong",
                                f"✘ {self.name}: {mistake.explanation} "
                                f"(seen on case '{case.label}')", mistake.name)
-        if isinstance(got[first], _Raised):
+        if isinstance(got[first], Raised):
             return CheckResult(self.name, "error",
                                f"✘ {self.name} raised an error on case '{case.label}': "
                                f"{got[first].text}")
-        detail = self._describe(got[first], want[first], case)
+        detail = self.explain_difference(got[first], want[first], case)
         return CheckResult(self.name, "wrong", f"✘ {self.name}: {detail} (case '{case.label}'; "
                                                f"{len(failing)} of {len(cases)} cases differ)")
 
@@ -244,14 +289,18 @@ class Exercise:
             print(message)
         return fn if result.passed else self.reference
 
-    def _match_mistake(self, got, want, cases):
+    def matching_mistake(self, got, want, outputs_of) -> Mistake | None:
+        """The first catalogued mistake whose outputs (``outputs_of(mistake.impl)``) differ from the
+        reference's ``want`` and equal the learner's ``got`` on every case; None if there is none."""
         for mistake in self.mistakes:
             try:
-                theirs = self._outputs(mistake.impl, cases)
+                theirs = outputs_of(mistake.impl)
             except NotImplementedError:      # pragma: no cover - catalogue entries are complete
                 continue
-            differs_from_reference = any(not _same(t, w, self.rtol, self.atol) for t, w in zip(theirs, want))
-            if differs_from_reference and all(_same(g, t, self.rtol, self.atol) for g, t in zip(got, theirs)):
+            differs_from_reference = any(not same_output(t, w, self.rtol, self.atol)
+                                         for t, w in zip(theirs, want))
+            if differs_from_reference and all(same_output(g, t, self.rtol, self.atol)
+                                               for g, t in zip(got, theirs)):
                 return mistake
         return None
 
@@ -263,21 +312,22 @@ class Exercise:
             return None
         return list(zip(self.outputs, value))
 
-    def _describe(self, got, want, case) -> str:
+    def explain_difference(self, got, want, case) -> str:
+        """In words, how the output ``got`` differs from the reference's ``want`` on ``case``."""
         got_parts, want_parts = self._split(got), self._split(want)
         if got_parts is None:
             count = len(got) if isinstance(got, (tuple, list)) else 1
             return (f"it should return {len(self.outputs)} values ({', '.join(self.outputs)}), "
                     f"but returned {count}")
         for (name, g), (_, w) in zip(got_parts, want_parts):
-            if _same(g, w, self.rtol, self.atol):
+            if same_output(g, w, self.rtol, self.atol):
                 continue
             if isinstance(w, dict):
                 if not isinstance(g, dict):
                     return f"{name} should be a dict, got {type(g).__name__}"
                 if g.keys() != w.keys():
                     return f"{name} should have the keys {sorted(w)}, got {sorted(g)}"
-                key = next(k for k in w if not _same(g[k], w[k], self.rtol, self.atol))
+                key = next(k for k in w if not same_output(g[k], w[k], self.rtol, self.atol))
                 return self._describe_array(f"{name}[{key!r}]", g[key], w[key], case)
             return self._describe_array(name, g, w, case)
         return "the result differs from the expected one"  # pragma: no cover

@@ -14,8 +14,9 @@ import re
 
 import numpy as np
 
-from ..layers import sigmoid as _stable_sigmoid
-from .core import Case, Exercise, Mistake, learner_run, named
+from .. import reference
+from ..reference import sigmoid
+from .core import Case, Exercise, Mistake, learner_run
 
 __all__ = ["check_neuron", "check_linear_forward", "check_sigmoid", "check_relu", "check_tanh",
            "check_two_layer_forward"]
@@ -41,10 +42,6 @@ def _runner(describe=None, keeps_input=None, name=None):
 
 # ------------------------------------------------------------------ a single neuron
 
-def _neuron(x, w, b):
-    return float(_stable_sigmoid(np.dot(w, x) + b))
-
-
 def _neuron_cases():
     r = _rng(1)
     return [Case("three inputs", (r.standard_normal(3), r.standard_normal(3), 0.5)),
@@ -54,13 +51,13 @@ def _neuron_cases():
 
 
 NEURON = Exercise(
-    "neuron", named(_neuron, "neuron"), _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
+    "neuron", reference.neuron, _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
     run=_runner(),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: the weighted sum is w·x + b, before the "
-                "activation.", lambda x, w, b: float(_stable_sigmoid(np.dot(w, x)))),
+                "activation.", lambda x, w, b: float(sigmoid(np.dot(w, x)))),
         Mistake("bias after activation", "the bias was added after the sigmoid; it belongs inside: "
-                "sigmoid(w·x + b).", lambda x, w, b: float(_stable_sigmoid(np.dot(w, x)) + b)),
+                "sigmoid(w·x + b).", lambda x, w, b: float(sigmoid(np.dot(w, x)) + b)),
         Mistake("no activation", "the activation is missing: the neuron returns sigmoid(w·x + b), "
                 "not the weighted sum itself.", lambda x, w, b: float(np.dot(w, x) + b)),
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-z)), with a minus sign in the exponent.",
@@ -78,10 +75,6 @@ def check_neuron(fn):
 
 # ------------------------------------------------------------------ the linear layer
 
-def _linear(X, W, b):
-    return X @ W + b
-
-
 def _linear_cases():
     r = _rng(2)
     return [Case("a batch of 4 into 2 units", (r.standard_normal((4, 3)), r.standard_normal((3, 2)),
@@ -92,7 +85,7 @@ def _linear_cases():
 
 
 LINEAR = Exercise(
-    "linear_forward", named(_linear, "linear_forward"), _linear_cases, input_names=("X", "W", "b"),
+    "linear_forward", reference.linear_forward, _linear_cases, input_names=("X", "W", "b"),
     outputs=("out",),
     run=_runner(lambda X, W, b: f"X.shape={X.shape}, W.shape={W.shape}, b.shape={b.shape}"),
     mistakes=[
@@ -126,7 +119,7 @@ def _activation_cases():
 
 
 SIGMOID = Exercise(
-    "sigmoid", named(lambda x: _stable_sigmoid(x), "sigmoid"), _activation_cases, input_names=("x",),
+    "sigmoid", reference.sigmoid, _activation_cases, input_names=("x",),
     outputs=("out",), run=_runner(keeps_input="sigmoid"),
     mistakes=[
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-x)), with a minus sign in the exponent.",
@@ -142,11 +135,11 @@ SIGMOID = Exercise(
                 lambda x: __import__("math").exp(x)),
         Mistake("derivative instead of the function", "that is the sigmoid's derivative "
                 "sigmoid(x) * (1 - sigmoid(x)); the exercise asks for sigmoid(x) = 1 / (1 + exp(-x)).",
-                lambda x: _stable_sigmoid(x) * (1 - _stable_sigmoid(x))),
+                lambda x: sigmoid(x) * (1 - sigmoid(x))),
     ])
 
 RELU = Exercise(
-    "relu", named(lambda x: np.maximum(x, 0.0), "relu"), _activation_cases, input_names=("x",),
+    "relu", reference.relu, _activation_cases, input_names=("x",),
     outputs=("out",), run=_runner(keeps_input="relu"),
     mistakes=[
         Mistake("np.max instead of np.maximum", "np.max(x, 0) takes the largest value along axis 0 "
@@ -166,11 +159,11 @@ RELU = Exercise(
     ])
 
 TANH = Exercise(
-    "tanh", named(lambda x: np.tanh(x), "tanh"), _activation_cases, input_names=("x",), outputs=("out",),
+    "tanh", reference.tanh, _activation_cases, input_names=("x",), outputs=("out",),
     run=_runner(keeps_input="tanh"),
     mistakes=[
         Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
-                "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", _stable_sigmoid),
+                "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", sigmoid),
         Mistake("formula overflows", "(e^x - e^-x) / (e^x + e^-x) is tanh on paper, but for large |x| "
                 "one exp overflows to inf and inf / inf is nan. Use 2 * sigmoid(2 * x) - 1 (or np.tanh), "
                 "which never overflows.",
@@ -197,11 +190,6 @@ def check_tanh(fn):
 
 # ------------------------------------------------------------------ two layers
 
-def _two_layer(X, params):
-    h = np.maximum(X @ params["W1"] + params["b1"], 0.0)
-    return h @ params["W2"] + params["b2"]
-
-
 def _two_layer_cases():
     cases = []
     sizes = [((5, 2, 4, 3), "on 5 examples"), ((1, 3, 6, 2), "on one example"),
@@ -220,12 +208,12 @@ def _describe_two_layer(X, params):
 
 
 TWO_LAYER = Exercise(
-    "two_layer_forward", named(_two_layer, "two_layer_forward"), _two_layer_cases,
+    "two_layer_forward", reference.two_layer_forward, _two_layer_cases,
     input_names=("X", "params"), outputs=("scores",), run=_runner(_describe_two_layer),
     mistakes=[
         Mistake("activation on the output", "the ReLU was also applied to the output layer. The scores "
                 "are the last linear layer's output, with no activation: they may be negative.",
-                lambda X, p: np.maximum(_two_layer(X, p), 0.0)),
+                lambda X, p: np.maximum(reference.two_layer_forward(X, p), 0.0)),
         Mistake("no hidden activation", "the hidden layer has no ReLU: without it, two linear layers "
                 "collapse into one linear function.",
                 lambda X, p: (X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
@@ -237,7 +225,7 @@ TWO_LAYER = Exercise(
                 lambda X, p: np.maximum(X @ p["W1"], 0.0) @ p["W2"] + p["b2"]),
         Mistake("sigmoid as the hidden activation", "the hidden activation of this network is ReLU, "
                 "max(z, 0); the sigmoid was used instead.",
-                lambda X, p: _stable_sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
+                lambda X, p: sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]),
         Mistake("weights transposed", "the weight matrices were used transposed (h @ W.T). W1 has "
                 "shape (D, H) and W2 (H, C): h = relu(X @ W1 + b1), scores = h @ W2 + b2.",
                 lambda X, p: np.maximum(X @ p["W1"].T + p["b1"], 0.0) @ p["W2"].T + p["b2"]),

@@ -12,7 +12,9 @@ import re
 
 import numpy as np
 
-from .core import Case, Exercise, Mistake, learner_run, named
+from .. import reference
+from ..reference import binary_cross_entropy, cross_entropy, mean_squared_error, softmax
+from .core import Case, Exercise, Mistake, learner_run
 
 __all__ = ["check_mean_squared_error", "check_softmax", "check_cross_entropy", "check_binary_cross_entropy"]
 
@@ -49,10 +51,6 @@ def _shift_in_place(scores):
 
 # ------------------------------------------------------------------ mean squared error
 
-def _mse(y_hat, y):
-    return float(np.sum((y_hat - y) ** 2) / y_hat.shape[0])
-
-
 def _mse_cases():
     cases = []
     for seed, (n, c, label) in enumerate([(4, 2, "4 examples x 2 outputs"), (1, 3, "batch of one"),
@@ -64,7 +62,7 @@ def _mse_cases():
 
 
 MSE = Exercise(
-    "mean_squared_error", named(_mse, "mean_squared_error"), _mse_cases, input_names=("y_hat", "y"),
+    "mean_squared_error", reference.mean_squared_error, _mse_cases, input_names=("y_hat", "y"),
     outputs=("loss",), run=_runner("mean_squared_error", ("y_hat", "y")),
     mistakes=[
         Mistake("MSE averaged over the wrong axis",
@@ -84,13 +82,13 @@ MSE = Exercise(
         Mistake("MSE with a factor 1/2",
                 "there is an extra factor 1/2. Some books put 1/2 in front to simplify the derivative; "
                 "this course does not: L = (1/N) sum_n sum_c (y_hat - y)**2.",
-                lambda y_hat, y: 0.5 * _mse(y_hat, y)),
+                lambda y_hat, y: 0.5 * mean_squared_error(y_hat, y)),
         Mistake("absolute instead of squared error",
                 "that is the mean absolute error: the differences must be squared, (y_hat - y)**2, "
                 "not passed through abs.",
                 lambda y_hat, y: float(np.sum(np.abs(y_hat - y)) / y_hat.shape[0])),
         Mistake("y_hat changed in place", _in_place("mean_squared_error", "y_hat", "diff = y_hat - y"),
-                lambda y_hat, y: _mse(y_hat.__isub__(y), 0.0 * y)),
+                lambda y_hat, y: mean_squared_error(y_hat.__isub__(y), 0.0 * y)),
     ])
 
 
@@ -101,11 +99,6 @@ def check_mean_squared_error(fn):
 
 
 # ------------------------------------------------------------------ softmax
-
-def _softmax(scores):
-    e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
 
 def _softmax_cases():
     r = _rng(30)
@@ -123,7 +116,7 @@ def _naive_softmax(scores):
 
 
 SOFTMAX = Exercise(
-    "softmax", named(_softmax, "softmax"), _softmax_cases, input_names=("scores",), outputs=("probs",),
+    "softmax", reference.softmax, _softmax_cases, input_names=("scores",), outputs=("probs",),
     run=_runner("softmax", ("scores",)),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
@@ -135,7 +128,7 @@ SOFTMAX = Exercise(
                 "the probabilities were normalised down the columns (axis=0), over the examples. Each "
                 "row is one example: its C probabilities must sum to 1, so take the max and the sum "
                 "along axis=1.",
-                lambda s: _softmax(s.T).T),
+                lambda s: softmax(s.T).T),
         Mistake("keepdims forgotten",
                 "the row sums have shape (N,), and numpy lines a shape-(N,) array up with the last axis "
                 "(the C classes), not with the rows. Keep the summed axis: "
@@ -168,10 +161,6 @@ def _log_softmax(scores):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def _cross_entropy(scores, y):
-    return float(-_log_softmax(scores)[np.arange(scores.shape[0]), y].mean())
-
-
 def _cross_entropy_cases():
     r = _rng(40)
     return [Case("5 examples x 3 classes", (r.standard_normal((5, 3)) * 2, np.array([0, 2, 1, 1, 0]))),
@@ -185,7 +174,7 @@ def _cross_entropy_cases():
 
 
 CROSS_ENTROPY = Exercise(
-    "cross_entropy", named(_cross_entropy, "cross_entropy"), _cross_entropy_cases,
+    "cross_entropy", reference.cross_entropy, _cross_entropy_cases,
     input_names=("scores", "y"), outputs=("loss",), run=_runner("cross_entropy", ("scores", "y")),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
@@ -198,7 +187,7 @@ CROSS_ENTROPY = Exercise(
                 "log(0) = -inf, so the loss is inf, while the true loss is about 800. Do not take the log "
                 "of the probabilities: compute log p directly, log p[n, y_n] = s[n, y_n] - m_n - "
                 "log(sum_k exp(s[n, k] - m_n)), which is always finite.",
-                lambda s, y: float(-np.log(_softmax(s)[np.arange(s.shape[0]), y]).mean())),
+                lambda s, y: float(-np.log(softmax(s)[np.arange(s.shape[0]), y]).mean())),
         Mistake("labels used as one-hot without conversion",
                 "y holds class indices (shape (N,)), not one-hot rows (shape (N, C)), so y * log(p) "
                 "does not pick the true class (it fails unless N = C, and is wrong even then). Either "
@@ -223,7 +212,7 @@ CROSS_ENTROPY = Exercise(
                 lambda s, y: float(-_log_softmax(s.T).T[np.arange(s.shape[0]), y].mean())),
         Mistake("scores changed in place",
                 _in_place("cross_entropy", "scores", "shifted = scores - scores.max(axis=1, keepdims=True)"),
-                lambda s, y: _cross_entropy(_shift_in_place(s), y)),
+                lambda s, y: cross_entropy(_shift_in_place(s), y)),
     ])
 
 
@@ -237,10 +226,6 @@ def check_cross_entropy(fn):
 
 # ------------------------------------------------------------------ binary cross-entropy
 
-def _bce(p, y):
-    return float(-np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / p.shape[0])
-
-
 def _bce_cases():
     r = _rng(50)
     return [Case("a column of 6", (r.uniform(0.05, 0.95, (6, 1)), np.array([[1.0], [0], [1], [1], [0], [0]]))),
@@ -252,13 +237,13 @@ def _bce_cases():
 
 
 BCE = Exercise(
-    "binary_cross_entropy", named(_bce, "binary_cross_entropy"), _bce_cases, input_names=("p", "y"),
+    "binary_cross_entropy", reference.binary_cross_entropy, _bce_cases, input_names=("p", "y"),
     outputs=("loss",), run=_runner("binary_cross_entropy", ("p", "y")),
     mistakes=[
         Mistake("minus sign missing",
                 "the loss came out negative: log of a probability is <= 0, so the loss needs a minus "
                 "sign in front, L = -(1/N) sum_n [y log p + (1 - y) log(1 - p)].",
-                lambda p, y: -_bce(p, y)),
+                lambda p, y: -binary_cross_entropy(p, y)),
         Mistake("only the y = 1 term",
                 "the term for the examples with y = 0 is missing: add (1 - y) * log(1 - p), the log of "
                 "the probability the model gives to class 0.",
@@ -266,14 +251,14 @@ BCE = Exercise(
         Mistake("p and y swapped",
                 "p and y were swapped: the logs are of the predicted probabilities p, weighted by the "
                 "labels y, -(y log p + (1 - y) log(1 - p)). log of a 0/1 label is -inf.",
-                lambda p, y: _bce(y, p)),
+                lambda p, y: binary_cross_entropy(y, p)),
         Mistake("binary cross-entropy summed, not averaged",
                 "the per-example losses were summed, not averaged: divide by N, the number of examples.",
-                lambda p, y: _bce(p, y) * p.shape[0]),
+                lambda p, y: binary_cross_entropy(p, y) * p.shape[0]),
         Mistake("log base 2 instead of natural log",
                 "np.log2 measures the surprise in bits; the loss uses the natural logarithm np.log "
                 "(the two differ by a factor 1/ln 2 = 1.4427).",
-                lambda p, y: _bce(p, y) / np.log(2)),
+                lambda p, y: binary_cross_entropy(p, y) / np.log(2)),
     ])
 
 

@@ -5,11 +5,11 @@ array (perturbed in place and restored), and one gradient worked out by hand wit
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .core import Case, Exercise, Mistake, learner_run, named
+from .. import reference
+from ..reference import central_difference, forward_difference, sigmoid
+from .core import Case, Exercise, Mistake, learner_run
 
 __all__ = ["check_forward_difference", "check_central_difference", "check_rel_error",
            "check_numerical_gradient", "check_neuron_loss_gradient"]
@@ -49,21 +49,13 @@ def _difference_cases():
             Case("x**3 at x=-1.5 with h=0.5", (_cube, -1.5, 0.5))]
 
 
-def _forward(f, x, h):
-    return (f(x + h) - f(x)) / h
-
-
-def _central(f, x, h):
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
 FORWARD = Exercise(
-    "forward_difference", named(_forward, "forward_difference"), _difference_cases,
+    "forward_difference", reference.forward_difference, _difference_cases,
     input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("forward_difference"),
     mistakes=[
         Mistake("forward and central difference mixed up",
                 "that is the central difference (f(x + h) - f(x - h)) / 2h. The forward difference "
-                "steps forward only: (f(x + h) - f(x)) / h.", _central),
+                "steps forward only: (f(x + h) - f(x)) / h.", central_difference),
         Mistake("backward difference",
                 "that is the backward difference (f(x) - f(x - h)) / h. The forward difference steps "
                 "forward: (f(x + h) - f(x)) / h.", lambda f, x, h: (f(x) - f(x - h)) / h),
@@ -79,12 +71,12 @@ FORWARD = Exercise(
     ])
 
 CENTRAL = Exercise(
-    "central_difference", named(_central, "central_difference"), _difference_cases,
+    "central_difference", reference.central_difference, _difference_cases,
     input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("central_difference"),
     mistakes=[
         Mistake("forward and central difference mixed up",
                 "that is the forward difference (f(x + h) - f(x)) / h. The central difference looks "
-                "both ways: (f(x + h) - f(x - h)) / 2h.", _forward),
+                "both ways: (f(x + h) - f(x - h)) / 2h.", forward_difference),
         Mistake("divided by h instead of 2h",
                 "x + h and x - h are 2h apart, so the central difference divides by 2h: "
                 "(f(x + h) - f(x - h)) / (2 * h). The result was twice the derivative.",
@@ -111,10 +103,6 @@ def check_central_difference(fn):
 
 # ------------------------------------------------------------------ relative error
 
-def _rel_error(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
 def _rel_error_cases():
     r = _rng(60)
     a = r.standard_normal((3, 4))
@@ -126,7 +114,7 @@ def _rel_error_cases():
 
 
 REL_ERROR = Exercise(
-    "rel_error", named(_rel_error, "rel_error"), _rel_error_cases, input_names=("a", "b"),
+    "rel_error", reference.rel_error, _rel_error_cases, input_names=("a", "b"),
     outputs=("error",), run=_runner("rel_error", keeps=((0, "a"), (1, "b"))),
     mistakes=[
         Mistake("relative error without the max/abs guard (division by zero)",
@@ -163,19 +151,6 @@ def check_rel_error(fn):
 
 
 # ------------------------------------------------------------------ numerical gradient of f: array -> R
-
-def _numerical_gradient(f, x, h=1e-5):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        f_plus = f(x)
-        x[idx] = old - h
-        f_minus = f(x)
-        x[idx] = old
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-    return grad
-
 
 def _function(kind, x):
     """The function whose gradient a case asks for; "closure" reads x itself, not its argument."""
@@ -246,7 +221,7 @@ def _forward_numerical(f, x, h):
 
 
 NUMERICAL_GRADIENT = Exercise(
-    "numerical_gradient", named(_numerical_gradient, "numerical_gradient"), _numerical_gradient_cases,
+    "numerical_gradient", reference.numerical_gradient, _numerical_gradient_cases,
     input_names=("f", "x", "h"), outputs=("grad", "x after the call"),
     run=_runner("numerical_gradient", _run_numerical_gradient), rtol=1e-5, atol=1e-8,
     mistakes=[
@@ -282,16 +257,6 @@ def check_numerical_gradient(fn):
 
 # ------------------------------------------------------------------ the chain rule by hand
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
-
-
-def _neuron_loss_gradient(w, b, x, y):
-    s = _sigmoid(w * x + b)
-    dL_dz = 2.0 * (s - y) * s * (1.0 - s)
-    return dL_dz * x, dL_dz
-
-
 def _neuron_cases():
     return [Case("w=0.5 b=-1 x=2 y=1", (0.5, -1.0, 2.0, 1.0)),
             Case("w=-1.5 b=0.3 x=0.8 y=0", (-1.5, 0.3, 0.8, 0.0)),
@@ -303,14 +268,14 @@ def _neuron_cases():
 def _neuron_mistake(dL_ds, ds_dz, dz_dw):
     def impl(w, b, x, y):
         z = w * x + b
-        s = _sigmoid(z)
+        s = float(sigmoid(z))
         g = dL_ds(s, y) * ds_dz(s, z)
         return g * dz_dw(x), g
     return impl
 
 
 NEURON_GRADIENT = Exercise(
-    "neuron_loss_gradient", named(_neuron_loss_gradient, "neuron_loss_gradient"), _neuron_cases,
+    "neuron_loss_gradient", reference.neuron_loss_gradient, _neuron_cases,
     input_names=("w", "b", "x", "y"), outputs=("dL_dw", "dL_db"), run=_runner("neuron_loss_gradient"),
     mistakes=[
         Mistake("sigmoid derivative missing",

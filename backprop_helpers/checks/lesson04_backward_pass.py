@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import sigmoid as _sigmoid
+from .. import reference
+from ..reference import linear_backward, mse_loss, sigmoid, softmax_cross_entropy
 from .core import Case, Exercise, Mistake, learner_run
 
 __all__ = ["check_linear_backward", "check_sigmoid_backward", "check_tanh_backward",
@@ -52,13 +53,6 @@ def _in_place(what, fix):
 
 # ------------------------------------------------------------------ the linear layer
 
-def _linear_backward(dout, X, W):
-    dX = dout @ W.T                  # (N, H) @ (H, D) -> (N, D)
-    dW = X.T @ dout                  # (D, N) @ (N, H) -> (D, H)
-    db = dout.sum(axis=0)            # (H,)
-    return dX, dW, db
-
-
 def _linear_cases():
     r = _rng(40)
     cases = []
@@ -72,14 +66,14 @@ def _linear_cases():
 def _with(dX=None, dW=None, db=None):
     """A wrong linear backward: the reference with one of its three outputs replaced."""
     def impl(dout, X, W):
-        ref = _linear_backward(dout, X, W)
+        ref = linear_backward(dout, X, W)
         return (dX(dout, X, W) if dX else ref[0], dW(dout, X, W) if dW else ref[1],
                 db(dout, X, W) if db else ref[2])
     return impl
 
 
 LINEAR_BACKWARD = Exercise(
-    "linear_backward", _linear_backward, _linear_cases, input_names=("dout", "X", "W"),
+    "linear_backward", reference.linear_backward, _linear_cases, input_names=("dout", "X", "W"),
     outputs=("dX", "dW", "db"), run=_learner_run("linear_backward", ("dout", "X", "W")),
     mistakes=[
         Mistake("dW transposed", "dW came out transposed (dout.T @ X, of shape (H, D)). A gradient has "
@@ -105,7 +99,7 @@ LINEAR_BACKWARD = Exercise(
                 _with(dW=lambda dout, X, W: X.T @ dout / X.shape[0])),
         Mistake("dX and dW returned in the wrong order", "the gradients were returned in the wrong "
                 "order; return dX, dW, db (the input's gradient first, like the arguments dout, X, W).",
-                lambda dout, X, W: (lambda g: (g[1], g[0], g[2]))(_linear_backward(dout, X, W))),
+                lambda dout, X, W: (lambda g: (g[1], g[0], g[2]))(linear_backward(dout, X, W))),
     ])
 
 
@@ -127,18 +121,14 @@ def _activation_cases(seed, make_input):
     return [Case(label, (r.standard_normal(x.shape), make_input(x))) for label, x in xs]
 
 
-def _sigmoid_backward(dout, out):
-    return dout * out * (1.0 - out)
-
-
 SIGMOID_BACKWARD = Exercise(
-    "sigmoid_backward", _sigmoid_backward, lambda: _activation_cases(41, _sigmoid),
+    "sigmoid_backward", reference.sigmoid_backward, lambda: _activation_cases(41, sigmoid),
     input_names=("dout", "out"), outputs=("dx",), run=_learner_run("sigmoid_backward", ("dout", "out")),
     mistakes=[
         Mistake("sigmoid derivative computed from the input instead of the output", "the sigmoid was "
                 "applied again to out, as if out were the input. This function receives the sigmoid's "
                 "output out = sigmoid(x), so the local gradient is simply out * (1 - out).",
-                lambda dout, out: dout * _sigmoid(out) * (1.0 - _sigmoid(out))),
+                lambda dout, out: dout * sigmoid(out) * (1.0 - sigmoid(out))),
         Mistake("upstream gradient ignored", "the result is only the local gradient out * (1 - out). "
                 "The chain rule multiplies it by the upstream gradient: dx = dout * out * (1 - out).",
                 lambda dout, out: out * (1.0 - out)),
@@ -149,12 +139,8 @@ SIGMOID_BACKWARD = Exercise(
     ])
 
 
-def _tanh_backward(dout, out):
-    return dout * (1.0 - out ** 2)
-
-
 TANH_BACKWARD = Exercise(
-    "tanh_backward", _tanh_backward, lambda: _activation_cases(42, np.tanh),
+    "tanh_backward", reference.tanh_backward, lambda: _activation_cases(42, np.tanh),
     input_names=("dout", "out"), outputs=("dx",), run=_learner_run("tanh_backward", ("dout", "out")),
     mistakes=[
         Mistake("tanh derivative as 1 - x**2 of the input", "the derivative was computed as 1 - x**2 "
@@ -174,10 +160,6 @@ TANH_BACKWARD = Exercise(
     ])
 
 
-def _relu_backward(dout, x):
-    return dout * (x > 0)
-
-
 def _relu_cases():
     def with_zeros(x):
         x = x.copy()
@@ -190,7 +172,7 @@ _INVERTED = ("ReLU passes the gradient where its input was POSITIVE and blocks i
              "does the opposite. dx = dout * (x > 0).")
 
 RELU_BACKWARD = Exercise(
-    "relu_backward", _relu_backward, _relu_cases, input_names=("dout", "x"), outputs=("dx",),
+    "relu_backward", reference.relu_backward, _relu_cases, input_names=("dout", "x"), outputs=("dx",),
     run=_learner_run("relu_backward", ("dout", "x")),
     mistakes=[
         Mistake("ReLU mask taken from dout instead of the input", "the mask was taken from dout. "
@@ -229,11 +211,28 @@ def check_relu_backward(fn):
 
 # ------------------------------------------------------------------ losses
 
-def _mse(y_hat, y, divide_by=None, factor=2.0):
-    """(1/k) sum (y_hat - y)**2 and its gradient factor * (y_hat - y) / k, k = N by default."""
-    k = y_hat.shape[0] if divide_by is None else divide_by
-    diff = y_hat - y
-    return float((diff ** 2).sum() / k), factor * diff / k
+def _mse_divided_by(count):
+    """A wrong mse_loss that divides by ``count(y_hat)`` instead of N, in the loss and its gradient."""
+    def impl(y_hat, y):
+        k = count(y_hat)
+        diff = y_hat - y
+        return float(np.sum(diff ** 2) / k), 2.0 * diff / k
+    return impl
+
+
+def _mse_without_factor_2(y_hat, y):
+    loss, dy_hat = mse_loss(y_hat, y)
+    return loss, dy_hat / 2.0
+
+
+def _mse_gradient_not_divided(y_hat, y):
+    loss, dy_hat = mse_loss(y_hat, y)
+    return loss, dy_hat * y_hat.shape[0]
+
+
+def _mse_sign_flipped(y_hat, y):
+    loss, dy_hat = mse_loss(y_hat, y)
+    return loss, -dy_hat
 
 
 def _mse_cases():
@@ -244,27 +243,27 @@ def _mse_cases():
 
 
 MSE = Exercise(
-    "mse_loss", _mse, _mse_cases, input_names=("y_hat", "y"), outputs=("loss", "dy_hat"),
+    "mse_loss", reference.mse_loss, _mse_cases, input_names=("y_hat", "y"), outputs=("loss", "dy_hat"),
     run=_learner_run("mse_loss", ("y_hat", "y")),
     mistakes=[
         Mistake("MSE missing the factor 2", "dy_hat is missing the factor 2 from the square: "
                 "d/dy_hat (y_hat - y)**2 = 2 (y_hat - y), so dy_hat = 2 * (y_hat - y) / N.",
-                lambda y_hat, y: (_mse(y_hat, y)[0], (y_hat - y) / y_hat.shape[0])),
+                _mse_without_factor_2),
         Mistake("MSE averaged over the wrong axis", "the squared errors were averaged over the C outputs "
                 "(divided by C) instead of over the N examples. The loss is a mean over the batch: "
                 "L = (1/N) sum over n and c, dy_hat = 2 (y_hat - y) / N.",
-                lambda y_hat, y: _mse(y_hat, y, divide_by=y_hat.shape[1])),
+                _mse_divided_by(lambda y_hat: y_hat.shape[1])),
         Mistake("MSE averaged over every element", "np.mean over the whole array divides by N*C. The "
                 "course's MSE sums over the C outputs and averages over the N examples: "
-                "L = ((y_hat - y)**2).sum() / N.", lambda y_hat, y: _mse(y_hat, y, divide_by=y_hat.size)),
+                "L = ((y_hat - y)**2).sum() / N.", _mse_divided_by(lambda y_hat: y_hat.size)),
         Mistake("MSE gradient not divided by N", "the loss is right but dy_hat lacks the 1/N of the "
                 "mean: dy_hat = 2 * (y_hat - y) / N.",
-                lambda y_hat, y: (_mse(y_hat, y)[0], 2.0 * (y_hat - y))),
+                _mse_gradient_not_divided),
         Mistake("MSE summed instead of averaged", "the loss was summed over the batch; it is the mean, "
-                "so both the loss and dy_hat carry a factor 1/N.", lambda y_hat, y: _mse(y_hat, y, 1)),
+                "so both the loss and dy_hat carry a factor 1/N.", _mse_divided_by(lambda y_hat: 1)),
         Mistake("MSE gradient sign flipped", "dy_hat has the wrong sign: it is 2 (y_hat - y) / N, "
                 "positive where the prediction is too high.",
-                lambda y_hat, y: (_mse(y_hat, y)[0], -_mse(y_hat, y)[1])),
+                _mse_sign_flipped),
     ])
 
 
@@ -274,15 +273,19 @@ def check_mse_loss(fn):
     return MSE.check(fn)
 
 
-def _softmax_ce(scores, y, sign=1.0, divide=True, mean=True):
-    N = scores.shape[0]
-    rows = np.arange(N)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = float(-log_p[rows, y].sum() / (N if mean else 1))
-    dscores = np.exp(log_p)
-    dscores[rows, y] -= 1.0
-    return loss, sign * dscores / (N if divide else 1)
+def _ce_gradient_not_divided(scores, y):
+    loss, dscores = softmax_cross_entropy(scores, y)
+    return loss, dscores * scores.shape[0]
+
+
+def _ce_sign_flipped(scores, y):
+    loss, dscores = softmax_cross_entropy(scores, y)
+    return loss, -dscores
+
+
+def _ce_summed(scores, y):
+    loss, dscores = softmax_cross_entropy(scores, y)
+    return loss * scores.shape[0], dscores * scores.shape[0]
 
 
 def _naive_softmax_ce(scores, y):
@@ -300,7 +303,7 @@ def _labels_as_one_hot(scores, y, in_loss=True):
     N = scores.shape[0]
     shifted = scores - scores.max(axis=1, keepdims=True)
     p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    loss = float(-(y * np.log(p)).sum() / N) if in_loss else _softmax_ce(scores, y)[0]
+    loss = float(-(y * np.log(p)).sum() / N) if in_loss else softmax_cross_entropy(scores, y)[0]
     return loss, (p - y) / N
 
 
@@ -315,7 +318,7 @@ def _one_hot_times_log(scores, y):
 
 def _shift_in_place(scores, y):
     scores -= scores.max(axis=1, keepdims=True)
-    return _softmax_ce(scores, y)
+    return softmax_cross_entropy(scores, y)
 
 
 def _ce_cases():
@@ -333,18 +336,18 @@ _ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y
             "at p[np.arange(N), y]) instead of using y itself.")
 
 SOFTMAX_CE = Exercise(
-    "softmax_cross_entropy", _softmax_ce, _ce_cases, input_names=("scores", "y"),
+    "softmax_cross_entropy", reference.softmax_cross_entropy, _ce_cases, input_names=("scores", "y"),
     outputs=("loss", "dscores"), run=_learner_run("softmax_cross_entropy", ("scores", "y")),
     mistakes=[
         Mistake("cross-entropy gradient not divided by N", "the loss is a mean over the batch, so its "
                 "gradient carries the 1/N too: dscores = (p - onehot(y)) / N.",
-                lambda scores, y: _softmax_ce(scores, y, divide=False)),
+                _ce_gradient_not_divided),
         Mistake("cross-entropy gradient sign flipped", "dscores has the wrong sign: it is "
                 "(p - onehot(y)) / N, positive for the wrong classes (lowering their scores lowers the "
-                "loss).", lambda scores, y: _softmax_ce(scores, y, sign=-1.0)),
+                "loss).", _ce_sign_flipped),
         Mistake("cross-entropy summed instead of averaged", "the loss was summed over the batch; it is "
                 "the mean, so the loss and dscores both carry a factor 1/N.",
-                lambda scores, y: _softmax_ce(scores, y, divide=False, mean=False)),
+                _ce_summed),
         Mistake("softmax without subtracting the max", "exp overflowed on large scores (exp(1000) is "
                 "inf in float64). Subtract each row's maximum first: "
                 "scores - scores.max(axis=1, keepdims=True) changes nothing mathematically and keeps "

@@ -19,22 +19,22 @@ function (the one that undoes it). The output layer has no activation, so its en
 checked on the caches of an ``mlp_forward`` (by default the reference, which builds exactly this format;
 ``check_mlp_backward(fn, mlp_forward)`` uses the learner's own), so the pair works together whatever
 the caches hold, as long as the learner's forward and backward agree.
+
+The references are those of ``backprop_helpers.reference``. Each catalogued mistake is written out as
+the wrong function a learner would write, one function per mistake (``_backward_in_forward_order``,
+...), next to its name and its hint.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import reference
 from ..validation import describe
-from ..layers import (linear_backward, linear_forward, relu_backward, relu_forward, sigmoid_backward,
-                      sigmoid_forward, tanh_backward, tanh_forward)
-from ..losses import softmax, softmax_cross_entropy
+from ..layers import ACTIVATIONS, linear_backward, linear_forward
+from ..reference import gradient_norms, mlp_backward, mlp_forward, softmax, softmax_cross_entropy
 from .core import Case, Exercise, Mistake
 
 __all__ = ["check_mlp_forward", "check_mlp_backward", "check_loss_and_grads", "check_gradient_norms"]
-
-#: activation name -> (forward, backward): the library's validated pairs, as the lesson uses them
-ACTIVATION_PAIRS = {"relu": (relu_forward, relu_backward), "sigmoid": (sigmoid_forward, sigmoid_backward),
-                    "tanh": (tanh_forward, tanh_backward)}
 
 
 def _name_hint(run=None):
@@ -50,31 +50,7 @@ def _name_hint(run=None):
 
 
 def _num_layers(params):
-    return sum(1 for k in params if k.startswith("W"))
-
-
-# ------------------------------------------------------------------ the forward pass
-
-def _mlp_forward(X, params, activation, *, output_act=False, hidden_act=True, act_first=False,
-                 first_layer=1, count=None):
-    """The reference forward pass; the keywords build the catalogue's wrong versions."""
-    act_forward, act_backward = ACTIVATION_PAIRS[activation]
-    L = _num_layers(params) if count is None else count(params)
-    h, caches = X, []
-    for l in range(first_layer, first_layer + L):
-        if act_first:
-            h = act_forward(h)[0]
-        h, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
-        if hidden_act and not act_first and (l < first_layer + L - 1 or output_act):
-            h, act_cache = act_forward(h)
-            caches.append((linear_cache, act_cache, act_backward))
-        else:
-            caches.append((linear_cache, None, None))
-    return h, caches
-
-
-def _reference_forward(X, params, activation):
-    return _mlp_forward(X, params, activation)
+    return len(params) // 2
 
 
 def _net_cases():
@@ -98,6 +74,60 @@ def _net_cases():
     return cases
 
 
+# ------------------------------------------------------------------ the forward pass: the mistakes
+
+def _forward_activation_on_the_output(X, params, activation):
+    act = ACTIVATIONS[activation]
+    h, caches = X, []
+    for l in range(1, _num_layers(params) + 1):
+        h, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        h, act_cache = act.forward(h)                       # after the last layer too
+        caches.append((linear_cache, act_cache, act.backward))
+    return h, caches
+
+
+def _forward_without_activation(X, params, activation):
+    h, caches = X, []
+    for l in range(1, _num_layers(params) + 1):
+        h, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        caches.append((linear_cache, None, None))
+    return h, caches
+
+
+def _forward_activation_first(X, params, activation):
+    act = ACTIVATIONS[activation]
+    h, caches = X, []
+    for l in range(1, _num_layers(params) + 1):
+        a, act_cache = act.forward(h)                       # on the input X first
+        h, linear_cache = linear_forward(a, params[f"W{l}"], params[f"b{l}"])
+        caches.append((linear_cache, act_cache, act.backward))
+    return h, caches
+
+
+def _forward_layers_from_zero(X, params, activation):
+    act = ACTIVATIONS[activation]
+    L = _num_layers(params)
+    h, caches = X, []
+    for l in range(L):                                      # W0 does not exist
+        h, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        if l < L - 1:
+            h, act_cache = act.forward(h)
+        caches.append(linear_cache)
+    return h, caches
+
+
+def _forward_len_params_layers(X, params, activation):
+    act = ACTIVATIONS[activation]
+    L = len(params)                                         # twice the number of layers
+    h, caches = X, []
+    for l in range(1, L + 1):
+        h, linear_cache = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            h, act_cache = act.forward(h)
+        caches.append(linear_cache)
+    return h, caches
+
+
 def _scores_only(fn, X, params, activation):
     out = fn(X, params, activation)
     if not isinstance(out, tuple) or len(out) != 2:
@@ -106,25 +136,23 @@ def _scores_only(fn, X, params, activation):
 
 
 MLP_FORWARD = Exercise(
-    "mlp_forward", _reference_forward,
+    "mlp_forward", reference.mlp_forward,
     lambda: [Case(label, (X, params, act)) for label, X, params, act, _, _ in _net_cases()],
     input_names=("X", "params", "activation"), outputs=("scores",), run=_name_hint(_scores_only),
     mistakes=[
         Mistake("activation on the output layer", "the activation was also applied after the last "
                 "layer. The scores are the last linear layer's output, with no activation.",
-                lambda X, p, a: _mlp_forward(X, p, a, output_act=True)),
+                _forward_activation_on_the_output),
         Mistake("hidden activation skipped", "there is no activation between the layers; without it "
                 "the whole network collapses into one linear function. Apply it after every layer "
-                "except the last.", lambda X, p, a: _mlp_forward(X, p, a, hidden_act=False)),
+                "except the last.", _forward_without_activation),
         Mistake("activation before the linear layer", "the activation was applied before each linear "
                 "layer (to the input X first). Each hidden layer is h = act(h_prev @ W + b): linear "
-                "first, then the activation.", lambda X, p, a: _mlp_forward(X, p, a, act_first=True)),
+                "first, then the activation.", _forward_activation_first),
         Mistake("layers numbered from 0", "the parameters are named from 1: W1, b1 belong to the first "
-                "layer. Loop over l = 1..L (range(1, L + 1)).",
-                lambda X, p, a: _mlp_forward(X, p, a, first_layer=0)),
+                "layer. Loop over l = 1..L (range(1, L + 1)).", _forward_layers_from_zero),
         Mistake("number of layers miscounted", "params holds two arrays per layer (W and b), so the "
-                "number of layers is L = len(params) // 2.",
-                lambda X, p, a: _mlp_forward(X, p, a, count=len)),
+                "number of layers is L = len(params) // 2.", _forward_len_params_layers),
     ])
 
 
@@ -136,11 +164,11 @@ def _caches_problem(fn):
         if not isinstance(caches, list) or len(caches) != _num_layers(params):
             return (f"caches should be a list with one entry per layer ({_num_layers(params)} here), "
                     f"got {describe(caches)}")
-        _, ref_caches = _mlp_forward(X, params, activation)
+        _, ref_caches = mlp_forward(X, params, activation)
         dscores = np.ones((X.shape[0], params[f"W{_num_layers(params)}"].shape[1]))
-        want = _mlp_backward(dscores, ref_caches, params)
+        want = mlp_backward(dscores, ref_caches, params)
         try:
-            got = _mlp_backward(dscores, caches, params)
+            got = mlp_backward(dscores, caches, params)
         except Exception as exc:  # the caches may hold anything
             return f"mlp_backward cannot use them ({type(exc).__name__}: {exc})"
         if any(not np.allclose(got[k], want[k]) for k in want):
@@ -166,29 +194,116 @@ def check_mlp_forward(fn):
     return MLP_FORWARD.reference
 
 
-# ------------------------------------------------------------------ the backward pass
+# ------------------------------------------------------------------ the backward pass: the mistakes
 
-def _mlp_backward(dscores, caches, params, *, order="reverse", act=True, chain=True, swap=False,
-                  act_after=False, cache_shift=0, key_shift=0, keep_all=True):
-    """The reference backward pass; the keywords build the catalogue's wrong versions."""
-    L = len(caches)
+def _backward_in_forward_order(dscores, caches, params):
     grads, dout = {}, dscores
-    layers = range(L, 0, -1) if order == "reverse" else range(1, L + 1)
-    for l in layers:
-        linear_cache, act_cache, act_backward = caches[l - 1 + cache_shift]
-        upstream = dout if chain else dscores
-        if act and act_backward is not None and not act_after:
-            upstream = act_backward(upstream, act_cache)
-        dX, dW, db = linear_backward(upstream, linear_cache)
-        if swap:
-            dX, dW = dW, dX
-        if act and act_backward is not None and act_after:
-            dX = act_backward(dX, act_cache)
-        if not keep_all:
-            grads = {}
-        grads[f"W{l - key_shift}"], grads[f"b{l - key_shift}"] = dW, db
+    for l in range(1, len(caches) + 1):                     # 1, 2, ..., L
+        linear_cache, act_cache, act_backward = caches[l - 1]
+        if act_backward is not None:
+            dout = act_backward(dout, act_cache)
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, linear_cache)
+    return grads
+
+
+def _backward_without_activation(dscores, caches, params):
+    grads, dout = {}, dscores
+    for l in range(len(caches), 0, -1):
+        linear_cache, _, _ = caches[l - 1]                  # the activation's backward never runs
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, linear_cache)
+    return grads
+
+
+def _backward_upstream_not_passed_on(dscores, caches, params):
+    grads = {}
+    for l in range(len(caches), 0, -1):
+        linear_cache, act_cache, act_backward = caches[l - 1]
+        dout = dscores                                      # every layer starts again from dscores
+        if act_backward is not None:
+            dout = act_backward(dout, act_cache)
+        _, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, linear_cache)
+    return grads
+
+
+def _backward_dX_and_dW_swapped(dscores, caches, params):
+    grads, dout = {}, dscores
+    for l in range(len(caches), 0, -1):
+        linear_cache, act_cache, act_backward = caches[l - 1]
+        if act_backward is not None:
+            dout = act_backward(dout, act_cache)
+        dW, dX, db = linear_backward(dout, linear_cache)    # returned in the order dX, dW, db
+        grads[f"W{l}"], grads[f"b{l}"] = dW, db
         dout = dX
-    return {k: grads[k] for k in sorted(grads, key=lambda k: (int(k[1:]), k[0] == "b"))}
+    return grads
+
+
+def _backward_activation_after_linear(dscores, caches, params):
+    grads, dout = {}, dscores
+    for l in range(len(caches), 0, -1):
+        linear_cache, act_cache, act_backward = caches[l - 1]
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, linear_cache)
+        if act_backward is not None:                        # the same layer's activation, too late
+            dout = act_backward(dout, act_cache)
+    return grads
+
+
+def _backward_cache_of_the_next_layer(dscores, caches, params):
+    grads, dout = {}, dscores
+    for l in range(len(caches), 0, -1):
+        linear_cache, act_cache, act_backward = caches[l]   # layer l's cache is caches[l - 1]
+        if act_backward is not None:
+            dout = act_backward(dout, act_cache)
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, linear_cache)
+    return grads
+
+
+def _backward_keys_from_zero(dscores, caches, params):
+    grads, dout = {}, dscores
+    for l in range(len(caches), 0, -1):
+        linear_cache, act_cache, act_backward = caches[l - 1]
+        if act_backward is not None:
+            dout = act_backward(dout, act_cache)
+        dout, grads[f"W{l - 1}"], grads[f"b{l - 1}"] = linear_backward(dout, linear_cache)
+    return grads
+
+
+def _backward_dict_per_layer(dscores, caches, params):
+    dout = dscores
+    for l in range(len(caches), 0, -1):
+        linear_cache, act_cache, act_backward = caches[l - 1]
+        if act_backward is not None:
+            dout = act_backward(dout, act_cache)
+        grads = {}                                          # a new dict in every layer
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, linear_cache)
+    return grads
+
+
+_BACKWARD_MISTAKES = [
+    Mistake("backward through the layers in forward order", "the layers were visited in forward "
+            "order. The chain rule runs backwards: dscores first enters the LAST layer, and each "
+            "layer's dX is the upstream gradient of the layer before it (for l = L, L-1, ..., 1).",
+            _backward_in_forward_order),
+    Mistake("activation backward skipped", "the activations' backward was skipped: before a hidden "
+            "layer's linear backward, the upstream gradient must go through that layer's "
+            "activation backward (act_backward(dout, act_cache)).", _backward_without_activation),
+    Mistake("upstream gradient not passed on", "every layer received dscores. Each layer must receive "
+            "the gradient coming from the layer after it: set dout = dX after each linear backward.",
+            _backward_upstream_not_passed_on),
+    Mistake("dX and dW swapped when unpacking", "linear_backward returns (dX, dW, db) in that order; "
+            "unpacking it as dW, dX, db stores the input's gradient as dW and passes dW down the chain.",
+            _backward_dX_and_dW_swapped),
+    Mistake("activation backward after the linear backward", "the activation's backward was applied "
+            "after the linear backward of the same layer. Going backwards through a hidden layer "
+            "h = act(h_prev @ W + b), undo the activation first, then the linear part.",
+            _backward_activation_after_linear),
+    Mistake("caches of the wrong layer", "a layer used another layer's cache. caches[0] belongs to "
+            "layer 1, so layer l's cache is caches[l - 1].", _backward_cache_of_the_next_layer),
+    Mistake("grads keyed from 0", "the gradients are keyed from 0; they must use the keys of params, "
+            "W1, b1, ..., WL, bL.", _backward_keys_from_zero),
+    Mistake("grads dict rebuilt in every layer", "only the last visited layer's gradients are in "
+            "grads: create the dict once, before the loop, and add each layer's dW and db to it.",
+            _backward_dict_per_layer),
+]
 
 
 def _backward_cases():
@@ -196,57 +311,23 @@ def _backward_cases():
             for label, X, params, act, _, dscores in _net_cases()]
 
 
-def _reference_backward(dscores, caches, params):
-    return _mlp_backward(dscores, caches, params)
-
-
 def _backward_run(forward):
     """Run a backward on the caches of ``forward``; the reference and the catalogue's mistakes, which
-    read the caches in the format of this module, always get the reference forward's caches."""
+    read the caches in the format of ``reference.mlp_forward``, always get the reference's caches."""
     def run(fn, X, params, activation, dscores):
-        own = fn is _reference_backward or any(fn is m.impl for m in _BACKWARD_MISTAKES)
-        _, caches = (_reference_forward if own else forward)(X, params, activation)
+        own = fn is reference.mlp_backward or any(fn is m.impl for m in _BACKWARD_MISTAKES)
+        _, caches = (reference.mlp_forward if own else forward)(X, params, activation)
         return fn(dscores, caches, params)
     return run
 
 
-_BACKWARD_MISTAKES = [
-    Mistake("backward through the layers in forward order", "the layers were visited in forward "
-            "order. The chain rule runs backwards: dscores first enters the LAST layer, and each "
-            "layer's dX is the upstream gradient of the layer before it (for l = L, L-1, ..., 1).",
-            lambda d, c, p: _mlp_backward(d, c, p, order="forward")),
-    Mistake("activation backward skipped", "the activations' backward was skipped: before a hidden "
-            "layer's linear backward, the upstream gradient must go through that layer's "
-            "activation backward (act_backward(dout, act_cache)).",
-            lambda d, c, p: _mlp_backward(d, c, p, act=False)),
-    Mistake("upstream gradient not passed on", "every layer received dscores. Each layer must receive "
-            "the gradient coming from the layer after it: set dout = dX after each linear backward.",
-            lambda d, c, p: _mlp_backward(d, c, p, chain=False)),
-    Mistake("dX and dW swapped when unpacking", "linear_backward returns (dX, dW, db) in that order; "
-            "unpacking it as dW, dX, db stores the input's gradient as dW and passes dW down the chain.",
-            lambda d, c, p: _mlp_backward(d, c, p, swap=True)),
-    Mistake("activation backward after the linear backward", "the activation's backward was applied "
-            "after the linear backward of the same layer. Going backwards through a hidden layer "
-            "h = act(h_prev @ W + b), undo the activation first, then the linear part.",
-            lambda d, c, p: _mlp_backward(d, c, p, act_after=True)),
-    Mistake("caches of the wrong layer", "a layer used another layer's cache. caches[0] belongs to "
-            "layer 1, so layer l's cache is caches[l - 1].",
-            lambda d, c, p: _mlp_backward(d, c, p, cache_shift=1)),
-    Mistake("grads keyed from 0", "the gradients are keyed from 0; they must use the keys of params, "
-            "W1, b1, ..., WL, bL.", lambda d, c, p: _mlp_backward(d, c, p, key_shift=1)),
-    Mistake("grads dict rebuilt in every layer", "only the last visited layer's gradients are in "
-            "grads: create the dict once, before the loop, and add each layer's dW and db to it.",
-            lambda d, c, p: _mlp_backward(d, c, p, keep_all=False)),
-]
-
-
 def _backward_exercise(forward):
-    return Exercise("mlp_backward", _reference_backward, _backward_cases,
+    return Exercise("mlp_backward", reference.mlp_backward, _backward_cases,
                     input_names=("dscores", "caches", "params"), outputs=("grads",),
                     run=_name_hint(_backward_run(forward)), mistakes=_BACKWARD_MISTAKES)
 
 
-MLP_BACKWARD = _backward_exercise(_reference_forward)
+MLP_BACKWARD = _backward_exercise(reference.mlp_forward)
 
 
 def check_mlp_backward(fn, mlp_forward=None):
@@ -260,32 +341,40 @@ def check_mlp_backward(fn, mlp_forward=None):
     return _backward_exercise(mlp_forward).check(fn)
 
 
-# ------------------------------------------------------------------ forward, loss, backward
+# ------------------------------------------------------------------ forward, loss, backward: the mistakes
 
-def _loss_and_grads(X, y, params, activation="relu", *, forward_act=None, double_softmax=False,
-                    from_loss=False):
-    scores, caches = _mlp_forward(X, params, forward_act or activation)
-    if double_softmax:
-        scores = softmax(scores)
+def _loss_of_the_probabilities(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, activation)
+    probs = softmax(scores)                                 # softmax_cross_entropy applies it again
+    loss, dprobs = softmax_cross_entropy(probs, y)
+    return loss, mlp_backward(dprobs, caches, params)
+
+
+def _loss_always_relu(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, "relu")         # whatever activation says
     loss, dscores = softmax_cross_entropy(scores, y)
-    return loss, _mlp_backward(loss if from_loss else dscores, caches, params)
+    return loss, mlp_backward(dscores, caches, params)
+
+
+def _backward_from_the_loss(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, activation)
+    loss, _ = softmax_cross_entropy(scores, y)
+    return loss, mlp_backward(loss, caches, params)         # a number instead of dscores
 
 
 LOSS_AND_GRADS = Exercise(
-    "loss_and_grads", _loss_and_grads,
+    "loss_and_grads", reference.loss_and_grads,
     lambda: [Case(label, (X, y, params, act)) for label, X, params, act, y, _ in _net_cases()],
     input_names=("X", "y", "params", "activation"), outputs=("loss", "grads"), run=_name_hint(),
     mistakes=[
         Mistake("softmax applied twice", "the scores went through softmax before the loss, which "
                 "applies softmax itself. Pass the raw scores to softmax_cross_entropy.",
-                lambda X, y, p, a: _loss_and_grads(X, y, p, a, double_softmax=True)),
+                _loss_of_the_probabilities),
         Mistake("activation not passed on", "the network ran with ReLU whatever the activation asked "
-                "for: pass the activation argument on to mlp_forward.",
-                lambda X, y, p, a: _loss_and_grads(X, y, p, a, forward_act="relu")),
+                "for: pass the activation argument on to mlp_forward.", _loss_always_relu),
         Mistake("backward started from the loss value", "the backward pass was started from the loss "
                 "(a number). It starts from the loss's gradient with respect to the scores, dscores, "
-                "the second value softmax_cross_entropy returns.",
-                lambda X, y, p, a: _loss_and_grads(X, y, p, a, from_loss=True)),
+                "the second value softmax_cross_entropy returns.", _backward_from_the_loss),
     ])
 
 
@@ -294,10 +383,19 @@ def check_loss_and_grads(fn):
     return LOSS_AND_GRADS.check(fn)
 
 
-# ------------------------------------------------------------------ gradient size per layer
+# ------------------------------------------------------------------ gradient size per layer: the mistakes
 
-def _gradient_norms(grads):
-    return np.array([np.linalg.norm(grads[f"W{l}"]) for l in range(1, _num_layers(grads) + 1)])
+def _norms_of_sorted_names(grads):
+    names = sorted(name for name in grads if name.startswith("W"))     # "W10" before "W2"
+    return np.array([np.linalg.norm(grads[name]) for name in names])
+
+
+def _norms_with_biases(grads):
+    return np.array([np.linalg.norm(g) for g in grads.values()])
+
+
+def _squared_norms(grads):
+    return gradient_norms(grads) ** 2
 
 
 def _norm_cases():
@@ -313,18 +411,16 @@ def _norm_cases():
 
 
 GRADIENT_NORMS = Exercise(
-    "gradient_norms", _gradient_norms, _norm_cases, input_names=("grads",), outputs=("norms",),
+    "gradient_norms", reference.gradient_norms, _norm_cases, input_names=("grads",), outputs=("norms",),
     run=_name_hint(),
     mistakes=[
         Mistake("layers sorted as text", "the layers came out in text order (W1, W10, W11, W12, W2, "
                 "...): sorting the names compares them as strings. Go by number: grads[f'W{l}'] for "
-                "l = 1..L.", lambda g: np.array([np.linalg.norm(g[k]) for k in sorted(g) if k[0] == "W"])),
+                "l = 1..L.", _norms_of_sorted_names),
         Mistake("biases included", "the biases' norms are in the list too; only the weights' "
-                "gradients dW1, ..., dWL are asked for (one number per layer).",
-                lambda g: np.array([np.linalg.norm(v) for v in g.values()])),
+                "gradients dW1, ..., dWL are asked for (one number per layer).", _norms_with_biases),
         Mistake("squared norm", "that is the sum of squares; the norm is its square root: "
-                "np.sqrt(np.sum(dW**2)), or np.linalg.norm(dW).",
-                lambda g: _gradient_norms(g) ** 2),
+                "np.sqrt(np.sum(dW**2)), or np.linalg.norm(dW).", _squared_norms),
     ])
 
 

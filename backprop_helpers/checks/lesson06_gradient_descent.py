@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import reference
+from ..reference import adam_step, gradient_descent, momentum_step
 from .core import Case, Exercise, Mistake
 
 __all__ = ["check_sgd_step", "check_gradient_descent", "check_momentum_step", "check_adam_step"]
@@ -43,11 +45,6 @@ def _snapshots(params, step, into):
 
 
 # ------------------------------------------------------------------ sgd_step
-
-def _sgd_step(params, grads, lr):
-    for name in params:
-        params[name] -= lr * grads[name]
-
 
 def _run_sgd(fn, params, grad_list, lr):
     seen = {}
@@ -88,7 +85,7 @@ def _sgd_first_only(params, grads, lr):
 
 
 SGD_STEP = Exercise(
-    "sgd_step", _sgd_step, _sgd_cases, run=_run_sgd, outputs=("params",),
+    "sgd_step", reference.sgd_step, _sgd_cases, run=_run_sgd, outputs=("params",),
     input_names=("params", "grads", "lr"),
     mistakes=[
         Mistake("gradient descent adding the gradient",
@@ -120,15 +117,6 @@ def check_sgd_step(fn):
 
 
 # ------------------------------------------------------------------ gradient_descent
-
-def _gradient_descent(grad_fn, theta0, lr, steps):
-    theta = np.array(theta0, dtype=float)
-    path = [theta.copy()]
-    for _ in range(steps):
-        theta = theta - lr * grad_fn(theta)
-        path.append(theta.copy())
-    return np.array(path)
-
 
 def _run_gd(fn, grad_fn, theta0, lr, steps):
     start = theta0.copy()
@@ -171,17 +159,18 @@ def _gd_in_place(grad_fn, theta0, lr, steps):
 
 
 def _gd_no_start(grad_fn, theta0, lr, steps):
-    return _gradient_descent(grad_fn, theta0, lr, steps)[1:]
+    return gradient_descent(grad_fn, theta0, lr, steps)[1:]
 
 
 GRADIENT_DESCENT = Exercise(
-    "gradient_descent", _gradient_descent, _gd_cases, run=_run_gd, outputs=("path", "theta0 unchanged"),
+    "gradient_descent", reference.gradient_descent, _gd_cases, run=_run_gd,
+    outputs=("path", "theta0 unchanged"),
     input_names=("grad_fn", "theta0", "lr", "steps"),
     mistakes=[
         Mistake("gradient descent adding the gradient",
                 "the path climbs: the gradient points uphill, so each step subtracts it: "
                 "theta <- theta - lr * grad_fn(theta).",
-                lambda g, t0, lr, steps: _gradient_descent(lambda th: -g(th), t0, lr, steps)),
+                lambda g, t0, lr, steps: gradient_descent(lambda th: -g(th), t0, lr, steps)),
         Mistake("same array appended every step",
                 "every row of the path is the same point: the same array was appended at each step "
                 "and then changed in place (theta -= ...). Append a copy (path.append(theta.copy())), "
@@ -203,12 +192,6 @@ def check_gradient_descent(fn):
 
 
 # ------------------------------------------------------------------ momentum_step
-
-def _momentum_step(params, grads, velocity, lr, mu):
-    for name in params:
-        velocity[name] = mu * velocity[name] - lr * grads[name]
-        params[name] += velocity[name]
-
 
 def _run_momentum(fn, params, grad_list, lr, mu):
     velocity = {k: np.zeros_like(v, dtype=float) for k, v in params.items()}
@@ -250,7 +233,7 @@ def _momentum_lr_twice(params, grads, velocity, lr, mu):
 
 
 MOMENTUM_STEP = Exercise(
-    "momentum_step", _momentum_step, _momentum_cases, run=_run_momentum, outputs=("params",),
+    "momentum_step", reference.momentum_step, _momentum_cases, run=_run_momentum, outputs=("params",),
     input_names=("params", "grads", "velocity", "lr", "mu"),
     mistakes=[
         Mistake("momentum velocity not kept between steps",
@@ -261,7 +244,7 @@ MOMENTUM_STEP = Exercise(
         Mistake("gradient descent adding the gradient",
                 "the parameters move uphill: the velocity must collect MINUS lr times the gradient: "
                 "velocity = mu * velocity - lr * grad, then theta += velocity.",
-                lambda p, g, v, lr, mu: _momentum_step(p, {k: -x for k, x in g.items()}, v, lr, mu)),
+                lambda p, g, v, lr, mu: momentum_step(p, {k: -x for k, x in g.items()}, v, lr, mu)),
         Mistake("learning rate applied twice",
                 "the steps are lr times too small: the velocity already contains lr (it collects "
                 "-lr * grad), so the parameters move by the velocity itself: theta += velocity.",
@@ -269,7 +252,7 @@ MOMENTUM_STEP = Exercise(
         Mistake("mu forgotten",
                 "the old velocity was kept whole: it must be multiplied by mu (velocity = mu * "
                 "velocity - lr * grad), so that old gradients fade away.",
-                lambda p, g, v, lr, mu: _momentum_step(p, g, v, lr, 1.0)),
+                lambda p, g, v, lr, mu: momentum_step(p, g, v, lr, 1.0)),
         Mistake("parameters moved with the old velocity",
                 "the parameters moved with the previous step's velocity: update the velocity first, "
                 "then move theta by the new one.", _momentum_old_velocity),
@@ -282,18 +265,6 @@ def check_momentum_step(fn):
 
 
 # ------------------------------------------------------------------ adam_step
-
-def _adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    state["t"] += 1
-    t = state["t"]
-    for name in params:
-        g = grads[name]
-        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * g
-        state["s"][name] = beta2 * state["s"][name] + (1 - beta2) * g ** 2
-        m_hat = state["m"][name] / (1 - beta1 ** t)
-        s_hat = state["s"][name] / (1 - beta2 ** t)
-        params[name] -= lr * m_hat / (np.sqrt(s_hat) + eps)
-
 
 def _run_adam(fn, params, grad_list, lr):
     state = {"t": 0, "m": {k: np.zeros_like(v, dtype=float) for k, v in params.items()},
@@ -335,7 +306,7 @@ def _adam_variant(params, grads, state, lr, *, correct=True, root=True, count_ea
 
 
 ADAM_STEP = Exercise(
-    "adam_step", _adam_step, _adam_cases, run=_run_adam, outputs=("params",),
+    "adam_step", reference.adam_step, _adam_cases, run=_run_adam, outputs=("params",),
     input_names=("params", "grads", "state", "lr"),
     mistakes=[
         Mistake("bias correction forgotten",
@@ -357,7 +328,7 @@ ADAM_STEP = Exercise(
         Mistake("gradient descent adding the gradient",
                 "the parameters move uphill: Adam also subtracts its step, "
                 "theta -= lr * m_hat / (sqrt(s_hat) + eps).",
-                lambda p, g, s, lr: _adam_step(p, {k: -x for k, x in g.items()}, s, lr)),
+                lambda p, g, s, lr: adam_step(p, {k: -x for k, x in g.items()}, s, lr)),
     ])
 
 

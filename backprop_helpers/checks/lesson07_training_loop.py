@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
+from .. import reference
 from ..learner_model import BACKWARD_FROM, reference_functions
 from ..network import MLP
 from ..optim import SGD, Momentum
-from .core import Case, Exercise, Mistake, _same
+from ..reference import accuracy, iterate_minibatches, train_epoch
+from .core import Case, Exercise, Mistake, same_output
 
 __all__ = ["check_iterate_minibatches", "check_train_epoch", "check_accuracy", "check_fit",
            "check_network_functions"]
@@ -32,12 +34,12 @@ class _PropertyExercise(Exercise):
     the same kind of exception, so that an unrelated crash is never given the mistake's explanation.
     """
 
-    def _describe(self, got, want, case):
+    def explain_difference(self, got, want, case):
         if not isinstance(got, dict):
             return "the function did not behave as expected"   # pragma: no cover - run returns dicts
         for key, w in want.items():
             g = got.get(key)
-            if _same(g, w, self.rtol, self.atol):
+            if same_output(g, w, self.rtol, self.atol):
                 continue
             if isinstance(w, bool) and w and getattr(got, "error", None):
                 return f"it raised {got.error}"
@@ -46,24 +48,17 @@ class _PropertyExercise(Exercise):
             return f"{key}: got {g}, expected {w}"
         return "the result differs from the expected one"      # pragma: no cover
 
-    def _match_mistake(self, got, want, cases):
+    def matching_mistake(self, got, want, outputs_of):
         for mistake in self.mistakes:
-            theirs = self._outputs(mistake.impl, cases)
-            if any(not _same(t, w, self.rtol, self.atol) for t, w in zip(theirs, want)) and all(
-                    _same(g, t, self.rtol, self.atol) and _error_kind(g) == _error_kind(t)
+            theirs = outputs_of(mistake.impl)
+            if any(not same_output(t, w, self.rtol, self.atol) for t, w in zip(theirs, want)) and all(
+                    same_output(g, t, self.rtol, self.atol) and _error_kind(g) == _error_kind(t)
                     for g, t in zip(got, theirs)):
                 return mistake
         return None
 
 
 # ------------------------------------------------------------------ iterate_minibatches
-
-def _iterate_minibatches(X, y, batch_size, rng):
-    order = rng.permutation(X.shape[0])          # one permutation for X and y: rows stay paired
-    for start in range(0, X.shape[0], batch_size):
-        idx = order[start:start + batch_size]    # the last batch may be smaller: it is kept
-        yield X[idx], y[idx]
-
 
 def _epoch_ids(batches, ids_of_x, ids_of_y):
     """Follow one epoch's batches: (is every item a pair, sizes, row ids of X, are rows aligned)."""
@@ -141,7 +136,7 @@ def _mb_in_order(X, y, batch_size, rng):
 
 
 def _mb_same_order(X, y, batch_size, rng):
-    return _iterate_minibatches(X, y, batch_size, np.random.default_rng(0))
+    return iterate_minibatches(X, y, batch_size, np.random.default_rng(0))
 
 
 def _mb_in_place(X, y, batch_size, rng):
@@ -151,7 +146,7 @@ def _mb_in_place(X, y, batch_size, rng):
 
 
 ITERATE_MINIBATCHES = _PropertyExercise(
-    "iterate_minibatches", _iterate_minibatches, _minibatch_cases, run=_run_minibatches,
+    "iterate_minibatches", reference.iterate_minibatches, _minibatch_cases, run=_run_minibatches,
     outputs=("properties",), input_names=("X", "y", "batch_size", "rng"),
     mistakes=[
         Mistake("mini-batches shuffling X and y separately",
@@ -187,17 +182,6 @@ def check_iterate_minibatches(fn):
 
 
 # ------------------------------------------------------------------ train_epoch
-
-def _train_epoch(model, batches, optimizer):
-    total, count = 0.0, 0
-    for X_batch, y_batch in batches:
-        loss = model.loss(X_batch, y_batch)      # forward pass and loss
-        model.backward()                          # fills model.grads
-        optimizer.step(model.params, model.grads)
-        total += loss * len(X_batch)              # the batch loss is a mean: weigh it by the batch size
-        count += len(X_batch)
-    return total / count
-
 
 def _run_train_epoch(fn, layer_sizes, batches, optimizer, seed):
     model = MLP(layer_sizes, seed=seed)
@@ -244,7 +228,7 @@ def _te_variant(model, batches, optimizer, *, average="examples", update="after 
 
 
 TRAIN_EPOCH = Exercise(
-    "train_epoch", _train_epoch, _train_epoch_cases, run=_run_train_epoch,
+    "train_epoch", reference.train_epoch, _train_epoch_cases, run=_run_train_epoch,
     outputs=("mean loss", "params after the epoch"), input_names=("model", "batches", "optimizer"),
     mistakes=[
         Mistake("mean over batches instead of examples",
@@ -280,10 +264,6 @@ def check_train_epoch(fn):
 
 # ------------------------------------------------------------------ accuracy
 
-def _accuracy(scores, y):
-    return float(np.mean(np.argmax(scores, axis=1) == y))
-
-
 def _accuracy_cases():
     r = np.random.default_rng(50)
     return [Case("N=6 and C=3", (r.standard_normal((6, 3)), np.array([0, 1, 2, 2, 1, 0]))),
@@ -296,7 +276,7 @@ def _accuracy_cases():
 
 
 ACCURACY = Exercise(
-    "accuracy", _accuracy, _accuracy_cases, outputs=("accuracy",), input_names=("scores", "y"),
+    "accuracy", reference.accuracy, _accuracy_cases, outputs=("accuracy",), input_names=("scores", "y"),
     mistakes=[
         Mistake("count instead of fraction",
                 "it counted the correct predictions; accuracy is their FRACTION: divide by N "
@@ -304,7 +284,7 @@ ACCURACY = Exercise(
                 lambda s, y: float(np.sum(np.argmax(s, axis=1) == y))),
         Mistake("percentage instead of fraction",
                 "accuracy is a fraction between 0 and 1 here; multiply by 100 only when you print it.",
-                lambda s, y: 100 * _accuracy(s, y)),
+                lambda s, y: 100 * accuracy(s, y)),
         Mistake("argmax over the wrong axis",
                 "the predicted class is the largest score in each ROW (one row per example): "
                 "np.argmax(scores, axis=1).", lambda s, y: float(np.mean(np.argmax(s, axis=0) == y))),
@@ -320,16 +300,6 @@ def check_accuracy(fn):
 
 
 # ------------------------------------------------------------------ fit
-
-def _fit(model, X_train, y_train, X_test, y_test, optimizer, epochs, batch_size, rng):
-    history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
-    for _ in range(epochs):
-        batches = _iterate_minibatches(X_train, y_train, batch_size, rng)   # a new order every epoch
-        history["loss"].append(_train_epoch(model, batches, optimizer))
-        history["train_accuracy"].append(_accuracy(model.forward(X_train), y_train))
-        history["test_accuracy"].append(_accuracy(model.forward(X_test), y_test))
-    return history
-
 
 class _Properties(dict):
     """Named properties of a behaviour; ``error`` holds the text of an exception it raised, if any."""
@@ -387,8 +357,8 @@ def _run_fit(fn, X_train, y_train, X_test, y_test, epochs, batch_size, seed):
     lists = isinstance(history, dict) and all(isinstance(history.get(k), (list, tuple, np.ndarray))
                                               for k in ("loss", "train_accuracy", "test_accuracy"))
     chunks = [model.trained[i:i + n] for i in range(0, len(model.trained), n)]
-    final_train = _accuracy(model.forward(X_train), y_train)
-    final_test = _accuracy(model.forward(X_test), y_test)
+    final_train = accuracy(model.forward(X_train), y_train)
+    final_test = accuracy(model.forward(X_test), y_test)
     props["it runs without an error"] = props.error is None
     props["it returns a dict with the lists loss, train_accuracy and test_accuracy"] = lists
     props["each list has one entry per epoch"] = lists and all(
@@ -420,22 +390,22 @@ def _fit_cases():
 
 def _fit_variant(model, X_train, y_train, X_test, y_test, optimizer, epochs, batch_size, rng, *, bug):
     history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
-    batches = _iterate_minibatches(X_train, y_train, batch_size, rng)
+    batches = iterate_minibatches(X_train, y_train, batch_size, rng)
     for _ in range(epochs):
         if bug == "same order":
-            batches = _iterate_minibatches(X_train, y_train, batch_size, np.random.default_rng(0))
+            batches = iterate_minibatches(X_train, y_train, batch_size, np.random.default_rng(0))
         elif bug == "test set trained on":
-            batches = _iterate_minibatches(X_test, y_test, batch_size, rng)
+            batches = iterate_minibatches(X_test, y_test, batch_size, rng)
         elif bug != "batches made once":
-            batches = _iterate_minibatches(X_train, y_train, batch_size, rng)
+            batches = iterate_minibatches(X_train, y_train, batch_size, rng)
         if bug == "measured before":
-            history["train_accuracy"].append(_accuracy(model.forward(X_train), y_train))
-            history["test_accuracy"].append(_accuracy(model.forward(X_test), y_test))
-        history["loss"].append(_train_epoch(model, batches, optimizer))
+            history["train_accuracy"].append(accuracy(model.forward(X_train), y_train))
+            history["test_accuracy"].append(accuracy(model.forward(X_test), y_test))
+        history["loss"].append(train_epoch(model, batches, optimizer))
         if bug != "measured before":
-            history["train_accuracy"].append(_accuracy(model.forward(X_train), y_train))
+            history["train_accuracy"].append(accuracy(model.forward(X_train), y_train))
             X_eval, y_eval = (X_train, y_train) if bug == "test is train" else (X_test, y_test)
-            history["test_accuracy"].append(_accuracy(model.forward(X_eval), y_eval))
+            history["test_accuracy"].append(accuracy(model.forward(X_eval), y_eval))
     return history
 
 
@@ -444,7 +414,7 @@ def _fit_mistake(bug):
 
 
 FIT = _PropertyExercise(
-    "fit", _fit, _fit_cases, run=_run_fit, outputs=("properties",),
+    "fit", reference.fit, _fit_cases, run=_run_fit, outputs=("properties",),
     input_names=("model", "X_train", "y_train", "X_test", "y_test", "optimizer", "epochs", "batch_size",
                  "rng"),
     mistakes=[

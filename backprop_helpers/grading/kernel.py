@@ -113,7 +113,7 @@ def install(nonce: str) -> None:
         "nonce": nonce, "shell": get_ipython(), "transform": TransformerManager().transform_cell,
         "publish": publish_display_data, "dumps": pickle.dumps, "loads": pickle.loads,
         "b64encode": base64.b64encode, "b64decode": base64.b64decode,
-        "exercises": {name: (ex._run, ex.cases, ex.reference) for name, ex in EXERCISES.items()},
+        "exercises": {name: (ex.runner, ex.cases, ex.reference) for name, ex in EXERCISES.items()},
         "exec": builtins.exec, "compile": builtins.compile,
     }
     _state["saved"] = _snapshot()      # taken last, so it holds _state too

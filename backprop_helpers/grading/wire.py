@@ -6,16 +6,14 @@ reads with ``restricted_loads``: only numpy arrays and scalars (rebuilt by numpy
 reconstructors) and Python's plain data come out of it; any other object named in the pickle is
 refused before it is created, so a reply can never run code in the grader.
 
-``Judge`` turns the learner's outputs into the check's verdict in the grader's process: it runs the
-exercise's own ``Exercise.run`` on a shallow copy whose ``_outputs`` hands back the learner's outputs
-for the learner's function, and the reference's and each catalogued mistake's outputs (computed
-here, once per grading run) for the others. The messages and the named mistakes are therefore
-exactly those the check prints in the notebook.
+``Judge`` turns the learner's outputs into the check's verdict in the grader's process: it calls the
+exercise's own ``Exercise.verdict`` on the learner's outputs, with the reference's and each catalogued
+mistake's outputs computed here, once per grading run. The messages and the named mistakes are
+therefore exactly those the check prints in the notebook.
 """
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import pickle
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .kernel import OPAQUE, CaseRef
-from ..checks.core import CheckResult, Exercise, _Raised
+from ..checks.core import CheckResult, Exercise, Raised
 
 __all__ = ["encode_request", "restricted_loads", "read_reply", "Judge", "ReplyError"]
 
@@ -162,12 +160,6 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _raised(text: str) -> _Raised:
-    raised = _Raised.__new__(_Raised)
-    raised.type, raised.text = Exception, text
-    return raised
-
-
 def read_reply(data: Any, nonce: str, grade_id: str, count: int) -> dict:
     """Check and decode one reply published by ``run_exercise``; raise ReplyError if it is not one.
 
@@ -199,7 +191,7 @@ def read_reply(data: Any, nonce: str, grade_id: str, count: int) -> dict:
     decoded = []
     for item in outputs:
         if type(item) is tuple and len(item) == 2 and item[0] == "raised" and isinstance(item[1], str):
-            decoded.append(_raised(item[1]))
+            decoded.append(Raised.from_text(item[1]))
         elif type(item) is tuple and len(item) == 3 and item[0] == "ok":
             value = _unwrap(item[1])
             if isinstance(item[2], str) and type(value) is dict:
@@ -213,11 +205,6 @@ def read_reply(data: Any, nonce: str, grade_id: str, count: int) -> dict:
 
 
 # --------------------------------------------------------------------------- the verdict
-
-def _learner(*args: Any, **kwargs: Any) -> None:
-    """Stands for the learner's function inside ``Exercise.run``; never called."""
-    raise AssertionError("the learner's function runs in the kernel, not here")  # pragma: no cover
-
 
 class Judge:
     """The check's verdict on outputs computed elsewhere, for one exercise (one per grading run).
@@ -234,20 +221,14 @@ class Judge:
 
     def _outputs_of(self, fn: Any) -> list:
         if id(fn) not in self._memo:
-            self._memo[id(fn)] = (fn, self.exercise._outputs(fn, list(self.exercise.cases())))
+            self._memo[id(fn)] = (fn, self.exercise.results(fn, list(self.exercise.cases())))
         return self._memo[id(fn)][1]
 
     def verdict(self, outputs: list | None) -> CheckResult:
         """The CheckResult for the learner's ``outputs`` (None: the function is not done yet)."""
-        def outputs_for(fn: Any, cases: Any) -> list:
-            if fn is not _learner:
-                return self._outputs_of(fn)
-            if outputs is None:
-                raise NotImplementedError
-            if len(outputs) != len(cases):
-                raise ReplyError(f"{len(outputs)} outputs for {len(cases)} cases")
-            return outputs
-
-        stand_in = copy.copy(self.exercise)
-        stand_in._outputs = outputs_for
-        return stand_in.run(_learner)
+        if outputs is None:
+            return self.exercise.not_done()
+        cases = list(self.exercise.cases())
+        if len(outputs) != len(cases):
+            raise ReplyError(f"{len(outputs)} outputs for {len(cases)} cases")
+        return self.exercise.verdict(outputs, cases, self._outputs_of)

@@ -1,11 +1,12 @@
 """Gradient-descent explorer (lesson 06): a path over a loss surface, and its loss step by step.
 
-Pick a surface, an optimizer from ``backprop_helpers.optim`` (``sgd``, ``momentum``, ``adam``), the
-learning rate η (a log slider), the momentum μ (Adam's β1), the start point and the number of
-steps. The contour plot is drawn once per surface; the path is a line updated in place; a second
-axes shows ``L − L*``, the loss above the minimum, per step (log scale when it spans two decades or
-more). A run that diverges ends at its last point with "diverged after k steps" in the message
-area: no NaN is ever plotted; a loss that grows without diverging yet is flagged too.
+Pick a surface, an optimizer (``sgd``, ``momentum``, ``adam``: the lesson's ``sgd_step``,
+``momentum_step`` and ``adam_step`` of ``backprop_helpers.reference``, the updates of
+``backprop_helpers.optim``), the learning rate η (a log slider), the momentum μ (Adam's β1), the start
+point and the number of steps. The contour plot is drawn once per surface; the path is a line updated
+in place; a second axes shows ``L − L*``, the loss above the minimum, per step (log scale when it spans
+two decades or more). A run that diverges ends at its last point with "diverged after k steps" in the
+message area: no NaN is ever plotted; a loss that grows without diverging yet is flagged too.
 
 The model (the surfaces, :func:`~.surfaces.descend`, :func:`~.surfaces.loss_axis`) is in
 :mod:`.surfaces`. View: :class:`DescentExplorer`, made by :func:`descent_explorer`.
@@ -207,7 +208,7 @@ def descent_explorer(surface: str = "ravine", optimizer: str = "sgd", lr: float 
 
     Args:
         surface: "bowl", "ravine", "saddle", "rosenbrock" or "two_minima" (see ``surfaces``).
-        optimizer: "sgd", "momentum" or "adam" (``backprop_helpers.optim``).
+        optimizer: "sgd", "momentum" or "adam" (the lesson's steps, ``backprop_helpers.reference``).
         lr: the learning rate, in [1e-4, 10]; None: the surface's suggestion.
         momentum: mu of momentum, beta1 of Adam, in [0, 0.99].
         start: ``(x, y)`` inside the surface's window; None: the surface's suggestion.

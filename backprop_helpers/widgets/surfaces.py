@@ -18,8 +18,9 @@ raises on overflow, a product gives ``inf``). A :class:`Surface` bundles them wi
 ``SURFACES`` maps each name to its :class:`Surface`. ``surface.loss(theta)`` and
 ``surface.grad(theta)`` take ``theta`` of shape (..., 2) and return shapes (...) and (..., 2).
 
-:func:`descend` runs an optimizer of ``backprop_helpers.optim`` on a surface and stops a run that
-diverges; :func:`loss_axis` chooses the scale of the loss-per-step plot; :func:`where_it_ended`
+:func:`descend` runs the lesson's update steps (``sgd_step``, ``momentum_step``, ``adam_step`` of
+``backprop_helpers.reference``, which ``backprop_helpers.optim`` computes too) on a surface and stops a
+run that diverges; :func:`loss_axis` chooses the scale of the loss-per-step plot; :func:`where_it_ended`
 says where a run stopped. No widgets here.
 """
 from __future__ import annotations
@@ -32,7 +33,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from ..validation import as_float_array, check_choice, check_positive, check_positive_int, describe
-from ..optim import OPTIMIZERS, SGD, Adam, Momentum
+from .. import reference
+from ..optim import OPTIMIZERS
 
 __all__ = ["Surface", "SURFACES", "bowl", "bowl_grad", "ravine", "ravine_grad", "saddle", "saddle_grad",
            "rosenbrock", "rosenbrock_grad", "two_minima", "two_minima_grad", "DescentRun", "descend",
@@ -206,9 +208,9 @@ def descend(surface: Any, start: Any, optimizer: str = "sgd", lr: float = 0.1, m
             steps: int = 50, *, tolerance: float = 1e-3, bound: float | None = None) -> DescentRun:
     """Run ``steps`` steps of ``optimizer`` on a surface from ``start``, stopping if it diverges.
 
-    Each step computes the gradient ``g`` at ``theta = (x, y)`` and applies the optimizer's update
-    (``backprop_helpers.optim``): sgd ``theta <- theta - lr g``; momentum ``v <- mu v - lr g,
-    theta <- theta + v``; adam with ``beta1 = momentum``. A step whose point has ``|x|`` or ``|y|``
+    Each step computes the gradient ``g`` at ``theta = (x, y)`` and applies the lesson's update
+    (``backprop_helpers.reference``): ``sgd_step``, ``theta <- theta - lr g``; ``momentum_step``,
+    ``v <- mu v - lr g, theta <- theta + v``; ``adam_step`` with ``beta1 = momentum``. A step whose point has ``|x|`` or ``|y|``
     above ``bound`` (or not finite) ends the run: it *diverged*. The default bound,
     :func:`escape_bound`, is 100 times the window's reach: a point so far out only flies further,
     and stopping there keeps every number far from overflow.
@@ -236,17 +238,24 @@ def descend(surface: Any, start: Any, optimizer: str = "sgd", lr: float = 0.1, m
     steps = check_positive_int(fn, "steps", steps, minimum=0)
     tolerance = check_positive(fn, "tolerance", tolerance)
     bound = escape_bound(s) if bound is None else check_positive(fn, "bound", bound)
-    opt = SGD(lr) if key == "sgd" else Momentum(lr, mu=momentum) if key == "momentum" else Adam(lr, beta1=momentum)
-
     theta = np.array(start, dtype=np.float64)
     g = np.empty(2)
+    params, grads = {"theta": theta}, {"theta": g}        # the lesson's dicts, around theta and g
+    velocity = {"theta": np.zeros(2)}                                          # momentum's
+    state = {"t": 0, "m": {"theta": np.zeros(2)}, "s": {"theta": np.zeros(2)}}  # Adam's
     path = np.empty((steps + 1, 2))
     path[0] = theta
     gradient, diverged_at, n = s.gradient, None, steps + 1
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(1, steps + 1):
             g[0], g[1] = gradient(theta[0], theta[1])
-            opt.step_vector(theta, g)
+            # the lesson's step for the chosen optimizer; each updates theta in place
+            if key == "sgd":
+                reference.sgd_step(params, grads, lr)
+            elif key == "momentum":
+                reference.momentum_step(params, grads, velocity, lr, momentum)
+            else:
+                reference.adam_step(params, grads, state, lr, beta1=momentum)
             if not (abs(theta[0]) <= bound and abs(theta[1]) <= bound):     # NaN fails this too
                 diverged_at, n = k, k
                 break
