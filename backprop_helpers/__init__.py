@@ -1,18 +1,20 @@
 """backprop_helpers: the reference implementation behind the backpropagation course.
 
-One module per stage of training a network:
+The maths, one module per stage of training a network, written to read like the lessons:
 
-- ``layers``     the forward pass, as forward/backward pairs (linear, sigmoid, tanh, ReLU, leaky ReLU)
+- ``layers``     the forward pass, as forward/backward pairs; ``ACTIVATIONS``, the one table of activations
 - ``losses``     MSE, softmax cross-entropy, binary cross-entropy, each returning (loss, gradient)
 - ``network``    ``MLP``: the pairs chained into a network, with ``params`` and ``grads`` dicts
 - ``optim``      gradient descent: ``SGD``, ``Momentum``, ``Adam``
 - ``training``   the iterative process: ``train``, ``Trainer``, mini-batches, early stopping
-- ``gradcheck``  numerical gradients and the checks that compare them with yours
-- ``modelcheck`` every gradient of an ``MLP`` checked numerically, fast
 - ``autograd``   ``Value``: a scalar engine that differentiates any expression by the chain rule
-- ``datasets``   seeded toy data (circle, xor, gauss, spiral, moons, regression sets) and your own
-- ``plots``      loss curves, decision boundaries, computational graphs (import it explicitly:
-  ``from backprop_helpers import plots``; it loads matplotlib)
+- ``reference``  the exercise functions, with the signatures the lessons ask for
+- ``fast``       every speed trick, used by ``Trainer`` by default, proven equal to the textbook path
+
+and around them: ``gradcheck`` (numerical gradients and the checks that compare them with yours),
+``data`` (seeded toy sets and your own), ``plots`` (figures; import it explicitly, it loads matplotlib),
+``checks`` (one module of exercise checks per lesson), ``widgets`` (the explorers and the playground),
+``course`` (the instructor's tools and the command line) and ``grading``. The map is docs/architecture.md.
 
 **BLAS threads.** On import the package limits numpy's BLAS library to one thread: the course's
 matrices are small, and on a shared machine two threads can make a small matrix product 25-100 times

@@ -8,8 +8,8 @@ the backward pass will need, as a small typed ``NamedTuple``. ``*_backward(dout,
 
 Shapes follow the course's notation: ``X`` is (N, D), ``W`` is (D, H), ``b`` is (H,), ``out`` is (N, H).
 
-The public functions validate their inputs and then call a private kernel (``_linear_forward`` ...)
-holding the math; the network and the training loop call the kernels directly after validating once.
+Each function checks its inputs, then computes the lesson's formula in one or two lines. The same
+arithmetic with fewer temporary arrays, for training, lives in ``backprop_helpers.fast``.
 """
 from __future__ import annotations
 
@@ -61,69 +61,28 @@ class LeakyReLUCache(NamedTuple):
     alpha: float
 
 
-# --------------------------------------------------------------------------- kernels (the math)
+# --------------------------------------------------------------------------- checks shared below
 
-def _linear_forward(X, W, b):
-    out = X @ W                      # (N, D) @ (D, H) -> (N, H)
-    out += b                         # b (H,) is broadcast over the N rows
-    return out, LinearCache(X, W)
-
-
-def _linear_backward(dout, cache, input_grad=True, dW=None, db=None):
-    # dW, db: optional arrays to write the results into (the network's gradient buffers);
-    # input_grad=False skips dX when nothing needs it (the first layer of a network)
-    X, W = cache
-    dW = np.matmul(X.T, dout, out=dW)   # (D, N) @ (N, H) -> (D, H): each example's contribution, summed
-    db = np.sum(dout, axis=0, out=db)   # (H,): b was added to every row, so its gradient sums over rows
-    dX = dout @ W.T if input_grad else None   # (N, H) @ (H, D) -> (N, D)
-    return dX, dW, db
+def _check_dout(fn, dout, like):
+    dout = as_float_array(fn, "dout", dout)
+    if dout.shape != like.shape:
+        raise ValueError(f"{fn}: dout must have the shape of the forward output {like.shape}, "
+                         f"got dout.shape={dout.shape}")
+    return dout
 
 
-def sigmoid(x):
-    """Numerically stable logistic function 1 / (1 + exp(-x)), elementwise (never overflows)."""
-    if np.iscomplexobj(x):           # analytic formula, kept for complex-step derivatives
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(-np.abs(x))           # in (0, 1]: no overflow for large |x|
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def _check_cache(fn, cache, kind, forward_name):
+    if not isinstance(cache, kind):
+        raise TypeError(f"{fn}: cache must be the {kind.__name__} returned by {forward_name}, "
+                        f"got {type(cache).__name__}")
 
 
-def _sigmoid_forward(x):
-    out = sigmoid(x)
-    return out, SigmoidCache(out)
+def _check_real(fn, x, why):
+    if np.iscomplexobj(x):
+        raise TypeError(f"{fn}: x must be real; {why}")
 
 
-def _sigmoid_backward(dout, cache):
-    s = cache.out
-    return dout * s * (1.0 - s)      # d sigma/dx = sigma (1 - sigma), written with the cached output
-
-
-def _tanh_forward(x):
-    out = np.tanh(x)
-    return out, TanhCache(out)
-
-
-def _tanh_backward(dout, cache):
-    t = cache.out
-    return dout * (1.0 - t * t)      # d tanh/dx = 1 - tanh(x)^2, written with the cached output
-
-
-def _relu_forward(x):
-    return np.maximum(x, 0.0), ReLUCache(x)
-
-
-def _relu_backward(dout, cache):
-    return dout * (cache.x > 0)      # 1 where the input was positive, 0 elsewhere (0 at the kink x = 0)
-
-
-def _leaky_relu_forward(x, alpha=LEAKY_SLOPE):
-    return np.where(x > 0, x, alpha * x), LeakyReLUCache(x, alpha)
-
-
-def _leaky_relu_backward(dout, cache):
-    return np.where(cache.x > 0, dout, cache.alpha * dout)
-
-
-# --------------------------------------------------------------------------- public, validated
+# --------------------------------------------------------------------------- the linear layer
 
 def linear_forward(X, W, b):
     """Affine layer: ``out = X @ W + b``.
@@ -147,7 +106,8 @@ def linear_forward(X, W, b):
         raise ValueError(f"{fn}: b must have shape ({W.shape[1]},), one entry per column of W, "
                          f"got b.shape={b.shape} (W.shape={W.shape})")
     check_same_dtype(fn, X=X, W=W, b=b)
-    return _linear_forward(X, W, b)
+    out = X @ W + b                  # (N, D) @ (D, H) -> (N, H); b (H,) is added to every row
+    return out, LinearCache(X, W)
 
 
 def linear_backward(dout, cache):
@@ -166,86 +126,91 @@ def linear_backward(dout, cache):
         ``(dX, dW, db)`` with the shapes of ``X``, ``W`` and ``b``.
     """
     fn = "linear_backward"
-    if not isinstance(cache, LinearCache):
-        raise TypeError(f"{fn}: cache must be the LinearCache returned by linear_forward, "
-                        f"got {type(cache).__name__}")
+    _check_cache(fn, cache, LinearCache, "linear_forward")
     dout = as_float_array(fn, "dout", dout, ndim=2)
     expected = (cache.X.shape[0], cache.W.shape[1])
     if dout.shape != expected:
         raise ValueError(f"{fn}: dout must have the shape of the layer's output {expected} "
                          f"(N={expected[0]}, H={expected[1]}), got dout.shape={dout.shape}")
-    return _linear_backward(dout, cache)
+    X, W = cache
+    dX = dout @ W.T                  # (N, H) @ (H, D) -> (N, D)
+    dW = X.T @ dout                  # (D, N) @ (N, H) -> (D, H): each example's contribution, summed
+    db = dout.sum(axis=0)            # (H,): b was added to every row, so its gradient sums over rows
+    return dX, dW, db
 
 
-def _activation_input(fn, x):
-    return as_float_array(fn, "x", x)
+# --------------------------------------------------------------------------- activations
 
-
-def _check_dout(fn, dout, like):
-    dout = as_float_array(fn, "dout", dout)
-    if dout.shape != like.shape:
-        raise ValueError(f"{fn}: dout must have the shape of the forward output {like.shape}, "
-                         f"got dout.shape={dout.shape}")
-    return dout
-
-
-def _check_cache(fn, cache, kind, forward_name):
-    if not isinstance(cache, kind):
-        raise TypeError(f"{fn}: cache must be the {kind.__name__} returned by {forward_name}, "
-                        f"got {type(cache).__name__}")
+def sigmoid(x):
+    """Numerically stable logistic function 1 / (1 + exp(-x)), elementwise (never overflows)."""
+    if np.iscomplexobj(x):           # analytic formula, kept for complex-step derivatives
+        return 1.0 / (1.0 + np.exp(-x))
+    e = np.exp(-np.abs(x))           # in (0, 1]: no overflow for large |x|
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def sigmoid_forward(x):
     """``out = 1 / (1 + exp(-x))`` elementwise (any shape); cache holds ``out``."""
-    return _sigmoid_forward(_activation_input("sigmoid_forward", x))
+    x = as_float_array("sigmoid_forward", "x", x)
+    out = sigmoid(x)
+    return out, SigmoidCache(out)
 
 
 def sigmoid_backward(dout, cache):
     """``dx = dout * out * (1 - out)``: the sigmoid's derivative expressed through its output."""
     _check_cache("sigmoid_backward", cache, SigmoidCache, "sigmoid_forward")
-    return _sigmoid_backward(_check_dout("sigmoid_backward", dout, cache.out), cache)
+    dout = _check_dout("sigmoid_backward", dout, cache.out)
+    s = cache.out
+    return dout * s * (1.0 - s)
 
 
 def tanh_forward(x):
     """``out = tanh(x)`` elementwise (any shape); cache holds ``out``."""
-    return _tanh_forward(_activation_input("tanh_forward", x))
+    x = as_float_array("tanh_forward", "x", x)
+    out = np.tanh(x)
+    return out, TanhCache(out)
 
 
 def tanh_backward(dout, cache):
     """``dx = dout * (1 - out**2)``: the tanh's derivative expressed through its output."""
     _check_cache("tanh_backward", cache, TanhCache, "tanh_forward")
-    return _tanh_backward(_check_dout("tanh_backward", dout, cache.out), cache)
+    dout = _check_dout("tanh_backward", dout, cache.out)
+    t = cache.out
+    return dout * (1.0 - t * t)
 
 
 def relu_forward(x):
     """``out = max(x, 0)`` elementwise (any shape); cache holds the input ``x``."""
-    x = _activation_input("relu_forward", x)
-    if np.iscomplexobj(x):
-        raise TypeError("relu_forward: x must be real; ReLU is not analytic, so the complex step "
-                        "cannot differentiate it (use central differences)")
-    return _relu_forward(x)
+    x = as_float_array("relu_forward", "x", x)
+    _check_real("relu_forward", x, "ReLU is not analytic, so the complex step cannot differentiate it "
+                                   "(use central differences)")
+    out = np.maximum(x, 0.0)
+    return out, ReLUCache(x)
 
 
 def relu_backward(dout, cache):
-    """``dx = dout * (x > 0)``: the gradient flows only where the *input* was positive."""
+    """``dx = dout * (x > 0)``: the gradient flows only where the *input* was positive (not at 0)."""
     _check_cache("relu_backward", cache, ReLUCache, "relu_forward")
-    return _relu_backward(_check_dout("relu_backward", dout, cache.x), cache)
+    dout = _check_dout("relu_backward", dout, cache.x)
+    return dout * (cache.x > 0)
 
 
 def leaky_relu_forward(x, alpha=LEAKY_SLOPE):
     """``out = x`` where ``x > 0`` else ``alpha * x`` (any shape); cache holds ``x`` and ``alpha``."""
-    x = _activation_input("leaky_relu_forward", x)
-    if np.iscomplexobj(x):
-        raise TypeError("leaky_relu_forward: x must be real; the leaky ReLU is not analytic")
+    x = as_float_array("leaky_relu_forward", "x", x)
+    _check_real("leaky_relu_forward", x, "the leaky ReLU is not analytic")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 <= alpha < 1:
         raise ValueError(f"leaky_relu_forward: alpha must be a number in [0, 1), got {alpha!r}")
-    return _leaky_relu_forward(x, float(alpha))
+    alpha = float(alpha)
+    out = np.where(x > 0, x, alpha * x)
+    return out, LeakyReLUCache(x, alpha)
 
 
 def leaky_relu_backward(dout, cache):
     """``dx = dout`` where ``x > 0`` else ``alpha * dout``."""
     _check_cache("leaky_relu_backward", cache, LeakyReLUCache, "leaky_relu_forward")
-    return _leaky_relu_backward(_check_dout("leaky_relu_backward", dout, cache.x), cache)
+    dout = _check_dout("leaky_relu_backward", dout, cache.x)
+    return np.where(cache.x > 0, dout, cache.alpha * dout)
 
 
 def identity_forward(x):

@@ -6,20 +6,21 @@ Backward: the same pieces in reverse order, each turning the upstream gradient i
           of its input and of its parameters.
 
 ``model.params`` and ``model.grads`` are dicts keyed ``W1, b1, W2, b2, ...``. Their arrays are views
-into one contiguous vector (``model.flat_params`` / ``model.flat_grads``), so an optimizer can update
-every parameter in a single numpy operation; assigning ``model.params["W1"] = new`` copies ``new`` into
-place (and checks its shape) so the link is never broken.
+into one contiguous vector (``model.flat_params`` / ``model.flat_grads``), so an optimizer can also
+update every parameter in a single numpy operation (``backprop_helpers.fast`` does); assigning
+``model.params["W1"] = new`` copies ``new`` into place (and checks its shape) so the link is never broken.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from .validation import (as_float_array, as_label_array, check_choice, check_finite,
                         check_positive, describe)
-from .layers import ACTIVATIONS, _linear_backward, _linear_forward
-from .losses import LOSSES
+from .layers import ACTIVATIONS, linear_backward, linear_forward, sigmoid
+from .losses import LOSSES, softmax
 
 __all__ = ["MLP", "ParamDict", "init_scale", "network_inputs", "network_targets",
            "predictions", "probabilities"]
@@ -102,8 +103,6 @@ def predictions(loss_name, scores):
 
 def probabilities(name, loss_name, scores):
     """Class probabilities from scores: softmax (N, C), or P(class 1) (N,) for binary."""
-    from .layers import sigmoid
-    from .losses import softmax
     if loss_name == "softmax_cross_entropy":
         return softmax(scores)
     if loss_name == "binary_cross_entropy":
@@ -124,6 +123,10 @@ class MLP:
         init: ``auto`` (He for ReLU-like activations, Xavier otherwise), ``he`` or ``xavier``.
         regularization: ``None``, ``"l2"`` (adds ``reg_strength/2 * sum W**2``) or ``"l1"``
             (adds ``reg_strength * sum |W|``), on weights only.
+
+    After ``forward(X)`` (and ``loss(X, y)``, which runs it), ``model.caches`` holds what the backward
+    pass needs: one ``(linear cache, activation cache)`` pair per layer, the activation cache ``None``
+    for the output layer.
     """
 
     def __init__(self, layer_sizes, activation="relu", loss="softmax_cross_entropy", *, seed=0,
@@ -156,13 +159,11 @@ class MLP:
         self.num_layers = len(layer_sizes) - 1
         self.dtype = dtype
         self.seed = seed
-        self._act_forward = ACTIVATIONS[self.activation].forward
-        self._act_backward = ACTIVATIONS[self.activation].backward
-        self._loss_kernel = LOSSES[self.loss_name]
         if init == "auto":
             init = ACTIVATIONS[self.activation].init
         self.init = "xavier" if init == "glorot" else init
 
+        # storage: every parameter (and its gradient) is a view into one flat vector
         shapes = {}
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:]), 1):
             shapes[f"W{l}"] = (fan_in, fan_out)
@@ -177,11 +178,8 @@ class MLP:
             dict.__setitem__(self.params, name, self.flat_params[offset:offset + size].reshape(shape))
             dict.__setitem__(self.grads, name, self.flat_grads[offset:offset + size].reshape(shape))
             offset += size
-        L = self.num_layers
-        self._layers = [(self.params[f"W{l}"], self.params[f"b{l}"]) for l in range(1, L + 1)]
-        self._grad_layers = [(self.grads[f"W{l}"], self.grads[f"b{l}"]) for l in range(1, L + 1)]
         self.reset(seed)
-        self._caches = None
+        self.caches = None
         self._dscores = None
 
     # ------------------------------------------------------------------ set-up
@@ -210,49 +208,69 @@ class MLP:
                 f"{self.num_params} parameters)")
 
     # ------------------------------------------------------------------ validation
-    def _check_X(self, fn, X):
+    def check_inputs(self, fn, X):
+        """Validate an input batch X (N, D) for this network; returns it in the network's dtype.
+        Error messages name ``MLP.<fn>``."""
         return network_inputs(f"MLP.{fn}", X, self.layer_sizes, self.dtype)
 
     def check_targets(self, fn, y, n):
-        """Validate targets for this network's loss; returns them ready for the loss kernel."""
+        """Validate targets of ``n`` examples for this network's loss; returns them ready for it."""
         return network_targets(f"MLP.{fn}", y, n, self.loss_name, self.layer_sizes[-1], self.dtype)
 
-    # ------------------------------------------------------------------ the five stages
-    def forward(self, X):
-        """Forward pass: scores of shape (N, C). Caches what ``backward`` needs."""
-        return self._forward(self._check_X("forward", X))
-
-    def _forward(self, X):
-        caches = []
-        h = X
-        last = self.num_layers - 1
-        for l, (W, b) in enumerate(self._layers):
-            h, lin_cache = _linear_forward(h, W, b)
-            act_cache = None
-            if l < last:                                  # no activation after the output layer
-                h, act_cache = self._act_forward(h)
-            caches.append((lin_cache, act_cache))
-        self._caches = caches
-        self._dscores = None
-        return h
-
-    def _regularization(self):
+    # ------------------------------------------------------------------ regularization
+    def regularization_loss(self):
+        """The penalty added to the loss: ``reg_strength/2 * sum W**2`` (L2) or
+        ``reg_strength * sum |W|`` (L1), over the weights only, never the biases; 0 without one."""
         if not self.regularization or self.reg_strength == 0.0:
             return 0.0
         total = 0.0
-        for W, _ in self._layers:
+        for l in range(1, self.num_layers + 1):
+            W = self.params[f"W{l}"]
             total += float(np.vdot(W, W)) / 2 if self.regularization == "l2" else float(np.abs(W).sum())
         return self.reg_strength * total
 
-    def loss(self, X, y):
-        """Forward pass and loss (mean over the batch, plus regularization). Returns a float."""
-        X = self._check_X("loss", X)
-        return self._loss(X, self.check_targets("loss", y, X.shape[0]))
+    def regularization_gradient(self, W):
+        """The penalty's gradient with respect to one weight matrix W: ``reg_strength * W`` (L2) or
+        ``reg_strength * sign(W)`` (L1); 0 without regularization."""
+        if not self.regularization or self.reg_strength == 0.0:
+            return 0.0
+        return self.reg_strength * (W if self.regularization == "l2" else np.sign(W))
 
-    def _loss(self, X, y):
-        scores = self._forward(X)
-        loss, self._dscores = self._loss_kernel(scores, y)
-        return loss + self._regularization()
+    # ------------------------------------------------------------------ the five stages
+    def forward(self, X):
+        """Forward pass: scores of shape (N, C). Keeps in ``self.caches`` what ``backward`` needs.
+
+        ``h_0 = X``; ``h_l = act(h_{l-1} @ W_l + b_l)`` for the hidden layers; the output layer has no
+        activation: ``scores = h_{L-1} @ W_L + b_L``.
+        """
+        X = self.check_inputs("forward", X)
+        act = ACTIVATIONS[self.activation]
+        L = self.num_layers
+        self.caches = []
+        h = X
+        for l in range(1, L + 1):
+            z, linear_cache = linear_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
+            if l < L:
+                h, act_cache = act.forward(z)
+            else:
+                h, act_cache = z, None                    # no activation after the output layer
+            self.caches.append((linear_cache, act_cache))
+        self._dscores = None
+        return h
+
+    def loss(self, X, y):
+        """Forward pass and loss (mean over the batch, plus regularization). Returns a float.
+
+        Keeps the loss's gradient with respect to the scores for ``backward``. Scores that are no longer
+        finite numbers (weights blown up by too large a learning rate) give a NaN loss.
+        """
+        X = self.check_inputs("loss", X)
+        y = self.check_targets("loss", y, X.shape[0])
+        scores = self.forward(X)
+        if not np.isfinite(scores).all():
+            return math.nan
+        data_loss, self._dscores = LOSSES[self.loss_name](scores, y)
+        return data_loss + self.regularization_loss()
 
     def backward(self, dscores=None):
         """Backward pass: fills and returns ``self.grads`` (dL/dW1, dL/db1, ...).
@@ -260,7 +278,7 @@ class MLP:
         Uses the gradient of the loss from the last ``loss(X, y)`` call, or ``dscores`` (N, C) if given
         (the gradient of any scalar with respect to the scores of the last ``forward``).
         """
-        if self._caches is None:
+        if self.caches is None:
             raise RuntimeError("MLP.backward: call loss(X, y) (or forward(X) and pass dscores) first")
         if dscores is None:
             if self._dscores is None:
@@ -269,61 +287,21 @@ class MLP:
             dscores = self._dscores
         else:
             dscores = as_float_array("MLP.backward", "dscores", dscores, ndim=2, allow_complex=False)
-            want = (self._caches[-1][0].X.shape[0], self.layer_sizes[-1])
+            want = (self.caches[-1][0].X.shape[0], self.layer_sizes[-1])
             if dscores.shape != want:
                 raise ValueError(f"MLP.backward: dscores must have the shape of the scores {want}, "
                                  f"got {dscores.shape}")
-        return self._backward(dscores)
-
-    def _backward(self, dout):
-        for l in range(self.num_layers - 1, -1, -1):      # last layer first: the chain rule's order
-            lin_cache, act_cache = self._caches[l]
-            if act_cache is not None:
-                dout = self._act_backward(dout, act_cache)
-            # write dW, db straight into the gradient buffers; the input X needs no gradient
-            dout, _, _ = _linear_backward(dout, lin_cache, l > 0, *self._grad_layers[l])
-        if self.regularization and self.reg_strength:
-            for (W, _), (dW, _) in zip(self._layers, self._grad_layers):
-                dW += self.reg_strength * (W if self.regularization == "l2" else np.sign(W))
+        act = ACTIVATIONS[self.activation]
+        L = self.num_layers
+        dout = dscores
+        for l in range(L, 0, -1):                         # last layer first: the chain rule's order
+            linear_cache, act_cache = self.caches[l - 1]
+            if l < L:
+                dout = act.backward(dout, act_cache)      # through the activation of layer l
+            dout, dW, db = linear_backward(dout, linear_cache)
+            self.grads[f"W{l}"] = dW + self.regularization_gradient(linear_cache.W)
+            self.grads[f"b{l}"] = db
         return self.grads
-
-    def _loss_and_grads(self, X, y):
-        """``_loss(X, y)`` then ``_backward()``, fused for the training loop's hot path.
-
-        For the most common network (ReLU hidden layers, softmax cross-entropy) this is the same math
-        with fewer temporary arrays: the ReLU is applied in place (its output h is positive exactly
-        where its input was, so h > 0 is the backward mask) and the gradients are written straight
-        into the flat gradient buffer. Other networks take the composed path. Either way the result
-        equals ``loss(X, y)`` followed by ``backward()`` (tested).
-        """
-        if self.activation != "relu" or self.loss_name != "softmax_cross_entropy":
-            loss = self._loss(X, y)
-            self._backward(self._dscores)
-            return loss
-        hs = [X]                                           # the input of every linear layer
-        h = X
-        for W, b in self._layers[:-1]:
-            h = h @ W
-            h += b
-            np.maximum(h, 0.0, out=h)
-            hs.append(h)
-        W, b = self._layers[-1]
-        scores = h @ W
-        scores += b
-        loss, dout = self._loss_kernel(scores, y)
-        for l in range(self.num_layers - 1, -1, -1):
-            dW, db = self._grad_layers[l]
-            np.matmul(hs[l].T, dout, out=dW)               # dW = h_{l-1}.T @ dout
-            np.add.reduce(dout, axis=0, out=db)            # db = dout summed over the batch
-            if l:
-                dout = dout @ self._layers[l][0].T         # dh_{l-1} = dout @ W.T
-                np.multiply(dout, hs[l] > 0, out=dout)     # through the ReLU: keep where it was on
-        self._caches = self._dscores = None                # backward() needs a fresh loss()
-        if self.regularization and self.reg_strength:
-            for (W, _), (dW, _) in zip(self._layers, self._grad_layers):
-                dW += self.reg_strength * (W if self.regularization == "l2" else np.sign(W))
-            loss += self._regularization()
-        return loss
 
     def predict(self, X):
         """Class indices (N,) for classification, predicted values (N, C) for regression."""

@@ -10,7 +10,9 @@ Each optimizer is the lesson's update rule for one parameter array ``theta`` wit
 
 ``step(params, grads)`` applies the rule to every array of a dict (such as ``model.params`` and
 ``model.grads``) or to a single array. Updates happen in place, so the model sees them at once.
-Optimizer state (velocity, moments) is kept per parameter name between steps.
+Optimizer state (velocity, moments) is kept per parameter name between steps (a single array is
+named ``ARRAY_KEY``). The same updates on a network's whole parameter vector, with scratch arrays made
+once, are in ``backprop_helpers.fast``.
 """
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ import numpy as np
 
 from .validation import check_choice, check_positive, describe
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "make_optimizer", "OPTIMIZERS"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "make_optimizer", "OPTIMIZERS", "ARRAY_KEY"]
+
+#: the name under which ``step`` keeps the state of a parameter passed as a single array
+ARRAY_KEY = "theta"
 
 
 class Optimizer:
@@ -38,7 +43,7 @@ class Optimizer:
         """
         name = type(self).__name__ + ".step"
         if isinstance(params, np.ndarray):
-            params, grads = {"theta": params}, {"theta": grads}
+            params, grads = {ARRAY_KEY: params}, {ARRAY_KEY: grads}
         if not isinstance(params, dict) or not isinstance(grads, dict):
             raise TypeError(f"{name}: params and grads must both be dicts of arrays (model.params, "
                             f"model.grads) or both arrays, got {describe(params)} and {describe(grads)}")
@@ -54,13 +59,8 @@ class Optimizer:
             self.update(key, theta, g)
 
     def update(self, key, theta, g):
+        """Apply the update rule to one parameter array ``theta`` (in place), its state named ``key``."""
         raise NotImplementedError
-
-    def step_vector(self, theta, g):
-        """One step on a single parameter vector (``model.flat_params``), without the checks of
-        ``step``: the training loop's fast path. Same update, same state, keyed ``"flat"``."""
-        self.t += 1
-        self.update("flat", theta, g)
 
     def reset(self):
         """Forget all state (velocities, moments, step count)."""
@@ -75,11 +75,7 @@ class SGD(Optimizer):
     """Plain gradient descent: ``theta <- theta - lr * g``."""
 
     def update(self, key, theta, g):
-        step = self.state.get(key)               # scratch array for lr * g, reused every step
-        if step is None or step.shape != g.shape or step.dtype != g.dtype:
-            step = self.state[key] = np.empty_like(g)
-        np.multiply(g, self.lr, out=step)
-        theta -= step                            # theta <- theta - lr * g
+        theta -= self.lr * g
 
 
 class Momentum(Optimizer):
@@ -94,11 +90,9 @@ class Momentum(Optimizer):
         self.mu = _fraction(type(self).__name__, "mu", mu)
 
     def update(self, key, theta, g):
-        v = self.state.get(key)
-        if v is None:
-            v = self.state[key] = np.zeros_like(theta)
-        v *= self.mu
-        v -= self.lr * g
+        v = self.state.get(key, 0.0)                  # the velocity starts at 0
+        v = self.mu * v - self.lr * g
+        self.state[key] = v
         theta += v
 
     def __repr__(self):
@@ -118,14 +112,11 @@ class Adam(Optimizer):
         self.eps = check_positive("Adam", "eps", eps)
 
     def update(self, key, theta, g):
-        if key not in self.state:
-            self.state[key] = (np.zeros_like(theta), np.zeros_like(theta))
-        m, s = self.state[key]
+        m, s = self.state.get(key, (0.0, 0.0))       # both moments start at 0
         b1, b2 = self.beta1, self.beta2
-        m *= b1
-        m += (1 - b1) * g                             # m <- b1 m + (1 - b1) g
-        s *= b2
-        s += (1 - b2) * (g * g)                       # s <- b2 s + (1 - b2) g^2
+        m = b1 * m + (1 - b1) * g
+        s = b2 * s + (1 - b2) * g**2
+        self.state[key] = (m, s)
         m_hat = m / (1 - b1 ** self.t)
         s_hat = s / (1 - b2 ** self.t)
         theta -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)

@@ -7,7 +7,10 @@ its label). Training stops after ``epochs`` epochs, when a callback such as ``Ea
 loss stopped falling, or at once, with a message, when the loss stops being a finite number.
 
 ``Trainer`` holds the state between epochs, so a widget can advance training one step or one epoch at
-a time; ``train(...)`` is the one-call version.
+a time; ``train(...)`` is the one-call version. It runs each step along one of two paths, chosen once:
+``TextbookPath`` (below: ``model.loss``, ``model.backward``, ``optimizer.step``, the lesson's step for
+any model) or, for an ``MLP``, ``fast.FastPath`` (the same numbers, fused; ``Trainer(..., fast=False)``
+asks for the textbook path).
 """
 from __future__ import annotations
 
@@ -19,9 +22,10 @@ import numpy as np
 from .validation import as_float_array, check_finite, check_positive_int, describe
 from .network import MLP
 from .optim import SGD, Optimizer
+from .fast import FastPath, supports as fast_path_supports
 
 __all__ = ["History", "Trainer", "train", "minibatches", "TrainingDiverged", "Callback",
-           "EarlyStopping", "PrintProgress"]
+           "EarlyStopping", "PrintProgress", "TextbookPath"]
 
 
 #: training stops as diverged when the loss exceeds this many times its first value (or 1)
@@ -136,10 +140,12 @@ def _minibatches(X, y, batch_size, rng, shuffle, drop_last):
         yield X[idx], y[idx]
 
 
-def minibatches(X, y, batch_size, *, seed=0, shuffle=True, drop_last=False):
+def minibatches(X, y, batch_size, *, seed=0, rng=None, shuffle=True, drop_last=False):
     """Yield ``(X_batch, y_batch)`` pairs covering the data once, shuffled together.
 
-    The last batch is smaller when ``batch_size`` does not divide N (kept unless ``drop_last``).
+    The order is drawn from ``rng`` (a ``np.random.Generator``; each call draws a new order from it),
+    or from a new generator seeded with ``seed``. The last batch is smaller when ``batch_size`` does
+    not divide N (kept unless ``drop_last``).
     """
     fn = "minibatches"
     X, y = np.asarray(X), np.asarray(y)
@@ -147,7 +153,36 @@ def minibatches(X, y, batch_size, *, seed=0, shuffle=True, drop_last=False):
         raise ValueError(f"{fn}: X and y must have the same number of rows, got X.shape={X.shape} "
                          f"and y.shape={y.shape}")
     batch_size = check_positive_int(fn, "batch_size", batch_size)
-    return _minibatches(X, y, batch_size, np.random.default_rng(seed), shuffle, drop_last)
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    elif not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{fn}: rng must be a np.random.Generator (np.random.default_rng(seed)), "
+                        f"got {describe(rng)}")
+    return _minibatches(X, y, batch_size, rng, shuffle, drop_last)
+
+
+class TextbookPath:
+    """The lesson's training step, for any model: ``loss(X, y)``, then ``backward()`` and
+    ``optimizer.step(params, grads)``. ``Trainer`` calls the same four methods on ``fast.FastPath``."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def start_step(self, X, y):
+        """Forward pass and loss on the batch; returns the loss."""
+        return float(self.model.loss(X, y))
+
+    def finish_step(self, optimizer):
+        """Backward pass, then the optimizer's update of every parameter."""
+        self.model.backward()
+        optimizer.step(self.model.params, self.model.grads)
+
+    def evaluate_loss(self, X, y):
+        """The loss with the current parameters."""
+        return float(self.model.loss(X, y))
+
+    def predict(self, X):
+        return self.model.predict(X)
 
 
 class Trainer:
@@ -164,17 +199,20 @@ class Trainer:
         callbacks: ``Callback`` objects, or functions called with the trainer after each epoch.
         raise_on_divergence: raise ``TrainingDiverged`` on a non-finite loss (else stop quietly,
             with ``history.diverged`` set and the message in ``history.stop_reason``).
+        fast: for an ``MLP``, run each step along ``fast.FastPath`` (default), or, with False, along
+            ``TextbookPath`` (``model.loss``, ``model.backward``, ``optimizer.step``), as for any other
+            model. Both give the same numbers; ``trainer.path`` is the one chosen.
     """
 
     def __init__(self, model, X, y, *, optimizer=None, lr=0.1, batch_size=32, X_test=None, y_test=None,
-                 seed=0, shuffle=True, drop_last=False, callbacks=(), raise_on_divergence=True):
+                 seed=0, shuffle=True, drop_last=False, callbacks=(), raise_on_divergence=True, fast=True):
         fn = "Trainer"
         for attr in ("params", "grads", "loss", "backward", "predict"):
             if not hasattr(model, attr):
                 raise TypeError(f"{fn}: model must have params, grads, loss(X, y), backward() and "
                                 f"predict(X); {describe(model)} has no {attr!r}")
         self.model = model
-        self._fast = isinstance(model, MLP)
+        self.path = FastPath(model) if fast and fast_path_supports(model) else TextbookPath(model)
         self.X, self.y = self._check_data(fn, X, y, "X", "y")
         self.X_test = self.y_test = None
         if (X_test is None) != (y_test is None):
@@ -203,9 +241,14 @@ class Trainer:
         self._stop_reason = None
         self.classification = self.y.ndim == 1 and self.y.dtype.kind in "iu"
 
+    @property
+    def fast(self):
+        """Whether the steps run along the fast path."""
+        return isinstance(self.path, FastPath)
+
     def _check_data(self, fn, X, y, xname, yname):
-        if self._fast:
-            X = self.model._check_X("fit", X)
+        if isinstance(self.model, MLP):
+            X = self.model.check_inputs("fit", X)
             return X, self.model.check_targets("fit", y, X.shape[0])
         X = as_float_array(fn, xname, X, ndim=2, allow_complex=False)
         check_finite(fn, xname, X)
@@ -218,21 +261,13 @@ class Trainer:
     # ------------------------------------------------------------------ one step, one epoch
     def step(self, X, y):
         """Forward, loss, backward and update on one mini-batch. Returns the batch loss."""
-        model = self.model
-        if self._fast:
-            loss = model._loss_and_grads(X, y)     # forward, loss and backward in one pass
-        else:
-            loss = float(model.loss(X, y))
+        loss = self.path.start_step(X, y)
         if self._first_loss is None:
             self._first_loss = loss
         if not math.isfinite(loss) or loss > BLOWUP_FACTOR * max(self._first_loss, 1.0):
             self._diverged(loss)
             return loss
-        if self._fast:
-            self.optimizer.step_vector(model.flat_params, model.flat_grads)
-        else:
-            model.backward()
-            self.optimizer.step(model.params, model.grads)
+        self.path.finish_step(self.optimizer)
         self.history.steps += 1
         self.last_loss = loss
         for cb in self.callbacks:
@@ -247,8 +282,8 @@ class Trainer:
 
     def _train_epoch(self):
         total, count = 0.0, 0
-        for Xb, yb in _minibatches(self.X, self.y, self.batch_size, self.rng, self.shuffle,
-                                   self.drop_last):
+        for Xb, yb in minibatches(self.X, self.y, self.batch_size, rng=self.rng, shuffle=self.shuffle,
+                                  drop_last=self.drop_last):
             loss = self.step(Xb, yb)
             if self._stop_reason is not None:
                 return loss
@@ -286,15 +321,12 @@ class Trainer:
         """Fraction of correct class predictions, or ``None`` for regression."""
         if not self.classification:
             return None
-        pred = self.model._forward(X).argmax(axis=1) if self._fast and \
-            self.model.loss_name == "softmax_cross_entropy" else self.model.predict(X)
+        pred = self.path.predict(X)
         return float(np.mean(np.asarray(pred).reshape(-1) == y))
 
     def evaluate_loss(self, X, y):
         """The loss on ``X, y`` with the current parameters (no update)."""
-        if self._fast:
-            return self.model._loss(X, y)
-        return float(self.model.loss(X, y))
+        return self.path.evaluate_loss(X, y)
 
     # ------------------------------------------------------------------ stopping
     def stop(self, reason):

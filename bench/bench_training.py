@@ -2,8 +2,11 @@
 
 Contenders, timed side by side in the same rounds on the same fixed batch and the same initial weights:
 
-- ``ours``: ``Trainer(model, X, y, optimizer=SGD(lr), batch_size=N).step(X, y)``, the package's hot
-  path (an ``MLP`` with ReLU and softmax cross-entropy);
+- ``ours``: ``Trainer(model, X, y, optimizer=SGD(lr), batch_size=N).step(X, y)``, what training uses:
+  an ``MLP`` with ReLU and softmax cross-entropy, on the fast path (``backprop_helpers.fast``);
+- ``textbook``: the same with ``Trainer(..., fast=False)``: ``model.loss``, ``model.backward`` and
+  ``optimizer.step``, the package's reference written as the lessons derive it (every layer a
+  validated forward/backward pair);
 - ``numpy``: a textbook numpy step written here, for context;
 - ``torch``: ``nn.Sequential`` of ``Linear`` + ``ReLU``, ``F.cross_entropy``, ``loss.backward()`` and
   ``optim.SGD`` with ``zero_grad(set_to_none=True)``, on the CPU with one thread;
@@ -14,6 +17,8 @@ Weights are restored before every round so that every round does the same work.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from backprop_helpers.network import MLP
@@ -23,7 +28,7 @@ from backprop_helpers.training import Trainer
 from _env import torch
 from _timing import Settings, measure
 
-__all__ = ["SIZES", "run"]
+__all__ = ["SIZES", "run", "textbook_table"]
 
 LR = 1e-3
 #: (layer sizes, batch size, target: our steps/s over torch's)
@@ -137,12 +142,17 @@ def bench_one(layer_sizes, n, dtype, settings: Settings, with_matmuls: bool) -> 
     X, y = make_batch(layer_sizes, n, dtype)
     model = MLP(layer_sizes, dtype=dtype, seed=0)
     trainer = Trainer(model, X, y, optimizer=SGD(LR), batch_size=n)
+    reference = model.copy()
+    textbook = Trainer(reference, X, y, optimizer=SGD(LR), batch_size=n, fast=False)
+    if not trainer.fast or textbook.fast:
+        raise RuntimeError("bench_training: Trainer did not take the expected paths")
     init_flat = model.flat_params.copy()
     L = model.num_layers
     init_pairs = [(model.params[f"W{l}"].copy(), model.params[f"b{l}"].copy()) for l in range(1, L + 1)]
     hand = [(W.copy(), b.copy()) for W, b in init_pairs]
 
     contenders = {"ours": lambda: trainer.step(X, y),
+                  "textbook": lambda: textbook.step(X, y),
                   "numpy": numpy_step_factory(hand, X, y, LR)}
     resets = []
     if torch is not None:
@@ -154,6 +164,7 @@ def bench_one(layer_sizes, n, dtype, settings: Settings, with_matmuls: bool) -> 
 
     def before_round():
         model.flat_params[:] = init_flat
+        reference.flat_params[:] = init_flat
         for (W, b), (W0, b0) in zip(hand, init_pairs):
             W[...] = W0
             b[...] = b0
@@ -164,19 +175,24 @@ def bench_one(layer_sizes, n, dtype, settings: Settings, with_matmuls: bool) -> 
     m = measure(contenders, settings, before_round=before_round)
     out = {"layer_sizes": list(layer_sizes), "batch": n, "dtype": np.dtype(dtype).name,
            "num_params": int(model.num_params), "timings": m.summary(), "ratios": {}}
-    for other in contenders:
-        if other != "ours":
-            q1, med, q3 = m.speed_ratio("ours", other)
-            out["ratios"][f"ours/{other}"] = {"median": med, "q25": q1, "q75": q3}
+    pairs = [("ours", other) for other in contenders if other != "ours"]
+    pairs += [("textbook", other) for other in ("torch", "numpy") if other in contenders]
+    for a, b in pairs:
+        q1, med, q3 = m.speed_ratio(a, b)
+        out["ratios"][f"{a}/{b}"] = {"median": med, "q25": q1, "q75": q3}
     if n_matmuls is not None:
         out["num_matmuls"] = n_matmuls
     return out
 
 
 def _check_same_first_step(trainer, X, y, contenders, before_round):
-    """Sanity check (untimed): from the same weights, ours and torch compute the same first loss."""
+    """Sanity check (untimed): from the same weights, ours, the textbook path, torch and the numpy step
+    compute the same first loss."""
     before_round()
     ours = trainer.step(X, y)
+    textbook = contenders["textbook"]()
+    if abs(ours - textbook) > 1e-6 * max(1.0, abs(ours)):
+        raise RuntimeError(f"bench_training: first-step losses differ: ours {ours}, textbook {textbook}")
     if "torch" in contenders:
         theirs = contenders["torch"]().detach().item()
         tol = 1e-4 if X.dtype == np.float32 else 1e-10
@@ -203,4 +219,25 @@ def run(settings: Settings) -> dict:
                 row["target_matmul_fraction"] = MATMUL_FRACTION_TARGET
                 row["met_matmul_fraction"] = bool(frac["median"] >= MATMUL_FRACTION_TARGET)
             rows.append(row)
-    return {"rows": rows, "lr": LR, "torch_available": torch is not None}
+    result = {"rows": rows, "lr": LR, "torch_available": torch is not None}
+    print("\n".join(textbook_table(result)), file=sys.stderr, flush=True)
+    return result
+
+
+def textbook_table(result: dict) -> list[str]:
+    """Markdown lines: both of Trainer's paths against torch (steps per second, median ratios)."""
+    out = ["| net | batch | dtype | ours (fast path) | textbook path | torch | ours / torch | "
+           "textbook / torch | ours / textbook |",
+           "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in result["rows"]:
+        t, q = r["timings"], r["ratios"]
+
+        def rate(name):
+            return f"{t[name]['per_second']:,.0f}" if name in t else "absent"
+
+        def ratio(key):
+            return f"{q[key]['median']:.2f}x" if key in q else "absent"
+        out.append(f"| {'-'.join(map(str, r['layer_sizes']))} | {r['batch']} | {r['dtype']} | "
+                   f"{rate('ours')} | {rate('textbook')} | {rate('torch')} | {ratio('ours/torch')} | "
+                   f"{ratio('textbook/torch')} | {ratio('ours/textbook')} |")
+    return out

@@ -1,14 +1,17 @@
-"""Where the time of the reference training step goes, numpy call by numpy call.
+"""Where the time of the training step goes, numpy call by numpy call.
 
     python bench/profile_step.py            # the two small sizes of the training benchmark
     python bench/profile_step.py --quick
 
-Method: every numpy call that the step makes (as written in network.py's fused training path,
-losses.py and optim.py) is replayed on arrays of the same shapes and values and timed alone. The whole step is timed in the same rounds (every round times the step and each call once,
-in rotating order, so a busy spell of the shared machine hits them alike; medians over rounds): what
-the calls do not add up to is interpreter glue (function calls, dict lookups, tuple and cache
-building, checks). A second table times leaner ways of doing the same work, on the same arrays, in
-the same paired way.
+The step is ``Trainer.step`` on an ``MLP``, i.e. the fast path of ``backprop_helpers/fast.py``
+(``FastPath.start_step``, its ``softmax_cross_entropy`` and ``sgd_update``). Method: every numpy call
+that the step makes is replayed on arrays of the same shapes and values and timed alone. The whole
+step is timed in the same rounds (every round times the step and each call once, in rotating order,
+so a busy spell of the shared machine hits them alike; medians over rounds): what the calls do not
+add up to is interpreter glue (function calls, list and attribute lookups). A second table times
+another way of doing some of the work, on the same arrays, in the same paired way; a last line times
+whole steps side by side: the fast path, the textbook path (``Trainer(..., fast=False)``), a lean
+prototype and torch.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env  # noqa: E402,F401  (one thread)
 import numpy as np  # noqa: E402
 
+from backprop_helpers import fast  # noqa: E402
 from backprop_helpers.network import MLP  # noqa: E402
 from backprop_helpers.optim import SGD  # noqa: E402
 from backprop_helpers.training import Trainer  # noqa: E402
@@ -46,11 +50,11 @@ def _activations(model, X):
 def _pieces(model, X, y):
     """(label, fn) for every numpy call of one step, on arrays shaped as in a real step.
 
-    Mirrors the training loop's fused path as of this writing (``MLP._loss_and_grads`` for a ReLU
-    network with softmax cross-entropy, ``losses._softmax_cross_entropy``, ``SGD.update`` with its
-    scratch buffer): forward ``h @ W``, ``+= b``, ``np.maximum(h, 0, out=h)``; the loss with a flat
-    true-class index; backward ``np.matmul(..., out=dW)``, ``np.add.reduce(..., out=db)``,
-    ``dout @ W.T`` and ``np.multiply(dout, h > 0, out=dout)``; ``theta -= lr * g`` in two calls.
+    Mirrors ``fast.FastPath.start_step`` for a ReLU network with softmax cross-entropy, then
+    ``fast.sgd_update``: forward ``h @ W``, ``+= b``, ``np.maximum(h, 0, out=h)``; the loss with the row
+    maximum and the row sums taken column by column and a flat true-class index; backward
+    ``np.matmul(..., out=dW)``, ``np.add.reduce(..., out=db)``, ``dout @ W.T`` and
+    ``np.multiply(dout, h > 0, out=dout)``; ``theta -= lr * g`` into a scratch array.
     """
     L, n = model.num_layers, X.shape[0]
     P, G = model.params, model.grads
@@ -66,30 +70,27 @@ def _pieces(model, X, y):
             pieces.append((f"fwd {l}: np.maximum(h, 0.0, out=h)",
                            lambda z=z: np.maximum(z, 0.0, out=z)))
     true = np.arange(0, n * C, C) + y
-    mx = np.maximum.reduce(scores, axis=1, keepdims=True)
-    shifted = scores - mx
+    shifted = scores - fast.row_max(scores)[:, None]
+    flat = shifted.reshape(-1)
     e = np.exp(shifted)
-    sums = np.add.reduce(e, axis=1)
-    logs = np.log(sums)
-    picked = shifted.ravel()[true]
-    r = (1.0 / n) / sums
+    sums = fast.row_sum(e)
+    picked = flat[true]
+    zeros, ones = np.zeros(n, X.dtype), np.ones(n, X.dtype)     # same shapes, values left unchanged
+    ef = e.reshape(-1)
     pieces += [
-        ("loss: true = np.arange(0, n*c, c) + y (2 calls)", lambda: np.arange(0, n * C, C) + y),
-        ("loss: np.maximum.reduce(scores, axis=1, keepdims=True)",
-         lambda: np.maximum.reduce(scores, axis=1, keepdims=True)),
-        ("loss: shifted = scores - max", lambda: scores - mx),
-        ("loss: np.exp(shifted)", lambda: np.exp(shifted)),
-        ("loss: sums = np.add.reduce(exp, axis=1)", lambda: np.add.reduce(e, axis=1)),
-        ("loss: np.add.reduce(np.log(sums)) (2 calls)", lambda: np.add.reduce(np.log(sums))),
-        ("loss: np.add.reduce(shifted.ravel()[true]) (2 calls)",
-         lambda: np.add.reduce(shifted.ravel()[true])),
-        ("loss: float(a - b) / n", lambda: float(logs[0] - picked[0]) / n),
-        ("loss: exp *= (1/n) / sums[:, None] (2 calls)", lambda: e.__imul__(((1.0 / n) / sums)[:, None])),
-        ("loss: exp.ravel()[true] -= 1/n (3 calls)",
-         lambda: e.ravel().__setitem__(true, e.ravel()[true] - 0.0)),
+        (f"loss: fast.row_max(scores) ({C - 1} np.maximum on columns)", lambda: fast.row_max(scores)),
+        ("loss: scores -= max[:, None]", lambda: shifted.__isub__(zeros[:, None])),
+        ("loss: true = y + np.arange(0, n*c, c) (2 calls)", lambda: y + np.arange(0, n * C, C)),
+        ("loss: picked = flat[true]", lambda: flat[true]),
+        ("loss: np.exp(s, out=s)", lambda: np.exp(shifted, out=e)),
+        (f"loss: fast.row_sum(exp) ({C - 1} + on columns)", lambda: fast.row_sum(e)),
+        ("loss: float(np.add.reduce(np.log(sums) - picked)) / n (4 calls)",
+         lambda: float(np.add.reduce(np.log(sums) - picked)) / n),
+        ("loss: p /= sums[:, None]", lambda: e.__itruediv__(ones[:, None])),
+        ("loss: flat[true] -= 1 (3 calls)", lambda: ef.__setitem__(true, ef[true] - 0.0)),
+        ("loss: p /= n", lambda: e.__itruediv__(1)),
     ]
-    del r
-    dout = e
+    dout = fast.softmax_cross_entropy(scores.copy(), y)[1]       # the real dscores
     for l in range(L, 0, -1):
         Xl, W = hs[l - 1], P[f"W{l}"]
         gW, gb = G[f"W{l}"], G[f"b{l}"]
@@ -112,11 +113,17 @@ def _pieces(model, X, y):
 
 
 def _variants(model, X, y):
-    """(what, current fn, leaner fn) on arrays shaped as in a step: same result, less work."""
+    """(work, the fast path's way, other way, other fn): the same result, computed another way.
+
+    The row maximum and row sums by columns are what the fast path does, against numpy's row
+    reductions; the sums as matrix-vector products are faster still, but they round differently
+    from ``dout.sum(axis=0)`` and ``exp.sum(axis=1)``, so the fast path, kept equal to the textbook
+    path, does not use them.
+    """
     L, n = model.num_layers, X.shape[0]
     hs, scores = _activations(model, X)
     C = scores.shape[1]
-    shifted = scores - np.maximum.reduce(scores, axis=1, keepdims=True)
+    shifted = scores - fast.row_max(scores)[:, None]
     e = np.exp(shifted)
     d = np.ones_like(hs[-1])
     gb = model.grads[f"b{L - 1}"]
@@ -125,28 +132,21 @@ def _variants(model, X, y):
         ("db into grads", lambda: np.add.reduce(d, axis=0, out=gb),
          "np.matmul(ones_N, dout, out=db) (a matrix-vector product, ones_N made once)",
          lambda: np.matmul(ones_n, d, out=gb)),
-        ("row sums", lambda: np.add.reduce(e, axis=1),
+        ("row sums", lambda: fast.row_sum(e),
          "exp @ ones_C (a matrix-vector product, ones_C made once)", lambda: e @ ones_c),
-        ("row max", lambda: np.maximum.reduce(scores, axis=1, keepdims=True),
-         "np.maximum of the C columns (C - 1 calls on strided columns)",
-         lambda: _column_max(scores)),
+        ("row sums", lambda: fast.row_sum(e), "np.add.reduce(exp, axis=1)",
+         lambda: np.add.reduce(e, axis=1)),
+        ("row max", lambda: fast.row_max(scores), "np.maximum.reduce(scores, axis=1)",
+         lambda: np.maximum.reduce(scores, axis=1)),
     ]
 
 
-def _column_max(s):
-    m = s[:, 0].copy()
-    for j in range(1, s.shape[1]):
-        np.maximum(m, s[:, j], out=m)
-    return m
-
-
 def lean_step_factory(model, X, y, lr):
-    """The same step (ReLU MLP, softmax cross-entropy, SGD) with every leaner way above, on ``model``.
+    """The same step (ReLU MLP, softmax cross-entropy, SGD) written as one closure, on ``model``.
 
-    A prototype for the owner of network.py/losses.py/optim.py: same math, same results (checked
-    against ``Trainer.step``), no temporary arrays it can avoid, no per-call glue, and the sums over
-    the batch and over the classes as matrix-vector products (the one suggestion the package's fused
-    path does not use yet).
+    A prototype to compare the fast path with: same math (checked against ``Trainer.step`` to
+    rounding), no per-call glue, and the sums over the batch and over the classes as matrix-vector
+    products, which ``fast.py`` does not use because they round differently from the textbook's sums.
     """
     L, n, C = model.num_layers, X.shape[0], model.layer_sizes[-1]
     layers = [(model.params[f"W{l}"], model.params[f"b{l}"]) for l in range(1, L + 1)]
@@ -208,7 +208,7 @@ def _lean_matches(layer_sizes, n, dtype):
 
 
 def profile(layer_sizes, n, dtype, settings):
-    """Returns (step s, [(call, s)], [(work, now s, leaner way, leaner s, ratio)], whole-step dict)."""
+    """Returns (step s, [(call, s)], [(work, now s, other way, other s, ratio)], whole-step dict)."""
     X, y = make_batch(layer_sizes, n, dtype)
     model = MLP(layer_sizes, dtype=dtype, seed=0)
     trainer = Trainer(model, X, y, optimizer=SGD(LR), batch_size=n)
@@ -227,11 +227,14 @@ def profile(layer_sizes, n, dtype, settings):
     for what, cur, how, lean in _variants(model, X, y):
         v = measure({"now": cur, "lean": lean}, settings)
         variants.append((what, v.median("now"), how, v.median("lean"), v.speed_ratio("lean", "now")[1]))
-    # whole steps side by side: the reference, the lean prototype, torch
+    # whole steps side by side: the fast path, the textbook path, the lean prototype, torch
     _lean_matches(layer_sizes, n, dtype)
     init = model.flat_params.copy()
     other = MLP(layer_sizes, dtype=dtype, seed=0)
-    whole = {"ours": lambda: trainer.step(X, y), "lean": lean_step_factory(other, X, y, LR)}
+    reference = MLP(layer_sizes, dtype=dtype, seed=0)
+    textbook = Trainer(reference, X, y, optimizer=SGD(LR), batch_size=n, fast=False)
+    whole = {"ours": lambda: trainer.step(X, y), "textbook": lambda: textbook.step(X, y),
+             "lean": lean_step_factory(other, X, y, LR)}
     resets = []
     if _env.torch is not None:
         from bench_training import torch_step_factory
@@ -243,14 +246,17 @@ def profile(layer_sizes, n, dtype, settings):
     def before_round():
         model.flat_params[:] = init
         other.flat_params[:] = init
+        reference.flat_params[:] = init
         for r in resets:
             r()
 
     w = measure(whole, settings, before_round=before_round)
-    summary = {"ours_us": w.median("ours") * 1e6, "lean_us": w.median("lean") * 1e6,
+    summary = {"ours_us": w.median("ours") * 1e6, "textbook_us": w.median("textbook") * 1e6,
+               "lean_us": w.median("lean") * 1e6, "ours/textbook": w.speed_ratio("ours", "textbook")[1],
                "lean/ours": w.speed_ratio("lean", "ours")[1]}
     if "torch" in whole:
         summary["ours/torch"] = w.speed_ratio("ours", "torch")[1]
+        summary["textbook/torch"] = w.speed_ratio("textbook", "torch")[1]
         summary["lean/torch"] = w.speed_ratio("lean", "torch")[1]
     return m.median("step"), rows, variants, summary
 
@@ -280,15 +286,17 @@ def main(argv=None):
             lines += [f"| **sum of the numpy calls** | {total * 1e6:.1f} | {100 * total / step_s:.0f}% |",
                       "| **the rest: interpreter glue, allocation, cold caches (step minus calls)** | "
                       f"{(step_s - total) * 1e6:.1f} | {100 * (step_s - total) / step_s:.0f}% |",
-                      "", "| work | now, us | leaner way | us | speed-up (paired) |",
-                      "| --- | ---: | --- | ---: | ---: |"]
+                      "", "| work | the fast path, us | other way | us | speed-up of the other way "
+                      "(paired) |", "| --- | ---: | --- | ---: | ---: |"]
             lines += [f"| {what} | {cur * 1e6:.2f} | `{how}` | {lean * 1e6:.2f} | {ratio:.2f}x |"
                       for what, cur, how, lean, ratio in variants]
-            line = (f"Whole step, paired: reference {whole['ours_us']:.1f} us, lean prototype "
-                    f"{whole['lean_us']:.1f} us ({whole['lean/ours']:.2f}x as fast)")
+            line = (f"Whole step, paired: fast path {whole['ours_us']:.1f} us, textbook path "
+                    f"{whole['textbook_us']:.1f} us (the fast path {whole['ours/textbook']:.2f}x as fast), "
+                    f"lean prototype {whole['lean_us']:.1f} us ({whole['lean/ours']:.2f}x as fast as the "
+                    f"fast path)")
             if "lean/torch" in whole:
-                line += (f"; our steps/s over torch's: reference {whole['ours/torch']:.2f}x, "
-                         f"lean prototype {whole['lean/torch']:.2f}x")
+                line += (f"; steps/s over torch's: fast path {whole['ours/torch']:.2f}x, textbook path "
+                         f"{whole['textbook/torch']:.2f}x, lean prototype {whole['lean/torch']:.2f}x")
             lines += ["", line + "."]
     text = "\n".join(lines) + "\n"
     print(text)

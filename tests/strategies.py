@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes
 
 ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 LOSS_NAMES = ("softmax_cross_entropy", "mse", "binary_cross_entropy")
@@ -98,3 +99,84 @@ def assert_named(result, mistake, phrase):
     assert not result.passed
     assert result.mistake == mistake, result.message
     assert phrase in result.message
+
+
+# --------------------------------------------------------------------------- gradient-check cases
+
+#: a small array shape for element-by-element gradient checks (1-D to 3-D, sides 1 to 4)
+small_shapes = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+def bits(x):
+    """The exact bytes of an array: equal bits means a bitwise restore."""
+    return np.ascontiguousarray(x).tobytes()
+
+
+#: closed-form scalar functions f(x, c) of an array x (c: fixed coefficients) and their gradients
+SMOOTH = {
+    "quadratic": (lambda x, c: np.sum(c * x**2) + np.sum(x), lambda x, c: 2 * c * x + 1),
+    "sin": (lambda x, c: np.sum(np.sin(c * x)), lambda x, c: c * np.cos(c * x)),
+    "exp": (lambda x, c: np.sum(np.exp(c * x)), lambda x, c: c * np.exp(c * x)),
+    "sigmoid_product": (lambda x, c: np.sum(c / (1 + np.exp(-x))) * np.sum(x**2),
+                        lambda x, c: (c * np.exp(-x) / (1 + np.exp(-x)) ** 2) * np.sum(x**2)
+                        + np.sum(c / (1 + np.exp(-x))) * 2 * x),
+}
+
+smooth_names = st.sampled_from(sorted(SMOOTH))
+
+
+def smooth_case(name, seed, shape):
+    """``(f, x, gradient of f at x)`` for one of the closed forms in SMOOTH."""
+    f, df = SMOOTH[name]
+    x = normal(seed, shape)
+    c = np.random.default_rng(seed + 1).uniform(0.5, 1.5, shape)
+    return (lambda z: f(z, c)), x, df(x, c)
+
+
+class Boom(Exception):
+    """The exception raised by ``raising_after``'s functions."""
+
+
+def raising_after(n_calls, value=lambda z: float(np.sum(z**2))):
+    """A function that works ``n_calls`` times and then raises ``Boom`` (while x is perturbed)."""
+    calls = {"n": 0}
+
+    def f(z):
+        calls["n"] += 1
+        if calls["n"] > n_calls:
+            raise Boom("midway")
+        return value(z)
+    return f
+
+
+def relu_sum(w):
+    """``f(z) = sum(max(z, 0) * w)``: a function with a kink at 0 in every element."""
+    return lambda z: float(np.sum(np.maximum(z, 0.0) * w))
+
+
+# --------------------------------------------------------------------------- networks in either dtype
+
+#: the two dtypes of a network (gradient checks use float64; training runs in either)
+float_dtypes = st.sampled_from([np.float64, np.float32])
+
+#: per dtype, the relative tolerance between two computations of the same arithmetic
+TIGHT_RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
+
+
+def build_mlp(case, dtype=np.float64):
+    """The ``MLP`` of a ``NetCase``, in ``dtype``."""
+    from backprop_helpers import MLP
+    return MLP(list(case.layer_sizes), activation=case.activation, loss=case.loss, seed=case.seed,
+               regularization=case.regularization, reg_strength=case.reg_strength, dtype=dtype)
+
+
+@st.composite
+def many_class_net_cases(draw, max_classes=20, **kwargs):
+    """A ``net_cases`` network whose softmax output may have many classes (1..max_classes)."""
+    case = draw(net_cases(**kwargs))
+    if case.loss != "softmax_cross_entropy":
+        return case
+    C = draw(st.integers(1, max_classes))
+    return NetCase(layer_sizes=(*case.layer_sizes[:-1], C), activation=case.activation, loss=case.loss,
+                   regularization=case.regularization, reg_strength=case.reg_strength, n=case.n,
+                   seed=case.seed)

@@ -1,4 +1,5 @@
-"""The MLP: parameters, initialisation, forward shapes, prediction, dtypes, numerical stability."""
+"""Tests of backprop_helpers.network: the MLP's parameters, initialisation, forward pass composed from
+the layer pairs, prediction for each task, dtypes, copies and regularization."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,19 +9,37 @@ import backprop_helpers as bh
 from backprop_helpers import layers, losses
 
 
-def test_params_are_named_shaped_and_views_of_one_vector():
+def params_of(model):
+    """A copy of every parameter, by name."""
+    return {k: v.copy() for k, v in model.params.items()}
+
+
+def assert_same_params(a, b):
+    assert list(a) == list(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_params_are_named_and_shaped():
     m = bh.MLP([3, 5, 4, 2])
     assert list(m.params) == ["W1", "b1", "W2", "b2", "W3", "b3"] == list(m.grads)
     assert [m.params[k].shape for k in m.params] == [(3, 5), (5,), (5, 4), (4,), (4, 2), (2,)]
-    assert m.num_params == 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2 == m.flat_params.size
+    assert [m.grads[k].shape for k in m.grads] == [m.params[k].shape for k in m.params]
+    assert m.num_params == 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2
+
+
+def test_flat_params_are_views_of_the_params():
+    m = bh.MLP([3, 5, 4, 2])
+    assert m.flat_params.size == m.num_params
     m.flat_params[:] = 7.0
     assert all(np.all(p == 7.0) for p in m.params.values())
 
 
 def test_assigning_a_parameter_copies_into_place():
     m = bh.MLP([2, 3, 2])
+    W1 = m.params["W1"]
     m.params["W1"] = np.ones((2, 3))
-    assert np.all(m.flat_params[:6] == 1.0)
+    assert m.params["W1"] is W1 and np.all(W1 == 1.0)
     with pytest.raises(ValueError, match=r"ParamDict: W1 must have shape \(2, 3\), got \(3, 2\)"):
         m.params["W1"] = np.ones((3, 2))
     with pytest.raises(KeyError, match="no parameter named 'W9'"):
@@ -39,11 +58,12 @@ def test_initialisation_scale(activation, scheme):
 
 def test_seed_reproducibility():
     a, b, c = bh.MLP([2, 8, 2], seed=1), bh.MLP([2, 8, 2], seed=1), bh.MLP([2, 8, 2], seed=2)
-    np.testing.assert_array_equal(a.flat_params, b.flat_params)
-    assert not np.array_equal(a.flat_params, c.flat_params)
-    a.flat_params[:] = 0
+    assert_same_params(params_of(a), params_of(b))
+    assert not np.array_equal(a.params["W1"], c.params["W1"])
+    for p in a.params.values():
+        p[...] = 0.0
     a.reset()
-    np.testing.assert_array_equal(a.flat_params, b.flat_params)
+    assert_same_params(params_of(a), params_of(b))
 
 
 def test_forward_is_the_composition_of_the_layer_pairs():
@@ -89,10 +109,13 @@ def test_float32_network_stays_float32():
 
 
 def test_copy_is_independent():
-    m = bh.MLP([2, 3, 2])
+    m = bh.MLP([2, 3, 2], activation="tanh", loss="mse", seed=4)
     c = m.copy()
-    c.flat_params[:] = 0
-    assert not np.all(m.flat_params == 0)
+    assert (c.layer_sizes, c.activation, c.task) == (m.layer_sizes, m.activation, m.task)
+    assert_same_params(params_of(c), params_of(m))
+    for p in c.params.values():
+        p[...] = 0.0
+    assert not np.all(m.params["W1"] == 0)
 
 
 def test_backward_with_explicit_dscores():
@@ -110,86 +133,23 @@ def test_regularization_adds_to_loss_and_gradient():
     l2 = bh.MLP([2, 3, 2], seed=0, regularization="l2", reg_strength=0.5)
     W = [plain.params["W1"], plain.params["W2"]]
     assert l2.loss(X, y) == pytest.approx(plain.loss(X, y) + 0.25 * sum((w ** 2).sum() for w in W))
+    assert l2.regularization_loss() == pytest.approx(0.25 * sum((w ** 2).sum() for w in W))
+    assert plain.regularization_loss() == 0.0 and plain.regularization_gradient(W[0]) == 0.0
+    np.testing.assert_allclose(l2.regularization_gradient(W[0]), 0.5 * W[0])
     plain.backward(); l2.backward()
     np.testing.assert_allclose(l2.grads["W1"] - plain.grads["W1"], 0.5 * W[0])
     np.testing.assert_allclose(l2.grads["b1"], plain.grads["b1"])
 
 
-# ------------------------------------------------------------------ numerical stability
-
-def test_softmax_cross_entropy_with_huge_logits_is_finite_and_right():
-    scores = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]])
-    y = np.array([1, 2])
-    loss, ds = bh.softmax_cross_entropy(scores, y)
-    assert np.isfinite(loss) and np.all(np.isfinite(ds))
-    # example 0: -log p[1] = 2000; example 1: -log p[2] = log(1 + e) ~ 1.3133
-    assert loss == pytest.approx((2000.0 + np.log1p(np.e)) / 2, rel=1e-12)
-    np.testing.assert_allclose(ds.sum(axis=1), 0.0, atol=1e-15)
-
-
-def test_softmax_is_shift_invariant_and_stable():
-    s = np.array([[1.0, 2.0, 3.0]])
-    np.testing.assert_allclose(bh.softmax(s), bh.softmax(s + 1e4), rtol=1e-12)
-    assert np.all(np.isfinite(bh.softmax(np.array([[1e300, -1e300]]))))
-
-
-def test_single_class_cross_entropy_is_zero():
-    loss, ds = bh.softmax_cross_entropy(np.array([[3.0], [-2.0]]), np.array([0, 0]))
-    assert loss == 0.0 and np.all(ds == 0.0)
-
-
-def test_saturated_sigmoid_is_exact_and_has_finite_gradient():
-    x = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0])
-    out, cache = bh.sigmoid_forward(x)
-    assert np.all(np.isfinite(out)) and out[0] == 0.0 and out[-1] == 1.0 and out[2] == 0.5
-    dx = bh.sigmoid_backward(np.ones_like(x), cache)
-    assert np.all(np.isfinite(dx)) and dx[0] == 0.0 and dx[2] == 0.25
-
-
-def test_binary_cross_entropy_at_probabilities_zero_and_one():
-    p = np.array([[0.0], [1.0], [0.0], [1.0]])
-    y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    loss, dp = bh.binary_cross_entropy(p, y)
-    assert np.isfinite(loss) and np.all(np.isfinite(dp))
-    # the two confident right answers cost ~0, the two confident wrong ones -log(1e-12) each
-    assert loss == pytest.approx(2 * -np.log(1e-12) / 4, rel=1e-6)
-    assert dp[2, 0] < 0 < dp[3, 0]          # pushes the wrong ones the right way
-
-
-def test_sigmoid_binary_cross_entropy_large_scores():
-    s = np.array([[800.0], [-800.0]])
-    loss, ds = bh.sigmoid_binary_cross_entropy(s, np.array([[0.0], [0.0]]))
-    assert loss == pytest.approx(400.0) and np.all(np.isfinite(ds))
-    np.testing.assert_allclose(ds, [[0.5], [0.0]])
-
-
-def test_tanh_saturates_cleanly():
-    out, cache = bh.tanh_forward(np.array([-800.0, 800.0]))
-    np.testing.assert_array_equal(out, [-1.0, 1.0])
-    np.testing.assert_array_equal(bh.tanh_backward(np.ones(2), cache), [0.0, 0.0])
-
-
-@pytest.mark.parametrize("activation, loss, reg", [
-    ("relu", "softmax_cross_entropy", None), ("relu", "softmax_cross_entropy", "l2"),
-    ("relu", "softmax_cross_entropy", "l1"), ("tanh", "softmax_cross_entropy", None),
-    ("relu", "mse", "l2"), ("sigmoid", "binary_cross_entropy", None)])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_fused_training_pass_equals_loss_then_backward(activation, loss, reg, dtype):
-    """The training loop's fused forward+backward gives exactly what loss() and backward() give."""
-    C = 1 if loss == "binary_cross_entropy" else 3
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((7, 4))
-    y = {"softmax_cross_entropy": rng.integers(0, C, 7), "mse": rng.standard_normal((7, C)),
-         "binary_cross_entropy": rng.integers(0, 2, (7, 1)).astype(float)}[loss]
-    a = bh.MLP([4, 6, 5, C], activation=activation, loss=loss, regularization=reg, reg_strength=0.1,
-               dtype=dtype, seed=2)
-    b = a.copy()
-    la = a.loss(X, y)
-    ga = {k: v.copy() for k, v in a.backward().items()}
-    Xb, yb = b._check_X("fit", X), b.check_targets("fit", y, 7)
-    lb = b._loss_and_grads(Xb, yb)
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    assert lb == pytest.approx(la, rel=tol)
-    for k in ga:
-        np.testing.assert_allclose(b.grads[k], ga[k], rtol=tol, atol=tol)
-    np.testing.assert_array_equal(b.flat_params, a.flat_params)     # parameters untouched
+def test_l1_regularization_adds_to_loss_and_gradient():
+    X = np.random.default_rng(1).standard_normal((5, 2))
+    y = np.array([0, 1, 0, 1, 1])
+    plain = bh.MLP([2, 3, 2], seed=0)
+    l1 = bh.MLP([2, 3, 2], seed=0, regularization="l1", reg_strength=0.5)
+    W = [plain.params["W1"], plain.params["W2"]]
+    assert l1.loss(X, y) == pytest.approx(plain.loss(X, y) + 0.5 * sum(np.abs(w).sum() for w in W))
+    assert l1.regularization_loss() == pytest.approx(0.5 * sum(np.abs(w).sum() for w in W))
+    np.testing.assert_allclose(l1.regularization_gradient(W[1]), 0.5 * np.sign(W[1]))
+    plain.backward(); l1.backward()
+    np.testing.assert_allclose(l1.grads["W2"] - plain.grads["W2"], 0.5 * np.sign(W[1]))
+    np.testing.assert_allclose(l1.grads["b2"], plain.grads["b2"])

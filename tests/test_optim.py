@@ -1,10 +1,12 @@
-"""Gradient descent rules, each against the lesson's equation computed by hand."""
+"""Tests of backprop_helpers.optim: each gradient descent rule against the lesson's equation computed by
+hand, state kept per parameter, and the base class a new rule builds on."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import backprop_helpers as bh
+from backprop_helpers.optim import ARRAY_KEY, Optimizer
 
 
 def quadratic_grad(theta):
@@ -92,3 +94,23 @@ def test_make_optimizer_and_repr():
     assert repr(bh.make_optimizer("momentum", 0.1, mu=0.5)) == "Momentum(lr=0.1, mu=0.5)"
     with pytest.raises(ValueError, match="make_optimizer: name must be one of"):
         bh.make_optimizer("rmsprop", 0.1)
+
+
+def test_a_single_array_keeps_its_state_under_ARRAY_KEY():
+    opt = bh.Adam(0.1)
+    theta = np.array([1.0, -1.0])
+    opt.step(theta, np.array([0.5, 0.5]))
+    assert list(opt.state) == [ARRAY_KEY] and opt.t == 1
+    with pytest.raises(TypeError, match="Adam.step: params and grads must both be dicts of arrays"):
+        opt.step({"W": theta}, np.ones(2))
+    with pytest.raises(KeyError, match="SGD.step: grads has no entry 'b'"):
+        bh.SGD(0.1).step({"W": np.ones(2), "b": np.ones(1)}, {"W": np.ones(2)})
+
+
+def test_a_new_rule_needs_only_update():
+    class SignDescent(Optimizer):
+        def update(self, key, theta, g):
+            theta -= self.lr * np.sign(g)
+    p = {"W": np.array([1.0, 1.0, 1.0])}
+    SignDescent(0.25).step(p, {"W": np.array([-3.0, 0.0, 2.0])})
+    np.testing.assert_array_equal(p["W"], [1.25, 1.0, 0.75])

@@ -6,23 +6,15 @@ import itertools
 from types import SimpleNamespace
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-
-from backprop_helpers.autograd import Value, topological_order  # noqa: E402
-from backprop_helpers.plots import (CLASS_COLORS, draw_graph, plot_activation,  # noqa: E402
-                                    plot_decision_boundary, plot_loss_curves, plot_step_size_errors)
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from backprop_helpers.autograd import Value, topological_order
+from backprop_helpers.layers import LEAKY_SLOPE
+from backprop_helpers.plots import (CLASS_COLORS, draw_graph, plot_activation, plot_decision_boundary,
+                                    plot_loss_curves, plot_step_size_errors)
 
 
 def by_gid(ax, gid):
@@ -257,7 +249,7 @@ def test_plot_activation_draws_the_function_and_its_exact_derivative(name):
     f, df = [line for line in ax.get_lines() if line.get_label() in (f"{name}(x)", f"{name}'(x)")]
     x = f.get_xdata()
     assert x.shape == (400,)
-    expected = {"relu": (x > 0) * 1.0, "leaky_relu": np.where(x > 0, 1.0, 0.01),
+    expected = {"relu": (x > 0) * 1.0, "leaky_relu": np.where(x > 0, 1.0, LEAKY_SLOPE),
                 "tanh": 1 - np.tanh(x) ** 2, "sigmoid": np.exp(-x) / (1 + np.exp(-x)) ** 2,
                 "linear": np.ones_like(x)}[name]
     np.testing.assert_allclose(df.get_ydata(), expected, rtol=1e-9, atol=1e-12)

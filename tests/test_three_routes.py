@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from backprop_helpers import layers, losses
 from backprop_helpers.autograd import Value, grad_array, mlp_gradients_by_value, value_array
-from backprop_helpers.gradcheck import numerical_gradient, numerical_vjp
-from backprop_helpers.gradcheck import mlp_numerical_gradient
+from backprop_helpers.gradcheck import mlp_numerical_gradient, numerical_gradient, numerical_vjp
+from backprop_helpers.layers import LEAKY_SLOPE
 
 from strategies import (activation_shapes, away_from_kinks, linear_shapes, net_cases, normal, seeds)
 
@@ -72,7 +72,8 @@ ACTS = {
     "sigmoid": (layers.sigmoid_forward, layers.sigmoid_backward, lambda v: v.sigmoid()),
     "tanh": (layers.tanh_forward, layers.tanh_backward, lambda v: v.tanh()),
     "relu": (layers.relu_forward, layers.relu_backward, lambda v: v.relu()),
-    "leaky_relu": (layers.leaky_relu_forward, layers.leaky_relu_backward, lambda v: v.leaky_relu(0.01)),
+    "leaky_relu": (layers.leaky_relu_forward, layers.leaky_relu_backward,
+                   lambda v: v.leaky_relu(LEAKY_SLOPE)),
 }
 
 

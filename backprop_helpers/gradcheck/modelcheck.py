@@ -85,7 +85,7 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
     """
     if not isinstance(model, MLP):
         raise TypeError(f"mlp_numerical_gradient: model must be an MLP, got {type(model).__name__}")
-    X = model._check_X("numerical_gradient", X)
+    X = model.check_inputs("numerical_gradient", X)
     y = model.check_targets("numerical_gradient", y, X.shape[0])
     act = ACTIVATIONS[model.activation].forward
     L, n = model.num_layers, X.shape[0]
@@ -97,7 +97,7 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         Z.append(z)
         A.append(act(z)[0] if l < L else z)
     rows0 = _loss_rows(model.loss_name, A[-1], y)
-    base = float(rows0.sum()) / n + model._regularization()
+    base = float(rows0.sum()) / n + model.regularization_loss()
 
     def act_inplace(z):
         if model.activation == "relu":
@@ -278,7 +278,7 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
     rtol = _gc.DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else \
         check_positive(fn, "rtol", rtol)
     numeric, plus, minus, base = mlp_numerical_gradient(model, X, y, h)
-    Xc = model._check_X(fn, X)
+    Xc = model.check_inputs(fn, X)
     pattern = _kink_pattern(model, Xc)
     eps = float(np.finfo(model.dtype).eps)
     reports = {}
@@ -323,8 +323,8 @@ def _kink_pattern(model, X):
     """Which side of its kink every ReLU-like unit is on, for every example (a list of bool arrays)."""
     if ACTIVATIONS[model.activation].kink_slope is None:
         return []
-    model._forward(X)
-    return [act_cache.x > 0 for _, act_cache in model._caches if act_cache is not None]
+    model.forward(X)
+    return [act_cache.x > 0 for _, act_cache in model.caches if act_cache is not None]
 
 
 def _crosses_kink(model, X, pattern, name, p, index, h):

@@ -1,0 +1,318 @@
+"""The fast path: the textbook's training step of an ``MLP`` with every speed trick, tested equal to it.
+
+``layers``, ``losses``, ``network`` and ``optim`` read like the lessons: each layer a validated
+forward/backward pair, the network their composition, each optimizer its equation applied to one
+array at a time. This module computes the same numbers with less work. ``Trainer`` (and through it
+the playground) uses it for an ``MLP`` unless asked not to (``Trainer(..., fast=False)``). The tricks:
+
+- **validation once**: ``Trainer`` checks the whole data set when it is created, so a step checks
+  nothing, and no caches are built;
+- **forward, loss and backward fused** in one function;
+- **activations in place**: ``h = max(z, 0)`` overwrites ``z``, and ``h > 0`` (true exactly where
+  ``z > 0``) is then the ReLU's backward mask; tanh and sigmoid keep only their output, which is all
+  their derivative needs; the loss overwrites the scores with their gradient;
+- **gradients written straight into the model's buffers** (``np.matmul(..., out=dW)``,
+  ``np.add.reduce(..., out=db)``), and **no dX for the first layer**: nothing needs the gradient of
+  the input;
+- **the row maximum and the row sums of the scores as C - 1 calls of np.maximum and of + on
+  columns** when there are few classes: a reduction along rows of 2 or 3 elements costs more than it
+  computes (below 8 columns numpy's row sum adds them in this very order, so the sums are the same);
+- **the optimizer's update on the whole parameter vector** (``model.flat_params``, of which every
+  parameter array is a view): a few numpy operations per step for the whole network, into scratch
+  arrays made once;
+- **ufuncs and their methods** (``np.add.reduce``) instead of the array methods that wrap them.
+
+The arithmetic is the textbook's, operation for operation and in the same order wherever rounding
+depends on it (``p /= sums`` then ``p[true class] -= 1`` then ``p /= N``; ``theta -= lr * g``), so the two
+paths give the same parameters step after step (``tests/test_fast.py`` checks it on random networks).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import LEAKY_SLOPE, sigmoid
+from .network import MLP, predictions
+from .optim import ARRAY_KEY, SGD, Adam, Momentum
+
+__all__ = ["FastPath", "supports", "COLUMN_MAX_CLASSES", "COLUMN_SUM_CLASSES"]
+
+#: up to this many classes, the row maximum of the scores is taken column by column
+COLUMN_MAX_CLASSES = 16
+#: below this many classes, the row sums are added column by column (numpy's pairwise summation
+#: adds fewer than 8 numbers one after the other, so both give the same sums)
+COLUMN_SUM_CLASSES = 8
+
+matmul, maximum, multiply, exp, log = np.matmul, np.maximum, np.multiply, np.exp, np.log
+add_reduce, max_reduce = np.add.reduce, np.maximum.reduce
+
+
+def supports(model) -> bool:
+    """Whether the fast path computes what ``model`` computes: an ``MLP``, or a subclass of it that
+    keeps MLP's own ``forward``, ``loss`` and ``backward``."""
+    return isinstance(model, MLP) and all(getattr(type(model), name) is getattr(MLP, name)
+                                          for name in ("forward", "loss", "backward"))
+
+
+# --------------------------------------------------------------------------- hidden activations
+# forward(z) -> h, overwriting z where it can; backward(dout, h) overwrites dout with dL/dz
+
+def relu_forward(z):
+    return maximum(z, 0.0, out=z)
+
+
+def relu_backward(dout, h):
+    multiply(dout, h > 0, out=dout)                  # h > 0 exactly where z > 0
+
+
+def leaky_relu_forward(z):
+    multiply(z, LEAKY_SLOPE, out=z, where=z <= 0)
+    return z
+
+
+def leaky_relu_backward(dout, h):
+    multiply(dout, LEAKY_SLOPE, out=dout, where=h <= 0)   # h <= 0 exactly where z <= 0
+
+
+def tanh_forward(z):
+    return np.tanh(z, out=z)
+
+
+def tanh_backward(dout, h):
+    d = multiply(h, h)
+    np.subtract(1.0, d, out=d)                       # 1 - tanh(z)**2
+    dout *= d
+
+
+def sigmoid_backward(dout, h):
+    dout *= h
+    dout *= 1.0 - h                                  # dout * s * (1 - s), in the textbook's order
+
+
+def identity(z):
+    return z
+
+
+def identity_backward(dout, h):
+    pass
+
+
+#: activation name -> (forward, backward) as above
+HIDDEN = {
+    "relu": (relu_forward, relu_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "sigmoid": (sigmoid, sigmoid_backward),
+    "linear": (identity, identity_backward),
+}
+
+
+# --------------------------------------------------------------------------- losses
+# loss(scores, y) -> (loss, dscores), overwriting the scores with their gradient
+
+def row_max(s):
+    """The maximum of every row of s (N, C), as a 1-D array."""
+    C = s.shape[1]
+    if C == 1:
+        return s[:, 0].copy()
+    if C > COLUMN_MAX_CLASSES:
+        return max_reduce(s, axis=1)
+    m = maximum(s[:, 0], s[:, 1])
+    for j in range(2, C):
+        maximum(m, s[:, j], out=m)
+    return m
+
+
+def row_sum(s):
+    """The sum of every row of s (N, C), as a 1-D array, equal to ``s.sum(axis=1)``."""
+    C = s.shape[1]
+    if C == 1:
+        return s[:, 0].copy()
+    if C >= COLUMN_SUM_CLASSES:
+        return add_reduce(s, axis=1)
+    total = s[:, 0] + s[:, 1]
+    for j in range(2, C):
+        total += s[:, j]
+    return total
+
+
+def softmax_cross_entropy(s, y):
+    n, C = s.shape
+    s -= row_max(s)[:, None]                         # every exponent <= 0
+    flat = s.reshape(-1)
+    true = y + np.arange(0, n * C, C)                # flat index of each row's true class
+    picked = flat[true]
+    exp(s, out=s)
+    sums = row_sum(s)
+    loss = float(add_reduce(log(sums) - picked)) / n
+    s /= sums[:, None]                               # the probabilities p
+    flat[true] -= 1                                  # p - onehot(y)
+    s /= n
+    return loss, s
+
+
+def mse(s, y):
+    n = s.shape[0]
+    s -= y
+    loss = float(np.vdot(s, s)) / n
+    s *= 2
+    s /= n                                           # 2 (y_hat - y) / N
+    return loss, s
+
+
+def sigmoid_binary_cross_entropy(s, y):
+    n = s.shape[0]
+    loss = float(add_reduce((maximum(s, 0.0) - y * s + np.log1p(exp(-np.abs(s)))).reshape(-1))) / n
+    d = sigmoid(s)
+    d -= y
+    d /= n                                           # (sigmoid(z) - y) / N
+    return loss, d
+
+
+#: loss name -> function as above
+LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mse": mse,
+          "binary_cross_entropy": sigmoid_binary_cross_entropy}
+
+
+# --------------------------------------------------------------------------- optimizers
+# update(optimizer, theta, g, scratch): the optimizer's rule on the whole parameter vector, its state
+# kept where optimizer.step(theta, g) keeps it (optimizer.state[ARRAY_KEY])
+
+def sgd_update(opt, theta, g, scratch):
+    step = multiply(g, opt.lr, out=scratch[0])
+    theta -= step                                    # theta <- theta - lr * g
+
+
+def vector_state(opt, theta, count):
+    """The optimizer's state arrays for theta, made (zeros) on the first step."""
+    state = opt.state.get(ARRAY_KEY)
+    if count == 1:
+        if state is None or state.shape != theta.shape:
+            state = opt.state[ARRAY_KEY] = np.zeros_like(theta)
+        return state
+    if state is None or state[0].shape != theta.shape:
+        state = opt.state[ARRAY_KEY] = tuple(np.zeros_like(theta) for _ in range(count))
+    return state
+
+
+def momentum_update(opt, theta, g, scratch):
+    v = vector_state(opt, theta, 1)
+    v *= opt.mu
+    v -= multiply(opt.lr, g, out=scratch[0])         # v <- mu v - lr g
+    theta += v
+
+
+def adam_update(opt, theta, g, scratch):
+    m, s = vector_state(opt, theta, 2)
+    b1, b2 = opt.beta1, opt.beta2
+    a, b = scratch
+    m *= b1
+    m += multiply(g, 1 - b1, out=a)                  # m <- b1 m + (1 - b1) g
+    s *= b2
+    square = multiply(g, g, out=a)
+    square *= 1 - b2
+    s += square                                      # s <- b2 s + (1 - b2) g**2
+    np.divide(m, 1 - b1 ** opt.t, out=a)             # m_hat
+    np.divide(s, 1 - b2 ** opt.t, out=b)             # s_hat
+    np.sqrt(b, out=b)
+    b += opt.eps
+    a *= opt.lr
+    a /= b
+    theta -= a                                       # theta <- theta - lr m_hat / (sqrt(s_hat) + eps)
+
+
+#: optimizer class -> update as above (a subclass, or any other optimizer, takes ``optimizer.step``)
+UPDATES = {SGD: sgd_update, Momentum: momentum_update, Adam: adam_update}
+
+
+# --------------------------------------------------------------------------- the path
+
+class FastPath:
+    """The training step of an ``MLP``, fused. ``Trainer`` calls the same four methods on it as on
+    ``training.TextbookPath``:
+
+    - ``start_step(X, y)``: forward, loss and backward; returns the loss (regularization included)
+      and leaves the gradients in ``model.grads``;
+    - ``finish_step(optimizer)``: the optimizer's update of every parameter;
+    - ``evaluate_loss(X, y)`` and ``predict(X)``: with the current parameters, nothing stored.
+
+    ``X`` and ``y`` must have been checked already (``model.check_inputs``, ``model.check_targets``).
+    The model's regularization may change between steps (the playground changes it live), its
+    architecture may not.
+    """
+
+    def __init__(self, model):
+        if not supports(model):
+            raise TypeError(f"FastPath: model must be an MLP with MLP's own forward, loss and backward, "
+                            f"got {type(model).__name__}")
+        self.model = model
+        L = model.num_layers
+        self.weights = [model.params[f"W{l}"] for l in range(1, L + 1)]
+        self.hidden_layers = [(model.params[f"W{l}"], model.params[f"b{l}"]) for l in range(1, L)]
+        self.output_layer = (model.params[f"W{L}"], model.params[f"b{L}"])
+        # backward, last layer first: (index of the layer's input, W, dW, db)
+        self.backward_layers = [(l - 1, model.params[f"W{l}"], model.grads[f"W{l}"], model.grads[f"b{l}"])
+                                for l in range(L, 0, -1)]
+        self.weight_grads = [model.grads[f"W{l}"] for l in range(1, L + 1)]
+        self.act_forward, self.act_backward = HIDDEN[model.activation]
+        self.loss_and_grad = LOSSES[model.loss_name]
+        self.scratch = (np.empty_like(model.flat_params), np.empty_like(model.flat_params))
+
+    def scores(self, X):
+        """The network's output for X (N, D), computed in place, nothing kept."""
+        act, h = self.act_forward, X
+        for W, b in self.hidden_layers:
+            h = matmul(h, W)
+            h += b
+            h = act(h)
+        W, b = self.output_layer
+        s = matmul(h, W)
+        s += b
+        return s
+
+    def start_step(self, X, y):
+        """Forward, loss and backward on a checked batch; returns the loss, gradients in model.grads."""
+        act, h = self.act_forward, X
+        inputs = [X]                                 # the input of every linear layer
+        for W, b in self.hidden_layers:
+            h = matmul(h, W)
+            h += b
+            h = act(h)
+            inputs.append(h)
+        W, b = self.output_layer
+        s = matmul(h, W)
+        s += b
+        loss, dout = self.loss_and_grad(s, y)
+        act_backward = self.act_backward
+        for i, W, dW, db in self.backward_layers:
+            h = inputs[i]
+            matmul(h.T, dout, out=dW)                # dW = h.T @ dout
+            add_reduce(dout, axis=0, out=db)         # db = dout summed over the batch
+            if i:                                    # no dX for the first layer
+                dout = matmul(dout, W.T)
+                act_backward(dout, h)
+        model = self.model
+        model.caches = None                          # model.backward() needs a fresh model.loss()
+        if model.regularization and model.reg_strength:
+            for W, dW in zip(self.weights, self.weight_grads):
+                dW += model.regularization_gradient(W)
+            loss += model.regularization_loss()
+        return loss
+
+    def finish_step(self, optimizer):
+        """The optimizer's update of model.flat_params from model.flat_grads."""
+        update = UPDATES.get(type(optimizer))
+        model = self.model
+        if update is None:
+            optimizer.step(model.flat_params, model.flat_grads)
+            return
+        optimizer.t += 1
+        update(optimizer, model.flat_params, model.flat_grads, self.scratch)
+
+    def evaluate_loss(self, X, y):
+        """The loss on a checked X, y (regularization included), no gradient kept."""
+        loss, _ = self.loss_and_grad(self.scores(X), y)
+        return loss + self.model.regularization_loss()
+
+    def predict(self, X):
+        """What ``model.predict(X)`` returns, for a checked X."""
+        return predictions(self.model.loss_name, self.scores(X))
