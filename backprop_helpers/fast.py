@@ -96,8 +96,9 @@ def identity_backward(dout, h):
     pass
 
 
-#: activation name -> (forward, backward) as above
-HIDDEN = {
+#: the in-place (forward, backward) of every activation of ``layers.ACTIVATIONS``, by the same name
+#: (tests/test_fast.py checks that both tables name the same activations)
+IN_PLACE_ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),
     "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
     "tanh": (tanh_forward, tanh_backward),
@@ -253,7 +254,7 @@ class FastPath:
         self.backward_layers = [(l - 1, model.params[f"W{l}"], model.grads[f"W{l}"], model.grads[f"b{l}"])
                                 for l in range(L, 0, -1)]
         self.weight_grads = [model.grads[f"W{l}"] for l in range(1, L + 1)]
-        self.act_forward, self.act_backward = HIDDEN[model.activation]
+        self.act_forward, self.act_backward = IN_PLACE_ACTIVATIONS[model.activation]
         self.loss_and_grad = LOSSES[model.loss_name]
         self.scratch = (np.empty_like(model.flat_params), np.empty_like(model.flat_params))
 

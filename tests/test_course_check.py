@@ -263,10 +263,12 @@ def test_execute_command_leaves_a_failing_notebook_unchanged(tmp_path, capsys):
 
 def test_doctor_command_reports_and_sets_the_exit_status(monkeypatch, capsys):
     from backprop_helpers.course import doctor
+    fine = [doctor.DoctorResult(name, True, "fine") for name in ("Python", "numpy")]
+    monkeypatch.setattr(doctor, "_checks", lambda: [(r.name, lambda r=r: r) for r in fine])
     assert run("doctor") == 0
     assert "ready for the course" in capsys.readouterr().out
     broken = doctor.DoctorResult("numpy", False, "1.0 (supported: >=1.26,<3)", "upgrade numpy")
-    monkeypatch.setattr(doctor, "check_python", lambda: broken)
+    monkeypatch.setattr(doctor, "_checks", lambda: [("Python", lambda: fine[0]), ("numpy", lambda: broken)])
     assert run("doctor") == 1
     out = capsys.readouterr().out
     assert "numpy: upgrade numpy" in out and "ready for the course" not in out

@@ -175,3 +175,7 @@ def test_row_max_and_row_sum_by_columns_are_the_row_reductions(n, C, seed, dtype
         np.testing.assert_array_equal(fast.row_sum(s), s.sum(axis=1))
     else:
         assert_same(fast.row_sum(s), s.sum(axis=1), dtype)
+
+
+def test_every_activation_of_the_registry_has_an_in_place_version():
+    assert set(fast.IN_PLACE_ACTIVATIONS) == set(ACTIVATIONS)
