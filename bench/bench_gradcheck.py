@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 import backprop_helpers.gradcheck as gradcheck
+from backprop_helpers.gradcheck import check_model_gradient
 from backprop_helpers.network import MLP
 
 from _env import torch
@@ -111,21 +112,7 @@ def directional(settings: Settings) -> dict:
 
 # --------------------------------------------------------------------------- (b) elementwise
 
-def _check_model_gradient():
-    """(the package's elementwise model check, where it lives), or (None, None) while it is absent."""
-    fn = getattr(gradcheck, "check_model_gradient", None)
-    if fn is not None:
-        return fn, "backprop_helpers.gradcheck"
-    try:
-        from backprop_helpers.gradcheck import modelcheck
-    except ImportError:
-        return None, None
-    fn = getattr(modelcheck, "check_model_gradient", None)
-    return (fn, "backprop_helpers.gradcheck") if fn is not None else (None, None)
-
-
 def elementwise(settings: Settings) -> dict:
-    check_model_gradient, where = _check_model_gradient()
     rows = []
     problems = [("small", SMALL, 32, None), ("big", BIG, 16, ["b1", "W3"])]
     for key, sizes, n, torch_inputs in problems:
@@ -138,10 +125,9 @@ def elementwise(settings: Settings) -> dict:
             continue
         model, X, y = _problem(sizes, n)
         contenders, counts, labels = {}, {}, {}
-        if check_model_gradient is not None:
-            contenders["ours"] = lambda model=model, X=X, y=y: check_model_gradient(model, X, y)
-            counts["ours"] = int(model.num_params)
-            labels["ours"] = ("check_model_gradient", f"{net}, all parameters")
+        contenders["ours"] = lambda model=model, X=X, y=y: check_model_gradient(model, X, y)
+        counts["ours"] = int(model.num_params)
+        labels["ours"] = ("check_model_gradient", f"{net}, all parameters")
         if torch is not None:
             tf, tensors = _torch_problem(model, X, y, inputs=torch_inputs)
             contenders["torch"] = _torch_gradcheck(tf, tensors, fast=False)
@@ -151,7 +137,7 @@ def elementwise(settings: Settings) -> dict:
         passed = {name: bool(fn()) for name, fn in contenders.items()}
         # the large problem takes seconds per call: the minimum of 15 rounds is enough there
         slow = Settings(rounds=min(settings.rounds, 15), min_time=settings.min_time, warmup_time=0.0)
-        m = measure(contenders, slow if key == "big" else settings) if contenders else None
+        m = measure(contenders, slow if key == "big" else settings)
         for who in ("ours", "torch"):
             row = {"who": who, "problem": key}
             if who in contenders:
@@ -167,17 +153,11 @@ def elementwise(settings: Settings) -> dict:
                                      for to, tt in zip(m.times["ours"], m.times["torch"])]
                         q1, med, q3 = quantiles(per_round)
                         row["per_param_ratio_vs_torch"] = {"median": med, "q25": q1, "q75": q3}
-            elif who == "ours":
-                row.update(label="check_model_gradient", function=f"{net}, all parameters",
-                           num_params=int(model.num_params),
-                           status="pending: backprop_helpers.gradcheck.check_model_gradient "
-                                  "does not exist yet")
             else:
                 row.update(label="torch.autograd.gradcheck(fast_mode=False)", function=net,
                            num_params=0, status="absent (torch not installed)")
             rows.append(row)
-    return {"rows": rows, "target_s": ELEMENTWISE_TARGET_S, "module": where,
-            "pending": check_model_gradient is None}
+    return {"rows": rows, "target_s": ELEMENTWISE_TARGET_S, "module": "backprop_helpers.gradcheck"}
 
 
 def run(settings: Settings) -> dict:
