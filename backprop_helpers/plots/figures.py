@@ -21,6 +21,7 @@ from ..validation import (as_float_array, as_label_array, check_choice, check_fi
                         check_positive_int, describe)
 from ..autograd import Value, activate
 from ..layers import ACTIVATIONS
+from .palette import CLASS_COLORS
 from .graph import draw_graph
 from ..layers import sigmoid
 
@@ -29,8 +30,6 @@ __all__ = [
     "plot_activation", "CLASS_COLORS", "CLASS_MARKERS",
 ]
 
-#: Okabe-Ito colours: class k is drawn in CLASS_COLORS[k] (class 0 blue, class 1 orange, ...)
-CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 #: a different marker per class as well, so the classes differ by more than colour
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 TRAIN_COLOR, TEST_COLOR = "#0072B2", "#D55E00"
