@@ -5,7 +5,7 @@ The maths, one module per stage of training a network, written to read like the 
 - ``layers``     the forward pass, as forward/backward pairs; ``ACTIVATIONS``, the one table of activations
 - ``losses``     MSE, softmax cross-entropy, binary cross-entropy, each returning (loss, gradient)
 - ``network``    ``MLP``: the pairs chained into a network, with ``params`` and ``grads`` dicts
-- ``optim``      gradient descent: ``SGD``, ``Momentum``, ``Adam``
+- ``optim``      gradient descent: ``SGD``, ``Momentum``, ``RMSProp``, ``Adam``
 - ``training``   the iterative process: ``train``, ``Trainer``, mini-batches, early stopping
 - ``autograd``   ``Value``: a scalar engine that differentiates any expression by the chain rule
 - ``reference``  the exercise functions, with the signatures the lessons ask for
@@ -68,11 +68,12 @@ _configure_blas_from_env()
 
 from .layers import (linear_forward, linear_backward, sigmoid, sigmoid_forward,  # noqa: E402
                      sigmoid_backward, tanh_forward, tanh_backward, relu_forward, relu_backward,
-                     leaky_relu_forward, leaky_relu_backward)
+                     leaky_relu_forward, leaky_relu_backward, dropout_forward, dropout_backward,
+                     batchnorm_forward, batchnorm_backward)
 from .losses import (mse_loss, softmax, softmax_cross_entropy, binary_cross_entropy,  # noqa: E402
                      sigmoid_binary_cross_entropy)
 from .network import MLP  # noqa: E402
-from .optim import SGD, Momentum, Adam, make_optimizer  # noqa: E402
+from .optim import SGD, Momentum, RMSProp, Adam, make_optimizer  # noqa: E402
 from .training import (train, Trainer, History, TrainingDiverged, EarlyStopping,  # noqa: E402
                        PrintProgress, Callback, minibatches)
 from .gradcheck.check import (rel_error, numerical_gradient, numerical_vjp,  # noqa: E402
@@ -86,10 +87,11 @@ __all__ = [
     "set_blas_threads", "blas_threads",
     "linear_forward", "linear_backward", "sigmoid", "sigmoid_forward", "sigmoid_backward",
     "tanh_forward", "tanh_backward", "relu_forward", "relu_backward", "leaky_relu_forward",
-    "leaky_relu_backward",
+    "leaky_relu_backward", "dropout_forward", "dropout_backward", "batchnorm_forward",
+    "batchnorm_backward",
     "mse_loss", "softmax", "softmax_cross_entropy", "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
-    "MLP", "SGD", "Momentum", "Adam", "make_optimizer",
+    "MLP", "SGD", "Momentum", "RMSProp", "Adam", "make_optimizer",
     "train", "Trainer", "History", "TrainingDiverged", "EarlyStopping", "PrintProgress", "Callback",
     "minibatches",
     "rel_error", "numerical_gradient", "numerical_vjp", "complex_step_gradient", "check_gradient",

@@ -20,7 +20,12 @@ the playground) uses it for an ``MLP`` unless asked not to (``Trainer(..., fast=
 - **the optimizer's update on the whole parameter vector** (``model.flat_params``, of which every
   parameter array is a view): a few numpy operations per step for the whole network, into scratch
   arrays made once;
-- **ufuncs and their methods** (``np.add.reduce``) instead of the array methods that wrap them.
+- **ufuncs and their methods** (``np.add.reduce``) instead of the array methods that wrap them;
+- **a plain network takes a loop of its own**: batch normalisation and dropout (lesson 11) run in a
+  second, longer loop, so a network without them pays nothing for them. Batch normalisation keeps
+  ``x_hat`` in the buffer of the linear layer's output and computes its backward pass in place;
+  dropout draws its masks with ``layers.dropout_mask`` from ``model.dropout_rng``, in the textbook's
+  order (layer 1 first), so both paths drop the same units.
 
 The arithmetic is the textbook's, operation for operation and in the same order wherever rounding
 depends on it (``p /= sums`` then ``p[true class] -= 1`` then ``p /= N``; ``theta -= lr * g``), so the two
@@ -30,9 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import LEAKY_SLOPE, sigmoid
+from .layers import LEAKY_SLOPE, dropout_mask, sigmoid
 from .network import MLP, predictions
-from .optim import ARRAY_KEY, SGD, Adam, Momentum
+from .optim import ARRAY_KEY, SGD, Adam, Momentum, RMSProp
 
 __all__ = ["FastPath", "supports", "COLUMN_MAX_CLASSES", "COLUMN_SUM_CLASSES"]
 
@@ -42,7 +47,7 @@ COLUMN_MAX_CLASSES = 16
 #: adds fewer than 8 numbers one after the other, so both give the same sums)
 COLUMN_SUM_CLASSES = 8
 
-matmul, maximum, multiply, exp, log = np.matmul, np.maximum, np.multiply, np.exp, np.log
+matmul, maximum, multiply, exp, log, sqrt = np.matmul, np.maximum, np.multiply, np.exp, np.log, np.sqrt
 add_reduce, max_reduce = np.add.reduce, np.maximum.reduce
 
 
@@ -202,6 +207,20 @@ def momentum_update(opt, theta, g, scratch):
     theta += v
 
 
+def rmsprop_update(opt, theta, g, scratch):
+    cache = vector_state(opt, theta, 1)
+    a, b = scratch
+    cache *= opt.decay
+    square = multiply(g, g, out=a)
+    square *= 1 - opt.decay
+    cache += square                                  # cache <- decay cache + (1 - decay) g**2
+    sqrt(cache, out=b)
+    b += opt.eps
+    multiply(g, opt.lr, out=a)
+    a /= b
+    theta -= a                                       # theta <- theta - lr g / (sqrt(cache) + eps)
+
+
 def adam_update(opt, theta, g, scratch):
     m, s = vector_state(opt, theta, 2)
     b1, b2 = opt.beta1, opt.beta2
@@ -222,7 +241,57 @@ def adam_update(opt, theta, g, scratch):
 
 
 #: optimizer class -> update as above (a subclass, or any other optimizer, takes ``optimizer.step``)
-UPDATES = {SGD: sgd_update, Momentum: momentum_update, Adam: adam_update}
+UPDATES = {SGD: sgd_update, Momentum: momentum_update, RMSProp: rmsprop_update, Adam: adam_update}
+
+
+# --------------------------------------------------------------------------- batch normalisation
+# the textbook's batchnorm_forward and batchnorm_backward, operation for operation, in place
+
+def batchnorm_train(z, gamma, beta, eps, running, momentum):
+    """Training mode on z (N, H), which becomes x_hat; returns (out, x_hat, inv_std) and moves the
+    running statistics."""
+    n = z.shape[0]
+    mean = add_reduce(z, axis=0)
+    mean /= n
+    z -= mean                                        # centred
+    var = add_reduce(multiply(z, z), axis=0)
+    var /= n                                         # biased variance
+    running["mean"] = momentum * running["mean"] + (1 - momentum) * mean
+    running["var"] = momentum * running["var"] + (1 - momentum) * var
+    var += eps
+    inv_std = np.divide(1.0, sqrt(var, out=var), out=var)
+    x_hat = multiply(z, inv_std, out=z)
+    out = multiply(x_hat, gamma)
+    out += beta
+    return out, x_hat, inv_std
+
+
+def batchnorm_eval(z, gamma, beta, eps, running):
+    """Evaluation mode on z (N, H), which becomes x_hat; returns (out, x_hat, inv_std)."""
+    inv_std = 1.0 / sqrt(running["var"] + eps)
+    z -= running["mean"]
+    x_hat = multiply(z, inv_std, out=z)
+    out = multiply(x_hat, gamma)
+    out += beta
+    return out, x_hat, inv_std
+
+
+def batchnorm_backward(dout, x_hat, gamma, inv_std, dgamma, dbeta, train):
+    """dgamma and dbeta into their buffers; returns dX (dout is overwritten)."""
+    add_reduce(dout, axis=0, out=dbeta)
+    t = multiply(dout, x_hat)
+    add_reduce(t, axis=0, out=dgamma)
+    if not train:
+        dout *= gamma * inv_std
+        return dout
+    n = dout.shape[0]
+    dout *= n
+    dout -= dbeta
+    dout -= multiply(x_hat, dgamma, out=t)
+    coefficient = gamma * inv_std
+    coefficient /= n
+    dout *= coefficient                              # (gamma inv_std / N)(N dout - dbeta - x_hat dgamma)
+    return dout
 
 
 # --------------------------------------------------------------------------- the path
@@ -234,7 +303,11 @@ class FastPath:
     - ``start_step(X, y)``: forward, loss and backward; returns the loss (regularization included)
       and leaves the gradients in ``model.grads``;
     - ``finish_step(optimizer)``: the optimizer's update of every parameter;
-    - ``evaluate_loss(X, y)`` and ``predict(X)``: with the current parameters, nothing stored.
+    - ``evaluate_loss(X, y)`` and ``predict(X)``: with the current parameters, in evaluation mode
+      (inference: no dropout, batch normalisation with the running statistics), nothing stored.
+
+    ``start_step`` runs in the model's mode (``Trainer`` puts it in training mode), drawing the dropout
+    masks and moving the running statistics as ``model.loss`` does.
 
     ``X`` and ``y`` must have been checked already (``model.check_inputs``, ``model.check_targets``).
     The model's regularization may change between steps (the playground changes it live), its
@@ -257,9 +330,14 @@ class FastPath:
         self.act_forward, self.act_backward = IN_PLACE_ACTIVATIONS[model.activation]
         self.loss_and_grad = LOSSES[model.loss_name]
         self.scratch = (np.empty_like(model.flat_params), np.empty_like(model.flat_params))
+        # batch normalisation of hidden layer l: (l, gamma, beta, dgamma, dbeta)
+        self.norms = [(l, model.params[f"gamma{l}"], model.params[f"beta{l}"], model.grads[f"gamma{l}"],
+                       model.grads[f"beta{l}"]) for l in range(1, L)] if model.batchnorm else []
 
     def scores(self, X):
-        """The network's output for X (N, D), computed in place, nothing kept."""
+        """The network's output for X (N, D) in evaluation mode, computed in place, nothing kept."""
+        if self.norms:
+            return self.normalised_scores(X)
         act, h = self.act_forward, X
         for W, b in self.hidden_layers:
             h = matmul(h, W)
@@ -270,8 +348,24 @@ class FastPath:
         s += b
         return s
 
+    def normalised_scores(self, X):
+        """``scores`` of a network with batch normalisation (running statistics)."""
+        model, act, h = self.model, self.act_forward, X
+        for (W, b), (l, gamma, beta, _, _) in zip(self.hidden_layers, self.norms):
+            z = matmul(h, W)
+            z += b
+            h = act(batchnorm_eval(z, gamma, beta, model.bn_eps, model.running[l])[0])
+        W, b = self.output_layer
+        s = matmul(h, W)
+        s += b
+        return s
+
     def start_step(self, X, y):
-        """Forward, loss and backward on a checked batch; returns the loss, gradients in model.grads."""
+        """Forward, loss and backward on a checked batch, in the model's mode; returns the loss,
+        gradients in model.grads."""
+        model = self.model
+        if self.norms or (model.dropout and model.training):
+            return self.start_deep_step(X, y)
         act, h = self.act_forward, X
         inputs = [X]                                 # the input of every linear layer
         for W, b in self.hidden_layers:
@@ -299,6 +393,56 @@ class FastPath:
             loss += model.regularization_loss()
         return loss
 
+    def start_deep_step(self, X, y):
+        """``start_step`` for a network with batch normalisation or dropout."""
+        model = self.model
+        train = model.training
+        p = model.dropout if train else 0.0
+        norms = self.norms or [None] * len(self.hidden_layers)
+        act, h = self.act_forward, X
+        inputs = [X]                                 # the input of every linear layer
+        kept = []                                    # per hidden layer: (activation output, mask, norm)
+        for (W, b), norm in zip(self.hidden_layers, norms):
+            z = matmul(h, W)
+            z += b
+            if norm is not None:
+                l, gamma, beta = norm[:3]
+                if train:
+                    z, x_hat, inv_std = batchnorm_train(z, gamma, beta, model.bn_eps, model.running[l],
+                                                        model.bn_momentum)
+                else:
+                    z, x_hat, inv_std = batchnorm_eval(z, gamma, beta, model.bn_eps, model.running[l])
+                norm = (x_hat, inv_std) + norm[1:]
+            h = act(z)
+            mask = dropout_mask(h.shape, p, model.dropout_rng, h.dtype) if p else None
+            kept.append((h, mask, norm))
+            if mask is not None:
+                h = multiply(h, mask)                # a new array: the activation's backward needs h
+            inputs.append(h)
+        W, b = self.output_layer
+        s = matmul(h, W)
+        s += b
+        loss, dout = self.loss_and_grad(s, y)
+        act_backward = self.act_backward
+        for i, W, dW, db in self.backward_layers:
+            matmul(inputs[i].T, dout, out=dW)        # dW = h.T @ dout
+            add_reduce(dout, axis=0, out=db)
+            if i:
+                dout = matmul(dout, W.T)
+                h, mask, norm = kept[i - 1]
+                if mask is not None:
+                    dout *= mask
+                act_backward(dout, h)
+                if norm is not None:
+                    x_hat, inv_std, gamma, _, dgamma, dbeta = norm
+                    dout = batchnorm_backward(dout, x_hat, gamma, inv_std, dgamma, dbeta, train)
+        model.caches = None
+        if model.regularization and model.reg_strength:
+            for W, dW in zip(self.weights, self.weight_grads):
+                dW += model.regularization_gradient(W)
+            loss += model.regularization_loss()
+        return loss
+
     def finish_step(self, optimizer):
         """The optimizer's update of model.flat_params from model.flat_grads."""
         update = UPDATES.get(type(optimizer))
@@ -310,10 +454,10 @@ class FastPath:
         update(optimizer, model.flat_params, model.flat_grads, self.scratch)
 
     def evaluate_loss(self, X, y):
-        """The loss on a checked X, y (regularization included), no gradient kept."""
+        """The loss on a checked X, y in evaluation mode (regularization included), no gradient kept."""
         loss, _ = self.loss_and_grad(self.scores(X), y)
         return loss + self.model.regularization_loss()
 
     def predict(self, X):
-        """What ``model.predict(X)`` returns, for a checked X."""
+        """What ``model.predict(X)`` returns (evaluation mode), for a checked X."""
         return predictions(self.model.loss_name, self.scores(X))

@@ -2,32 +2,86 @@
 
 Forward:  ``h_0 = X``;  ``h_l = act(h_{l-1} @ W_l + b_l)`` for the hidden layers ``l = 1..L-1``;
           ``scores = h_{L-1} @ W_L + b_L`` (no activation on the output layer); then the loss.
+          With ``batchnorm=True`` each hidden layer normalises ``h_{l-1} @ W_l + b_l`` before its
+          activation, and with ``dropout=p`` each hidden activation is followed by inverted dropout:
+          ``linear -> batch normalisation -> activation -> dropout`` (lesson 11).
 Backward: the same pieces in reverse order, each turning the upstream gradient into the gradient
           of its input and of its parameters.
 
-``model.params`` and ``model.grads`` are dicts keyed ``W1, b1, W2, b2, ...``. Their arrays are views
-into one contiguous vector (``model.flat_params`` / ``model.flat_grads``), so an optimizer can also
-update every parameter in a single numpy operation (``backprop_helpers.fast`` does); assigning
-``model.params["W1"] = new`` copies ``new`` into place (and checks its shape) so the link is never broken.
+A network has two modes, like the layers it is made of: training (``model.train()``, the default)
+and evaluation (``model.eval()``); ``model.training`` says which. They differ only with dropout
+(identity in evaluation mode) and batch normalisation (the running statistics in evaluation mode).
+``predict`` and ``predict_proba`` always compute in evaluation mode.
+
+``model.params`` and ``model.grads`` are dicts keyed ``W1, b1, W2, b2, ...`` (with batch normalisation
+also ``gamma1, beta1, ...``). Their arrays are views into one contiguous vector (``model.flat_params`` /
+``model.flat_grads``), so an optimizer can also update every parameter in a single numpy operation
+(``backprop_helpers.fast`` does); assigning ``model.params["W1"] = new`` copies ``new`` into place (and
+checks its shape) so the link is never broken.
 """
 from __future__ import annotations
 
+import copy
 import math
 import numbers
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 
 from .validation import (as_float_array, as_label_array, check_choice, check_finite,
                         check_positive, describe)
-from .layers import ACTIVATIONS, linear_backward, linear_forward, sigmoid
+from .layers import (ACTIVATIONS, BatchNormCache, DropoutCache, LinearCache, batchnorm_backward,
+                     batchnorm_forward, dropout_backward, dropout_forward, linear_backward,
+                     linear_forward, sigmoid)
 from .losses import LOSSES, softmax
 
-__all__ = ["MLP", "ParamDict", "init_scale", "network_inputs", "network_targets",
-           "predictions", "probabilities"]
+__all__ = ["MLP", "ParamDict", "LayerCache", "init_scale", "network_inputs", "network_targets",
+           "predictions", "probabilities", "has_modes", "in_mode", "dropout_generator"]
 
 _LOSS_ALIASES = {"cross_entropy": "softmax_cross_entropy", "softmax": "softmax_cross_entropy",
                  "bce": "binary_cross_entropy", "mean_squared_error": "mse"}
 _INITS = {"auto", "he", "xavier", "glorot"}
+
+
+class LayerCache(NamedTuple):
+    """What one layer's forward pass keeps for the backward pass: the caches of its linear map, batch
+    normalisation, activation and dropout (``None`` for a piece the layer does not have; the output
+    layer has only the linear map)."""
+    linear: LinearCache
+    batchnorm: BatchNormCache | None
+    activation: object
+    dropout: DropoutCache | None
+
+
+def has_modes(model) -> bool:
+    """Whether ``model`` has a training and an evaluation mode: a boolean ``training`` and the
+    methods ``train()`` and ``eval()`` (an ``MLP`` does; a learner's own model may)."""
+    return isinstance(getattr(model, "training", None), bool) and callable(getattr(model, "train", None)) \
+        and callable(getattr(model, "eval", None))
+
+
+@contextmanager
+def in_mode(model, training):
+    """``with in_mode(model, False): ...`` runs the block in evaluation mode (``True``: training mode)
+    and puts the model back in the mode it was in; a model without modes is left alone."""
+    if not has_modes(model) or model.training == training:
+        yield model
+        return
+    model.train() if training else model.eval()
+    if model.training != training:
+        raise TypeError(f"in_mode: {type(model).__name__}.{'train' if training else 'eval'}() must set "
+                        f"its training attribute to {training}, but it is {model.training!r} after the call")
+    try:
+        yield model
+    finally:
+        model.eval() if training else model.train()
+
+
+def dropout_generator(seed):
+    """The generator of a network's dropout masks for ``seed``: a stream of its own, independent of the
+    one that draws the initial weights from the same seed."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
 
 
 class ParamDict(dict):
@@ -120,17 +174,31 @@ class MLP:
             ``binary_cross_entropy`` (C = 1, targets 0/1 of shape (N, 1), sigmoid on the output).
         seed: seed of the initial weights; the same seed gives the same network.
         dtype: ``np.float64`` (default, needed for gradient checking) or ``np.float32``.
-        init: ``auto`` (He for ReLU-like activations, Xavier otherwise), ``he`` or ``xavier``.
+        init: ``auto`` (He for ReLU-like activations, Xavier otherwise), ``he``, ``xavier``, or a
+            positive number: the standard deviation of every initial weight.
+        reg: the strength of L2 regularisation: adds ``0.5 * reg * sum W**2`` over the weights (never
+            the biases, nor gamma and beta), so ``dW += reg * W``. The same as
+            ``regularization="l2", reg_strength=reg``; ``model.reg`` reads and sets it.
         regularization: ``None``, ``"l2"`` (adds ``reg_strength/2 * sum W**2``) or ``"l1"``
             (adds ``reg_strength * sum |W|``), on weights only.
+        dropout: the probability ``p`` in [0, 1) of dropping each hidden unit in training mode
+            (inverted dropout after every hidden activation); the masks come from
+            ``model.dropout_rng``, seeded from ``seed``, so a run repeats exactly.
+        batchnorm: a batch normalisation after every hidden linear layer, before its activation,
+            with parameters ``gamma1, beta1, ...`` (ones and zeros at first) and running statistics
+            ``model.running[l] = {"mean": (H,), "var": (H,)}`` outside ``params``.
 
     After ``forward(X)`` (and ``loss(X, y)``, which runs it), ``model.caches`` holds what the backward
-    pass needs: one ``(linear cache, activation cache)`` pair per layer, the activation cache ``None``
-    for the output layer.
+    pass needs: one ``LayerCache(linear, batchnorm, activation, dropout)`` per layer.
     """
 
+    #: batch normalisation's eps and the momentum of its running statistics
+    bn_eps = 1e-5
+    bn_momentum = 0.9
+
     def __init__(self, layer_sizes, activation="relu", loss="softmax_cross_entropy", *, seed=0,
-                 dtype=np.float64, init="auto", regularization=None, reg_strength=0.0):
+                 dtype=np.float64, init="auto", reg=0.0, regularization=None, reg_strength=0.0,
+                 dropout=0.0, batchnorm=False):
         fn = "MLP"
         if not isinstance(layer_sizes, (list, tuple)) or len(layer_sizes) < 2:
             raise ValueError(f"{fn}: layer_sizes must be a list like [D, H, C] with at least an input "
@@ -149,12 +217,32 @@ class MLP:
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"{fn}: dtype must be np.float64 or np.float32, got {dtype}")
-        init = check_choice(fn, "init", init, _INITS)
+        init = _check_init(fn, init)
         if regularization is not None:
             regularization = check_choice(fn, "regularization", regularization, {"l1", "l2", "none"})
-            regularization = None if regularization == "none" else regularization
-        self.regularization = regularization
-        self.reg_strength = check_positive(fn, "reg_strength", reg_strength, allow_zero=True)
+        reg_strength = check_positive(fn, "reg_strength", reg_strength, allow_zero=True)
+        reg = check_positive(fn, "reg", reg, allow_zero=True)
+        if reg:
+            if regularization not in (None, "l2"):
+                raise ValueError(f"{fn}: reg={reg:g} is the strength of L2 regularisation, but "
+                                 f"regularization={regularization!r} asks for another; give reg alone "
+                                 f"(L2), or regularization and reg_strength")
+            if reg_strength not in (0.0, reg):
+                raise ValueError(f"{fn}: reg={reg:g} and reg_strength={reg_strength:g} both give the "
+                                 f"strength of L2 regularisation and disagree; give only one of them")
+            regularization, reg_strength = "l2", reg
+        self.regularization = None if regularization == "none" else regularization
+        self.reg_strength = reg_strength
+        if isinstance(dropout, bool):
+            raise TypeError(f"{fn}: dropout must be a probability in [0, 1), got {dropout!r}")
+        self.dropout = check_positive(fn, "dropout", dropout, allow_zero=True)
+        if self.dropout >= 1:
+            raise ValueError(f"{fn}: dropout must be a probability in [0, 1) (of dropping each hidden "
+                             f"unit), got {dropout!r}")
+        if not isinstance(batchnorm, (bool, np.bool_)):
+            raise TypeError(f"{fn}: batchnorm must be True or False, got {describe(batchnorm)}")
+        self.batchnorm = bool(batchnorm)
+        self.training = True
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.num_layers = len(layer_sizes) - 1
         self.dtype = dtype
@@ -168,6 +256,9 @@ class MLP:
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:]), 1):
             shapes[f"W{l}"] = (fan_in, fan_out)
             shapes[f"b{l}"] = (fan_out,)
+            if self.batchnorm and l < self.num_layers:
+                shapes[f"gamma{l}"] = (fan_out,)
+                shapes[f"beta{l}"] = (fan_out,)
         total = sum(int(np.prod(s)) for s in shapes.values())
         self.flat_params = np.zeros(total, dtype=dtype)
         self.flat_grads = np.zeros(total, dtype=dtype)
@@ -184,14 +275,45 @@ class MLP:
 
     # ------------------------------------------------------------------ set-up
     def reset(self, seed=None):
-        """Draw fresh initial weights (zero biases) from ``seed`` (default: the constructor's)."""
+        """Draw fresh initial weights (zero biases) from ``seed`` (default: the constructor's); set
+        ``gamma`` to ones, ``beta`` to zeros and the running statistics to mean 0, variance 1; and
+        seed the generator of the dropout masks again."""
         seed = self.seed if seed is None else seed
         rng = np.random.default_rng(seed)
         for l in range(1, self.num_layers + 1):
             W = self.params[f"W{l}"]
-            W[...] = rng.standard_normal(W.shape) * init_scale(self.init, *W.shape)
+            scale = self.init if isinstance(self.init, float) else init_scale(self.init, *W.shape)
+            W[...] = rng.standard_normal(W.shape) * scale
             self.params[f"b{l}"][...] = 0.0
+        self.running = {}
+        if self.batchnorm:
+            for l in range(1, self.num_layers):
+                self.params[f"gamma{l}"][...] = 1.0
+                self.params[f"beta{l}"][...] = 0.0
+                H = self.layer_sizes[l]
+                self.running[l] = {"mean": np.zeros(H, self.dtype), "var": np.ones(H, self.dtype)}
+        self.dropout_rng = dropout_generator(seed)
         self.flat_grads[:] = 0.0
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode=True):
+        """Switch to training mode (``mode=False``: evaluation mode); returns the model.
+
+        Training mode draws a dropout mask on every forward pass and normalises with each batch's own
+        statistics (updating the running ones); to fit the network, call ``train(model, X, y)`` or
+        ``Trainer``."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"MLP.train: mode must be True or False (model.train() switches to training "
+                            f"mode; to fit the network call backprop_helpers.train(model, X, y)), "
+                            f"got {describe(mode)}")
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode (inference): dropout off, batch normalisation with the running
+        statistics. Returns the model."""
+        self.training = False
+        return self
 
     @property
     def task(self):
@@ -202,9 +324,25 @@ class MLP:
     def num_params(self):
         return self.flat_params.size
 
+    @property
+    def reg(self):
+        """The strength of L2 regularisation (0 without it, or with L1); setting it chooses L2."""
+        return self.reg_strength if self.regularization == "l2" else 0.0
+
+    @reg.setter
+    def reg(self, value):
+        value = check_positive("MLP.reg", "reg", value, allow_zero=True)
+        if value:
+            self.regularization, self.reg_strength = "l2", value
+        elif self.regularization == "l2":
+            self.regularization, self.reg_strength = None, 0.0
+
     def __repr__(self):
         sizes = "-".join(map(str, self.layer_sizes))
-        return (f"MLP({sizes}, activation={self.activation!r}, loss={self.loss_name!r}, "
+        extras = "".join([", batchnorm" if self.batchnorm else "",
+                          f", dropout={self.dropout:g}" if self.dropout else "",
+                          "" if self.training else ", evaluation mode"])
+        return (f"MLP({sizes}, activation={self.activation!r}, loss={self.loss_name!r}{extras}, "
                 f"{self.num_params} parameters)")
 
     # ------------------------------------------------------------------ validation
@@ -241,20 +379,30 @@ class MLP:
         """Forward pass: scores of shape (N, C). Keeps in ``self.caches`` what ``backward`` needs.
 
         ``h_0 = X``; ``h_l = act(h_{l-1} @ W_l + b_l)`` for the hidden layers; the output layer has no
-        activation: ``scores = h_{L-1} @ W_L + b_L``.
+        activation: ``scores = h_{L-1} @ W_L + b_L``. A hidden layer with batch normalisation and
+        dropout computes ``linear -> batchnorm -> activation -> dropout``, each in the model's mode
+        (in training mode the running statistics are updated, and a new dropout mask is drawn).
         """
         X = self.check_inputs("forward", X)
         act = ACTIVATIONS[self.activation]
-        L = self.num_layers
+        L, P = self.num_layers, self.params
         self.caches = []
         h = X
         for l in range(1, L + 1):
-            z, linear_cache = linear_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-            if l < L:
-                h, act_cache = act.forward(z)
-            else:
-                h, act_cache = z, None                    # no activation after the output layer
-            self.caches.append((linear_cache, act_cache))
+            z, linear_cache = linear_forward(h, P[f"W{l}"], P[f"b{l}"])
+            if l == L:                                    # no activation after the output layer
+                self.caches.append(LayerCache(linear_cache, None, None, None))
+                h = z
+                break
+            bn_cache = drop_cache = None
+            if self.batchnorm:
+                z, bn_cache = batchnorm_forward(z, P[f"gamma{l}"], P[f"beta{l}"], eps=self.bn_eps,
+                                                train=self.training, running=self.running[l],
+                                                momentum=self.bn_momentum)
+            h, act_cache = act.forward(z)
+            if self.dropout:
+                h, drop_cache = dropout_forward(h, self.dropout, rng=self.dropout_rng, train=self.training)
+            self.caches.append(LayerCache(linear_cache, bn_cache, act_cache, drop_cache))
         self._dscores = None
         return h
 
@@ -287,7 +435,7 @@ class MLP:
             dscores = self._dscores
         else:
             dscores = as_float_array("MLP.backward", "dscores", dscores, ndim=2, allow_complex=False)
-            want = (self.caches[-1][0].X.shape[0], self.layer_sizes[-1])
+            want = (self.caches[-1].linear.X.shape[0], self.layer_sizes[-1])
             if dscores.shape != want:
                 raise ValueError(f"MLP.backward: dscores must have the shape of the scores {want}, "
                                  f"got {dscores.shape}")
@@ -295,25 +443,54 @@ class MLP:
         L = self.num_layers
         dout = dscores
         for l in range(L, 0, -1):                         # last layer first: the chain rule's order
-            linear_cache, act_cache = self.caches[l - 1]
+            cache = self.caches[l - 1]
+            if cache.dropout is not None:
+                dout = dropout_backward(dout, cache.dropout)
             if l < L:
-                dout = act.backward(dout, act_cache)      # through the activation of layer l
-            dout, dW, db = linear_backward(dout, linear_cache)
-            self.grads[f"W{l}"] = dW + self.regularization_gradient(linear_cache.W)
+                dout = act.backward(dout, cache.activation)   # through the activation of layer l
+            if cache.batchnorm is not None:
+                dout, dgamma, dbeta = batchnorm_backward(dout, cache.batchnorm)
+                self.grads[f"gamma{l}"] = dgamma
+                self.grads[f"beta{l}"] = dbeta
+            dout, dW, db = linear_backward(dout, cache.linear)
+            self.grads[f"W{l}"] = dW + self.regularization_gradient(cache.linear.W)
             self.grads[f"b{l}"] = db
         return self.grads
 
     def predict(self, X):
-        """Class indices (N,) for classification, predicted values (N, C) for regression."""
-        return predictions(self.loss_name, self.forward(X))
+        """Class indices (N,) for classification, predicted values (N, C) for regression; computed in
+        evaluation mode (inference), whatever the model's mode, which stays as it was."""
+        with in_mode(self, False):
+            return predictions(self.loss_name, self.forward(X))
 
     def predict_proba(self, X):
-        """Class probabilities (N, C) (softmax), or P(class 1) of shape (N,) for binary."""
-        return probabilities("MLP.predict_proba", self.loss_name, self.forward(X))
+        """Class probabilities (N, C) (softmax), or P(class 1) of shape (N,) for binary; computed in
+        evaluation mode, like ``predict``."""
+        with in_mode(self, False):
+            return probabilities("MLP.predict_proba", self.loss_name, self.forward(X))
 
     def copy(self):
-        """An independent network with the same architecture and parameter values."""
+        """An independent network with the same architecture, parameter values, running statistics,
+        mode and state of the dropout generator (the copy draws the masks the original would)."""
         other = MLP(self.layer_sizes, self.activation, self.loss_name, seed=self.seed, dtype=self.dtype,
-                    init=self.init, regularization=self.regularization, reg_strength=self.reg_strength)
+                    init=self.init, regularization=self.regularization, reg_strength=self.reg_strength,
+                    dropout=self.dropout, batchnorm=self.batchnorm)
         other.flat_params[:] = self.flat_params
+        other.running = copy.deepcopy(self.running)
+        other.dropout_rng = copy.deepcopy(self.dropout_rng)
+        other.training = self.training
+        other.bn_eps, other.bn_momentum = self.bn_eps, self.bn_momentum
         return other
+
+
+def _check_init(fn, init):
+    """A scheme's name, or a positive number (the standard deviation of every initial weight)."""
+    if isinstance(init, numbers.Real) and not isinstance(init, bool):
+        if not (math.isfinite(init) and init > 0):
+            raise ValueError(f"{fn}: init must be one of {sorted(_INITS)} or a positive number (the "
+                             f"standard deviation of every initial weight), got {init!r}")
+        return float(init)
+    if not isinstance(init, str):
+        raise TypeError(f"{fn}: init must be one of {sorted(_INITS)} or a positive number (the "
+                        f"standard deviation of every initial weight), got {describe(init)}")
+    return check_choice(fn, "init", init, _INITS)

@@ -4,15 +4,17 @@ Each optimizer is the lesson's update rule for one parameter array ``theta`` wit
 
 - ``SGD``:       ``theta <- theta - lr * g``
 - ``Momentum``:  ``v <- mu * v - lr * g``;  ``theta <- theta + v``
+- ``RMSProp``:   ``cache <- decay * cache + (1 - decay) * g**2``;
+                 ``theta <- theta - lr * g / (sqrt(cache) + eps)``
 - ``Adam``:      ``m <- b1 m + (1 - b1) g``;  ``s <- b2 s + (1 - b2) g**2``;
                  ``m_hat = m / (1 - b1**t)``;  ``s_hat = s / (1 - b2**t)``;
                  ``theta <- theta - lr * m_hat / (sqrt(s_hat) + eps)``
 
 ``step(params, grads)`` applies the rule to every array of a dict (such as ``model.params`` and
 ``model.grads``) or to a single array. Updates happen in place, so the model sees them at once.
-Optimizer state (velocity, moments) is kept per parameter name between steps (a single array is
-named ``ARRAY_KEY``). The same updates on a network's whole parameter vector, with scratch arrays made
-once, are in ``backprop_helpers.fast``.
+Optimizer state (velocity, average of squared gradients, moments) is kept per parameter name between
+steps (a single array is named ``ARRAY_KEY``). The same updates on a network's whole parameter vector,
+with scratch arrays made once, are in ``backprop_helpers.fast``.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ import numpy as np
 
 from .validation import check_choice, check_positive, describe
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "make_optimizer", "OPTIMIZERS", "ARRAY_KEY"]
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSProp", "Adam", "make_optimizer", "OPTIMIZERS",
+           "ARRAY_KEY"]
 
 #: the name under which ``step`` keeps the state of a parameter passed as a single array
 ARRAY_KEY = "theta"
@@ -99,6 +102,30 @@ class Momentum(Optimizer):
         return f"Momentum(lr={self.lr:g}, mu={self.mu:g})"
 
 
+class RMSProp(Optimizer):
+    """RMSProp: each parameter's step divided by the root of a running average of its squared gradient.
+
+    ``cache <- decay * cache + (1 - decay) * g**2`` then ``theta <- theta - lr * g / (sqrt(cache) + eps)``.
+    A parameter whose gradients are large takes smaller steps, one whose gradients are small larger
+    ones, so a long narrow ravine is descended at a similar pace along every axis. ``eps`` keeps the
+    division finite where the gradient has been 0.
+    """
+
+    def __init__(self, lr, decay=0.99, eps=1e-8):
+        super().__init__(lr)
+        self.decay = _fraction("RMSProp", "decay", decay)
+        self.eps = check_positive("RMSProp", "eps", eps)
+
+    def update(self, key, theta, g):
+        cache = self.state.get(key, 0.0)              # the average of g**2 starts at 0
+        cache = self.decay * cache + (1 - self.decay) * g**2
+        self.state[key] = cache
+        theta -= self.lr * g / (np.sqrt(cache) + self.eps)
+
+    def __repr__(self):
+        return f"RMSProp(lr={self.lr:g}, decay={self.decay:g})"
+
+
 class Adam(Optimizer):
     """Adam: momentum on the gradient (``m``) and a per-parameter step size from its square (``s``).
 
@@ -132,10 +159,10 @@ def _fraction(fn, name, value):
     return v
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSProp, "adam": Adam}
 
 
 def make_optimizer(name, lr, **kwargs):
-    """Build an optimizer by name: ``sgd``, ``momentum`` or ``adam``."""
+    """Build an optimizer by name: ``sgd``, ``momentum``, ``rmsprop`` or ``adam``."""
     key = check_choice("make_optimizer", "name", name, OPTIMIZERS)
     return OPTIMIZERS[key](lr, **kwargs)

@@ -11,6 +11,11 @@ a time; ``train(...)`` is the one-call version. It runs each step along one of t
 ``TextbookPath`` (below: ``model.loss``, ``model.backward``, ``optimizer.step``, the lesson's step for
 any model) or, for an ``MLP``, ``fast.FastPath`` (the same numbers, fused; ``Trainer(..., fast=False)``
 asks for the textbook path).
+
+A model with modes (``model.train()``, ``model.eval()``, ``model.training``: an ``MLP`` with dropout or
+batch normalisation behaves differently in each) is trained in training mode and measured (the
+history's accuracies and test loss, ``accuracy``, ``evaluate_loss``) in evaluation mode, and is left
+in the mode it was in.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .validation import as_float_array, check_finite, check_positive_int, describe
-from .network import MLP
+from .network import MLP, has_modes, in_mode
 from .optim import SGD, Optimizer
 from .fast import FastPath, supports as fast_path_supports
 
@@ -163,7 +168,8 @@ def minibatches(X, y, batch_size, *, seed=0, rng=None, shuffle=True, drop_last=F
 
 class TextbookPath:
     """The lesson's training step, for any model: ``loss(X, y)``, then ``backward()`` and
-    ``optimizer.step(params, grads)``. ``Trainer`` calls the same four methods on ``fast.FastPath``."""
+    ``optimizer.step(params, grads)``. ``Trainer`` calls the same four methods on ``fast.FastPath``.
+    The step runs in the model's mode; ``evaluate_loss`` and ``predict`` in evaluation mode."""
 
     def __init__(self, model):
         self.model = model
@@ -178,11 +184,14 @@ class TextbookPath:
         optimizer.step(self.model.params, self.model.grads)
 
     def evaluate_loss(self, X, y):
-        """The loss with the current parameters."""
-        return float(self.model.loss(X, y))
+        """The loss with the current parameters, in evaluation mode."""
+        with in_mode(self.model, False):
+            return float(self.model.loss(X, y))
 
     def predict(self, X):
-        return self.model.predict(X)
+        """The model's predictions, in evaluation mode."""
+        with in_mode(self.model, False):
+            return self.model.predict(X)
 
 
 class Trainer:
@@ -202,6 +211,9 @@ class Trainer:
         fast: for an ``MLP``, run each step along ``fast.FastPath`` (default), or, with False, along
             ``TextbookPath`` (``model.loss``, ``model.backward``, ``optimizer.step``), as for any other
             model. Both give the same numbers; ``trainer.path`` is the one chosen.
+
+    A model with modes (``train()``, ``eval()``, ``training``) takes its steps in training mode and is
+    measured in evaluation mode; between calls it is in the mode it was given in.
     """
 
     def __init__(self, model, X, y, *, optimizer=None, lr=0.1, batch_size=32, X_test=None, y_test=None,
@@ -212,6 +224,7 @@ class Trainer:
                 raise TypeError(f"{fn}: model must have params, grads, loss(X, y), backward() and "
                                 f"predict(X); {describe(model)} has no {attr!r}")
         self.model = model
+        self.has_modes = has_modes(model)
         self.path = FastPath(model) if fast and fast_path_supports(model) else TextbookPath(model)
         self.X, self.y = self._check_data(fn, X, y, "X", "y")
         self.X_test = self.y_test = None
@@ -260,7 +273,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step, one epoch
     def step(self, X, y):
-        """Forward, loss, backward and update on one mini-batch. Returns the batch loss."""
+        """Forward, loss, backward and update on one mini-batch, in training mode. Returns the batch
+        loss."""
+        if self.has_modes and not self.model.training:
+            with in_mode(self.model, True):
+                return self.step(X, y)
         loss = self.path.start_step(X, y)
         if self._first_loss is None:
             self._first_loss = loss
@@ -282,13 +299,14 @@ class Trainer:
 
     def _train_epoch(self):
         total, count = 0.0, 0
-        for Xb, yb in minibatches(self.X, self.y, self.batch_size, rng=self.rng, shuffle=self.shuffle,
-                                  drop_last=self.drop_last):
-            loss = self.step(Xb, yb)
-            if self._stop_reason is not None:
-                return loss
-            total += loss * Xb.shape[0]
-            count += Xb.shape[0]
+        with in_mode(self.model, True):
+            for Xb, yb in minibatches(self.X, self.y, self.batch_size, rng=self.rng, shuffle=self.shuffle,
+                                      drop_last=self.drop_last):
+                loss = self.step(Xb, yb)
+                if self._stop_reason is not None:
+                    return loss
+                total += loss * Xb.shape[0]
+                count += Xb.shape[0]
         self.epoch += 1
         h = self.history
         h.epoch.append(self.epoch)
@@ -318,14 +336,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ measuring
     def accuracy(self, X, y):
-        """Fraction of correct class predictions, or ``None`` for regression."""
+        """Fraction of correct class predictions (in evaluation mode), or ``None`` for regression."""
         if not self.classification:
             return None
         pred = self.path.predict(X)
         return float(np.mean(np.asarray(pred).reshape(-1) == y))
 
     def evaluate_loss(self, X, y):
-        """The loss on ``X, y`` with the current parameters (no update)."""
+        """The loss on ``X, y`` with the current parameters, in evaluation mode (no update)."""
         return self.path.evaluate_loss(X, y)
 
     # ------------------------------------------------------------------ stopping

@@ -180,3 +180,63 @@ def many_class_net_cases(draw, max_classes=20, **kwargs):
     return NetCase(layer_sizes=(*case.layer_sizes[:-1], C), activation=case.activation, loss=case.loss,
                    regularization=case.regularization, reg_strength=case.reg_strength, n=case.n,
                    seed=case.seed)
+
+
+# --------------------------------------------------------------------------- lesson 11: deeper networks
+
+#: the dropout probabilities the property tests try: off, and a typical rate
+dropout_rates = st.sampled_from([0.0, 0.3])
+
+
+@st.composite
+def batchnorm_shapes(draw, max_n=6, max_d=4):
+    """(N, D) for a batch-normalisation layer, including batches of one and of two."""
+    return draw(st.integers(1, max_n)), draw(st.integers(1, max_d))
+
+
+def batchnorm_case(seed, shape, dtype=np.float64):
+    """``(X, gamma, beta, dout, running)`` for a batch normalisation of shape (N, D): features of
+    different means and scales, each spread over the batch (a feature nearly constant over the batch
+    has a variance near eps, where finite differences lose their accuracy), gamma away from 0,
+    running statistics away from (0, 1)."""
+    n, d = shape
+    rng = np.random.default_rng(seed)
+    spread = np.column_stack([rng.permutation(np.linspace(-1.0, 1.0, n)) for _ in range(d)])
+    X = (spread + 0.2 * rng.standard_normal((n, d))) * rng.uniform(0.5, 3.0, d) + rng.uniform(-2, 2, d)
+    gamma = rng.uniform(0.5, 2.0, d) * rng.choice([-1.0, 1.0], d)
+    beta, dout = rng.standard_normal(d), rng.standard_normal((n, d))
+    running = {"mean": rng.standard_normal(d).astype(dtype), "var": rng.uniform(0.5, 2.0, d).astype(dtype)}
+    return (X.astype(dtype), gamma.astype(dtype), beta.astype(dtype), dout.astype(dtype), running)
+
+
+@dataclass(frozen=True)
+class DeepNetCase:
+    """A ``NetCase`` with batch normalisation and dropout (lesson 11) chosen too."""
+    net: NetCase
+    batchnorm: bool
+    dropout: float
+
+    def build(self, dtype=np.float64):
+        from backprop_helpers import MLP
+        c = self.net
+        return MLP(list(c.layer_sizes), activation=c.activation, loss=c.loss, seed=c.seed, dtype=dtype,
+                   regularization=c.regularization, reg_strength=c.reg_strength,
+                   batchnorm=self.batchnorm, dropout=self.dropout)
+
+    def data(self):
+        return self.net.data()
+
+
+@st.composite
+def deep_net_cases(draw, batchnorm=None, dropout=None, **kwargs):
+    """A random network of ``net_cases(**kwargs)`` with or without batch normalisation (``batchnorm``
+    None: either) and dropout (``dropout`` None: one of ``dropout_rates``)."""
+    net = draw(net_cases(**kwargs))
+    bn = draw(st.booleans()) if batchnorm is None else batchnorm
+    p = draw(dropout_rates) if dropout is None else dropout
+    return DeepNetCase(net, bn, p)
+
+
+def running_of(model):
+    """A copy of a network's running statistics, {l: {"mean": ..., "var": ...}}."""
+    return {l: {k: v.copy() for k, v in stats.items()} for l, stats in model.running.items()}

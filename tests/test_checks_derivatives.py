@@ -242,8 +242,12 @@ def test_numerical_gradient_learner_correct_nditer():
     assert run("numerical_gradient", numerical_gradient).passed
 
 
-def test_numerical_gradient_package_version_passes():
-    assert run("numerical_gradient", gradcheck.numerical_gradient).passed
+def test_numerical_gradient_package_version_computes_the_same_but_is_not_the_learners():
+    exercise = checks.EXERCISES["numerical_gradient"]
+    cases = exercise.case_list()
+    assert exercise.verdict(exercise.results(gradcheck.numerical_gradient, cases), cases).passed
+    result = run("numerical_gradient", gradcheck.numerical_gradient)
+    assert result.status == "not yours" and "write it yourself" in result.message
 
 
 # ------------------------------------------------------------------ neuron_loss_gradient

@@ -3,8 +3,12 @@
 Over random networks (depth, widths, every activation of ``layers.ACTIVATIONS``, every loss of
 ``losses.LOSSES``, float32 and float64, with and without L1/L2 regularization): one fused pass gives the
 loss and gradients of ``model.loss`` then ``model.backward``; the loss and predictions with the current
-parameters are those of the model; and training with SGD, Momentum or Adam along either of Trainer's
-paths gives the same losses and the same parameters, step after step.
+parameters are those of the model; and training with SGD, Momentum, RMSProp or Adam along either of
+Trainer's paths gives the same losses and the same parameters, step after step.
+
+The same holds for the networks of lesson 11, with batch normalisation and dropout (p in {0, 0.3}):
+the same dropout masks (drawn in the same order from the same generator), the same running
+statistics, the same parameters, in training and in evaluation mode.
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from backprop_helpers.losses import LOSSES
 from backprop_helpers.network import MLP
 from backprop_helpers.training import TextbookPath, Trainer
 
-from strategies import TIGHT_RTOL, build_mlp, float_dtypes, many_class_net_cases, seeds
+from strategies import (TIGHT_RTOL, build_mlp, deep_net_cases, float_dtypes, many_class_net_cases,
+                        running_of, seeds)
 
 networks = many_class_net_cases(max_depth=4, max_width=8, activations=tuple(ACTIVATIONS),
                                 losses=tuple(LOSSES))
@@ -29,6 +34,7 @@ networks = many_class_net_cases(max_depth=4, max_width=8, activations=tuple(ACTI
 OPTIMIZERS = {
     "sgd": lambda: bh.SGD(0.1),
     "momentum": lambda: bh.Momentum(0.05, mu=0.9),
+    "rmsprop": lambda: bh.RMSProp(0.01),
     "adam": lambda: bh.Adam(0.01),
 }
 
@@ -179,3 +185,97 @@ def test_row_max_and_row_sum_by_columns_are_the_row_reductions(n, C, seed, dtype
 
 def test_every_activation_of_the_registry_has_an_in_place_version():
     assert set(fast.IN_PLACE_ACTIVATIONS) == set(ACTIVATIONS)
+
+
+# --------------------------------------------------------------------------- lesson 11: deeper networks
+
+deep_networks = deep_net_cases(max_depth=4, max_width=7, activations=tuple(ACTIVATIONS),
+                               losses=tuple(LOSSES))
+
+
+def assert_same_running(a, b, dtype):
+    assert sorted(a.running) == sorted(b.running)
+    for l in a.running:
+        for k in ("mean", "var"):
+            assert a.running[l][k].dtype == np.dtype(dtype)
+            assert_same(a.running[l][k], b.running[l][k], dtype, err_msg=f"running[{l}][{k!r}]")
+
+
+@settings(deadline=None, max_examples=80)
+@given(case=deep_networks, dtype=float_dtypes, evaluation=st.booleans())
+def test_one_fused_pass_with_batchnorm_and_dropout_is_loss_then_backward(case, dtype, evaluation):
+    textbook = case.build(dtype)
+    if evaluation:
+        textbook.loss(*case.data())                  # running statistics away from (0, 1) first
+        textbook.eval()
+    model = textbook.copy()                          # the same state of the dropout generator
+    X, y = case.data()
+    loss = textbook.loss(X, y)
+    grads = {k: g.copy() for k, g in textbook.backward().items()}
+    fast_loss = fast.FastPath(model).start_step(*checked(model, X, y))
+    assert_same(fast_loss, loss, dtype)
+    for k in grads:
+        assert model.grads[k].dtype == np.dtype(dtype)
+        assert_same(model.grads[k], grads[k], dtype, err_msg=k)
+    assert_same_running(model, textbook, dtype)
+    assert model.dropout_rng.bit_generator.state == textbook.dropout_rng.bit_generator.state
+
+
+@settings(deadline=None, max_examples=100)
+@given(case=deep_networks, dtype=float_dtypes, optimizer=st.sampled_from(sorted(OPTIMIZERS)),
+       batch_size=st.integers(1, 7), seed=seeds)
+def test_training_with_batchnorm_and_dropout_along_either_path_gives_the_same_parameters(
+        case, dtype, optimizer, batch_size, seed):
+    X, y = case.data()
+    runs = []
+    for use_fast in (False, True):
+        model = case.build(dtype)
+        trainer = Trainer(model, X, y, optimizer=OPTIMIZERS[optimizer](), batch_size=batch_size,
+                          X_test=X, y_test=y, seed=seed % 1000, raise_on_divergence=False, fast=use_fast)
+        assert trainer.fast is use_fast
+        runs.append((trainer.fit(3), model))
+    (h_text, m_text), (h_fast, m_fast) = runs
+    assert h_fast.steps == h_text.steps and h_fast.diverged == h_text.diverged
+    assert_same(h_fast.loss, h_text.loss, dtype)
+    assert_same(h_fast.test_loss, h_text.test_loss, dtype)
+    assert h_fast.train_accuracy == h_text.train_accuracy
+    for k in m_text.params:
+        assert_same(m_fast.params[k], m_text.params[k], dtype, err_msg=k)
+    assert_same_running(m_fast, m_text, dtype)
+    assert m_fast.dropout_rng.bit_generator.state == m_text.dropout_rng.bit_generator.state
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=deep_networks, dtype=float_dtypes)
+def test_loss_and_predictions_are_the_models_in_evaluation_mode(case, dtype):
+    model = build_mlp(case.net, dtype) if not (case.batchnorm or case.dropout) else case.build(dtype)
+    X, y = case.data()
+    model.loss(X, y)                                 # running statistics away from (0, 1)
+    path = fast.FastPath(model)
+    Xc, yc = checked(model, X, y)
+    running, generator = running_of(model), model.dropout_rng.bit_generator.state
+    reference = model.copy().eval()
+    assert_same(path.evaluate_loss(Xc, yc), reference.loss(X, y), dtype)
+    np.testing.assert_array_equal(path.predict(Xc), model.predict(X))
+    assert_same(path.scores(Xc), reference.forward(X), dtype)
+    assert model.training                            # measuring leaves the mode ...
+    assert model.dropout_rng.bit_generator.state == generator            # ... and draws no mask
+    for l in running:
+        for k in ("mean", "var"):
+            np.testing.assert_array_equal(model.running[l][k], running[l][k])
+    np.testing.assert_array_equal(Xc, checked(model, X, y)[0])
+
+
+def test_a_network_without_batchnorm_and_dropout_takes_the_plain_loop(monkeypatch):
+    """Lesson 11's layers cost a plain network nothing: its step never enters their loop, and neither
+    does a network with dropout in evaluation mode."""
+    X, y = np.random.default_rng(0).standard_normal((8, 3)), np.arange(8) % 3
+    entered = []
+    deep_step = fast.FastPath.start_deep_step
+    monkeypatch.setattr(fast.FastPath, "start_deep_step",
+                        lambda self, *a: entered.append(True) or deep_step(self, *a))
+    for model, deep in ((MLP([3, 5, 3]), False), (MLP([3, 5, 3], dropout=0.3).eval(), False),
+                        (MLP([3, 5, 3], dropout=0.3), True), (MLP([3, 5, 3], batchnorm=True), True)):
+        entered.clear()
+        fast.FastPath(model).start_step(*checked(model, X, y))
+        assert bool(entered) is deep, model

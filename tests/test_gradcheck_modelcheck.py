@@ -187,3 +187,107 @@ def assert_matches_brute_force(model, X, y, h=1e-5):
             fm = model.loss(X, y)
             p[idx] = old
             assert fast[name][idx] == pytest.approx((fp - fm) / (2 * h), rel=1e-6, abs=1e-9), (name, idx)
+
+
+# --------------------------------------------------------------------------- lesson 11: batchnorm, dropout
+
+from hypothesis import strategies as st  # noqa: E402
+
+from strategies import deep_net_cases, running_of  # noqa: E402
+
+
+def with_moved_statistics(model, X, y, rounds=2):
+    """The model after a few training-mode passes on a shifted batch: running statistics not (0, 1)."""
+    for _ in range(rounds):
+        model.loss(X * 1.3 + 0.4, y)
+    return model
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=deep_net_cases(batchnorm=True, dropout=0.0, max_depth=4, max_width=5), evaluation=st.booleans())
+def test_batchnorm_networks_pass_in_either_mode(case, evaluation):
+    model = case.build()
+    X, y = case.data()
+    with_moved_statistics(model, X, y)
+    if evaluation:
+        model.eval()
+    running = running_of(model)
+    report = check_model_gradient(model, X, y)
+    assert report.passed, str(report)
+    assert set(report.reports) == set(model.params)
+    for l in running:                                   # the check's forward passes put them back
+        for k in ("mean", "var"):
+            np.testing.assert_array_equal(model.running[l][k], running[l][k])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("evaluation", [False, True])
+def test_batchnorm_numerical_gradient_agrees_with_brute_force(activation, evaluation):
+    """Every nudge recomputes the batch statistics: the fast central differences equal two full forward
+    passes per parameter, gamma and beta included."""
+    rng = np.random.default_rng(7)
+    model = MLP([3, 4, 5, 3], activation=activation, batchnorm=True, seed=7, reg=0.1)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    with_moved_statistics(model, X, y)
+    if evaluation:
+        model.eval()
+    running = running_of(model)
+    fast = mlp_numerical_gradient(model, X, y)[0]
+    assert list(fast) == list(model.params)
+    h = 1e-5
+    for name, p in model.params.items():
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + h
+            fp = model.loss(X, y)
+            p[idx] = old - h
+            fm = model.loss(X, y)
+            p[idx] = old
+            assert fast[name][idx] == pytest.approx((fp - fm) / (2 * h), rel=1e-6, abs=1e-9), (name, idx)
+    for k in ("mean", "var"):                           # mlp_numerical_gradient moved nothing itself
+        if evaluation:
+            np.testing.assert_array_equal(model.running[1][k], running[1][k])
+
+
+def test_a_batchnorm_gradient_that_ignores_the_batch_statistics_fails():
+    """The classic mistake: treating the mean and variance as constants, dX = gamma * inv_std * dout."""
+    rng = np.random.default_rng(1)
+    model = MLP([3, 5, 3], batchnorm=True, activation="tanh", seed=1)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    model.loss(X, y)
+    grads = {k: g.copy() for k, g in model.backward().items()}
+    assert check_model_gradient(model, X, y, grads).passed
+    bn = model.caches[0].batchnorm
+    wrong = gradient_at_batchnorm_output(model, X, y) * bn.gamma * bn.inv_std   # no mean, no variance
+    grads["W1"] = X.T @ wrong
+    report = check_model_gradient(model, X, y, grads)
+    assert not report.passed and not report.reports["W1"].passed
+    assert report.reports["gamma1"].passed and report.reports["W2"].passed
+
+
+def gradient_at_batchnorm_output(model, X, y):
+    """dL/d(batchnorm output) of layer 1, through the public layer functions."""
+    P = model.params
+    z, lin1 = layers.linear_forward(X, P["W1"], P["b1"])
+    u, bn = layers.batchnorm_forward(z, P["gamma1"], P["beta1"])
+    a, act = layers.tanh_forward(u)
+    s, lin2 = layers.linear_forward(a, P["W2"], P["b2"])
+    _, ds = losses.softmax_cross_entropy(s, y)
+    da, _, _ = layers.linear_backward(ds, lin2)
+    return layers.tanh_backward(da, act)
+
+
+def test_dropout_in_training_mode_is_refused_and_checked_in_evaluation_mode():
+    rng = np.random.default_rng(2)
+    model = MLP([3, 6, 3], dropout=0.5, seed=2)
+    X, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    message = (r"the model drops units \(dropout=0.5\) in training mode, drawing a new random mask on every "
+               r"forward pass, so its loss is a different function at every call and finite differences "
+               r"of it mean nothing; check it in evaluation mode \(model.eval\(\)")
+    with pytest.raises(ValueError, match="check_model_gradient: " + message):
+        check_model_gradient(model, X, y)
+    with pytest.raises(ValueError, match="mlp_numerical_gradient: " + message):
+        mlp_numerical_gradient(model, X, y)
+    model.eval()
+    assert check_model_gradient(model, X, y).passed
+    assert check_model_gradient(MLP([3, 6, 3], dropout=0.0, batchnorm=True), X, y).passed

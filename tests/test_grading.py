@@ -574,6 +574,28 @@ def test_the_verdict_in_the_grader_is_the_checks_own(gid):
     assert judge.verdict(None).status == "not done"
 
 
+@pytest.mark.parametrize("gid", sorted(EXERCISES))
+def test_on_hidden_cases_the_grader_and_the_check_agree(gid):
+    """The same seed gives the check (in a notebook) and the grader (through the wire) one verdict."""
+    exercise = EXERCISES[gid]
+    judge = Judge(exercise, seed=99)
+    for impl in [exercise.reference] + [m.impl for m in exercise.mistakes]:
+        expected = exercise.run(impl, seed=99)
+        got = judge.verdict(_wire(exercise.results(impl, exercise.case_list(99)), gid))
+        assert (got.status, got.mistake, got.message) == (expected.status, expected.mistake, expected.message)
+
+
+def test_what_the_kernel_saw_makes_the_verdict_not_yours():
+    judge = Judge(EXERCISES["relu"])
+    used = [("same", "backprop_helpers.layers.relu_forward")]
+    reply = read_reply(_reply([("ok", np.zeros(1), None)] * judge.count, used=used), "n0", "relu", judge.count)
+    assert reply["used"] == used
+    verdict = judge.verdict(reply["outputs"], reply["used"])
+    assert verdict.status == "not yours" and "backprop_helpers.layers.relu_forward" in verdict.message
+    with pytest.raises(ReplyError, match="malformed list of what the function used"):
+        read_reply(_reply([], used=[("same", 3)]), "n0", "relu", 0)
+
+
 # --------------------------------------------------------------------------- finding the lesson
 
 LESSONS = [LessonSpec("01_forward_pass", (("relu", 1), ("tanh", 1), ("linear_forward", 1))),

@@ -48,7 +48,7 @@ def collected(tmp_path_factory):
 
 
 def test_a_marker_is_registered_for_each_lesson_notebook(pytestconfig):
-    assert LESSONS == list(range(9))
+    assert LESSONS == list(range(len(LESSONS))), f"lesson notebooks are not numbered 00, 01, ...: {LESSONS}"
     registered = {line.split(":")[0]: line.split(":", 1)[1].strip()
                   for line in pytestconfig.getini("markers") if line.startswith("lesson")}
     assert sorted(registered) == [lesson_marker(n) for n in LESSONS]

@@ -153,3 +153,287 @@ def test_l1_regularization_adds_to_loss_and_gradient():
     plain.backward(); l1.backward()
     np.testing.assert_allclose(l1.grads["W2"] - plain.grads["W2"], 0.5 * np.sign(W[1]))
     np.testing.assert_allclose(l1.grads["b2"], plain.grads["b2"])
+
+
+# --------------------------------------------------------------------------- lesson 11: reg, init
+
+from backprop_helpers.gradcheck import check_model_gradient, numerical_gradient  # noqa: E402
+
+from strategies import running_of  # noqa: E402
+
+
+def batch(n=6, d=3, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.integers(0, classes, n)
+
+
+def weights_of(model):
+    return [model.params[f"W{l}"] for l in range(1, model.num_layers + 1)]
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_reg_is_l2_on_the_weights_only(batchnorm):
+    X, y = batch()
+    plain = bh.MLP([3, 5, 4, 3], seed=0, batchnorm=batchnorm)
+    l2 = bh.MLP([3, 5, 4, 3], seed=0, batchnorm=batchnorm, reg=0.3)
+    assert (l2.regularization, l2.reg_strength, l2.reg) == ("l2", 0.3, 0.3)
+    assert plain.reg == 0.0
+    penalty = 0.5 * 0.3 * sum(float((W ** 2).sum()) for W in weights_of(plain))
+    assert l2.loss(X, y) == pytest.approx(plain.loss(X, y) + penalty, rel=1e-14)
+    plain.backward()
+    l2.backward()
+    for name in plain.params:
+        expected = plain.grads[name] + (0.3 * plain.params[name] if name.startswith("W") else 0.0)
+        np.testing.assert_allclose(l2.grads[name], expected, rtol=1e-13, atol=1e-15, err_msg=name)
+    # the same network as regularization="l2", reg_strength=0.3
+    spelled_out = bh.MLP([3, 5, 4, 3], seed=0, batchnorm=batchnorm, regularization="l2", reg_strength=0.3)
+    assert spelled_out.loss(X, y) == l2.loss(X, y) and spelled_out.reg == 0.3
+
+
+def test_reg_can_be_read_and_set_and_agrees_with_the_other_names():
+    m = bh.MLP([2, 3, 2], reg=0.1)
+    m.reg = 0.5
+    assert (m.regularization, m.reg_strength) == ("l2", 0.5)
+    m.reg = 0
+    assert (m.regularization, m.reg_strength, m.reg) == (None, 0.0, 0.0)
+    l1 = bh.MLP([2, 3, 2], regularization="l1", reg_strength=0.2)
+    assert l1.reg == 0.0                                         # reg is L2's strength only
+    assert bh.MLP([2, 3, 2], reg=0.2, regularization="l2").reg_strength == 0.2
+    assert bh.MLP([2, 3, 2], reg=0.2, reg_strength=0.2).regularization == "l2"
+    assert bh.MLP([2, 3, 2], reg=0.0, regularization="l1", reg_strength=0.2).regularization == "l1"
+    with pytest.raises(ValueError, match=r"MLP: reg=0.1 is the strength of L2 regularisation, but "
+                                         r"regularization='l1' asks for another"):
+        bh.MLP([2, 3, 2], reg=0.1, regularization="l1", reg_strength=0.1)
+    with pytest.raises(ValueError, match=r"MLP: reg=0.1 and reg_strength=0.2 both give the strength of "
+                                         r"L2 regularisation and disagree"):
+        bh.MLP([2, 3, 2], reg=0.1, regularization="l2", reg_strength=0.2)
+    with pytest.raises(ValueError, match=r"MLP.reg: reg must be a finite number >= 0, got -1"):
+        m.reg = -1
+
+
+@pytest.mark.parametrize("std", [0.01, 1.0, 3])
+def test_init_as_a_number_is_the_standard_deviation_of_every_weight(std):
+    m = bh.MLP([300, 200, 100, 10], init=std, seed=0)
+    assert m.init == float(std)
+    for W in weights_of(m):
+        assert abs(W.std() / std - 1) < 0.05
+    assert np.all(m.params["b1"] == 0)
+    np.testing.assert_array_equal(m.copy().flat_params, m.flat_params)
+    assert "MLP" in repr(m)
+
+
+@pytest.mark.parametrize("init, error, message", [
+    (0, ValueError, r"MLP: init must be one of \['auto', 'glorot', 'he', 'xavier'\] or a positive number "
+                    r"\(the standard deviation of every initial weight\), got 0"),
+    (-0.1, ValueError, r"got -0.1"),
+    (float("inf"), ValueError, r"got inf"),
+    (True, TypeError, r"MLP: init must be one of .* or a positive number .*, got bool True"),
+    ("lecun", ValueError, r"MLP: init must be one of \['auto', 'glorot', 'he', 'xavier'\], got 'lecun'"),
+])
+def test_bad_init_is_explained(init, error, message):
+    with pytest.raises(error, match=message):
+        bh.MLP([2, 3, 2], init=init)
+
+
+# --------------------------------------------------------------------------- batch normalisation
+
+def test_batchnorm_parameters_and_running_statistics():
+    m = bh.MLP([3, 5, 4, 2], batchnorm=True)
+    assert list(m.params) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]
+    assert list(m.grads) == list(m.params)
+    assert m.params["gamma2"].shape == m.params["beta2"].shape == (4,)
+    assert np.all(m.params["gamma1"] == 1.0) and np.all(m.params["beta1"] == 0.0)
+    assert m.num_params == bh.MLP([3, 5, 4, 2]).num_params + 2 * (5 + 4)
+    assert sorted(m.running) == [1, 2] and not any(k.startswith("running") for k in m.params)
+    np.testing.assert_array_equal(m.running[1]["mean"], np.zeros(5))
+    np.testing.assert_array_equal(m.running[2]["var"], np.ones(4))
+    assert bh.MLP([3, 5, 2]).running == {}
+    m.flat_params[:] = 3.0
+    m.loss(*batch(classes=2))
+    m.reset()
+    assert np.all(m.params["gamma1"] == 1.0) and np.all(m.running[1]["mean"] == 0.0)
+
+
+def test_forward_composes_linear_batchnorm_activation_dropout():
+    m = bh.MLP([3, 5, 4, 3], activation="tanh", batchnorm=True, dropout=0.4, seed=2)
+    X, y = batch()
+    m.dropout_rng = np.random.default_rng(9)
+    masks_rng = np.random.default_rng(9)
+    running = running_of(m)
+    P, h = m.params, X
+    for l in (1, 2):
+        z, _ = layers.linear_forward(h, P[f"W{l}"], P[f"b{l}"])
+        z, _ = layers.batchnorm_forward(z, P[f"gamma{l}"], P[f"beta{l}"], running=running[l])
+        h, _ = layers.tanh_forward(z)
+        h, _ = layers.dropout_forward(h, 0.4, rng=masks_rng)
+    s, _ = layers.linear_forward(h, P["W3"], P["b3"])
+    np.testing.assert_array_equal(m.forward(X), s)
+    for l in (1, 2):
+        for k in ("mean", "var"):
+            np.testing.assert_array_equal(m.running[l][k], running[l][k])
+    caches = m.caches
+    assert [type(c).__name__ for c in caches] == ["LayerCache"] * 3
+    assert caches[0]._fields == ("linear", "batchnorm", "activation", "dropout")
+    assert caches[2].batchnorm is None and caches[2].activation is None and caches[2].dropout is None
+
+
+def fixed_mask_loss(model, X, y, seed=5):
+    """model.loss with the dropout masks of one seed every time and the running statistics put back:
+    the same function at every call, so finite differences of it are meaningful."""
+    running = running_of(model)
+
+    def f(*_):
+        model.dropout_rng = np.random.default_rng(seed)
+        value = model.loss(X, y)
+        for l, stats in running.items():
+            model.running[l].update({k: v.copy() for k, v in stats.items()})
+        return value
+    return f
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("batchnorm, dropout", [(True, 0.0), (False, 0.5), (True, 0.3)])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_gradients_with_batchnorm_and_dropout_match_finite_differences(activation, batchnorm, dropout, mode):
+    X, y = batch(n=7, seed=1)
+    m = bh.MLP([3, 6, 5, 3], activation=activation, batchnorm=batchnorm, dropout=dropout, reg=0.05, seed=4)
+    rng = np.random.default_rng(4)
+    for l in (1, 2, 3):            # biases away from 0: an example whose units were all dropped would
+        m.params[f"b{l}"] = 0.3 * rng.standard_normal(m.params[f"b{l}"].shape)   # sit on the ReLU's kink
+    for _ in range(3):                                            # running statistics away from 0 and 1
+        m.loss(X * 1.5 + 0.5, y)
+    if mode == "eval":
+        m.eval()
+    f = fixed_mask_loss(m, X, y)
+    f()
+    analytic = np.concatenate([g.ravel() for g in m.backward().values()])
+    numeric = numerical_gradient(f, m.flat_params)
+    np.testing.assert_allclose(numeric, analytic, rtol=1e-5, atol=1e-7)
+    if mode == "eval" or not dropout:                             # check_model_gradient agrees
+        assert check_model_gradient(m, X, y).passed
+
+
+def test_the_bias_before_batchnorm_has_no_gradient():
+    """Batch normalisation subtracts the batch mean, and with it any constant the linear layer added:
+    b1 is redundant next to beta1, and its gradient is 0 up to rounding."""
+    X, y = batch(n=8)
+    m = bh.MLP([3, 6, 3], batchnorm=True)
+    m.loss(X, y)
+    grads = m.backward()
+    assert np.abs(grads["b1"]).max() < 1e-15 < np.abs(grads["beta1"]).max()
+
+
+# --------------------------------------------------------------------------- modes
+
+def test_training_and_evaluation_modes():
+    m = bh.MLP([3, 5, 3], dropout=0.5, batchnorm=True)
+    assert m.training is True and "evaluation" not in repr(m)
+    assert m.eval() is m and m.training is False and "evaluation mode" in repr(m)
+    assert m.train() is m and m.training is True
+    assert m.train(False) is m and m.training is False
+    with pytest.raises(TypeError, match=r"MLP.train: mode must be True or False \(model.train\(\) switches "
+                                        r"to training mode; to fit the network call "
+                                        r"backprop_helpers.train\(model, X, y\)\), got an array"):
+        m.train(np.ones((2, 3)))
+
+
+def test_dropout_draws_new_masks_in_training_mode_only():
+    X, _ = batch()
+    m = bh.MLP([3, 8, 8, 3], dropout=0.5, seed=1)
+    plain = bh.MLP([3, 8, 8, 3], seed=1)
+    a, b = m.forward(X), m.forward(X)
+    assert not np.array_equal(a, b)                              # a new mask each forward pass
+    m.eval()
+    np.testing.assert_array_equal(m.forward(X), plain.forward(X))   # the identity: no dropout at all
+    np.testing.assert_array_equal(m.forward(X), m.forward(X))
+
+
+def test_masks_follow_the_seed_and_reset_reseeds_them():
+    X, _ = batch()
+    runs = []
+    for _ in range(2):
+        m = bh.MLP([3, 8, 3], dropout=0.5, seed=7)
+        runs.append([m.forward(X) for _ in range(3)])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    m.reset()
+    np.testing.assert_array_equal(m.forward(X), runs[0][0])
+    other = bh.MLP([3, 8, 3], dropout=0.5, seed=8)
+    assert not np.array_equal(other.forward(X), runs[0][0])
+    # the masks' stream is not the weights' stream of the same seed
+    assert not np.array_equal(m.dropout_rng.random(5), np.random.default_rng(7).random(5))
+
+
+def test_batchnorm_uses_batch_statistics_in_training_and_running_ones_in_evaluation():
+    X, _ = batch(n=10)
+    m = bh.MLP([3, 5, 3], activation="tanh", batchnorm=True, seed=0)
+    before = running_of(m)
+    train_scores = m.forward(X)
+    moved = running_of(m)
+    z = X @ m.params["W1"] + m.params["b1"]
+    np.testing.assert_allclose(moved[1]["mean"], 0.9 * before[1]["mean"] + 0.1 * z.mean(axis=0), rtol=1e-14)
+    # in training mode an example's output depends on the rest of the batch ...
+    assert not np.allclose(m.forward(X[:4])[0], train_scores[0])
+    m.eval()
+    frozen = running_of(m)
+    scores = m.forward(X)
+    np.testing.assert_allclose(m.forward(X[:1]), scores[:1], rtol=1e-13, atol=1e-15)   # ... now not
+    for k in ("mean", "var"):
+        np.testing.assert_array_equal(m.running[1][k], frozen[1][k])
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_predict_computes_in_evaluation_mode_and_keeps_the_mode(mode):
+    X, y = batch(n=20)
+    m = bh.MLP([3, 16, 16, 3], dropout=0.5, batchnorm=True, seed=3)
+    m.loss(X, y)                                                  # running statistics move once
+    if mode == "eval":
+        m.eval()
+    training = m.training
+    running = running_of(m)
+    reference = m.copy().eval()
+    expected = reference.forward(X)
+    np.testing.assert_array_equal(m.predict(X), expected.argmax(axis=1))
+    np.testing.assert_array_equal(m.predict(X), m.predict(X))     # no dropout, no batch statistics
+    np.testing.assert_allclose(m.predict_proba(X), losses.softmax(expected), rtol=1e-14)
+    assert m.training is training
+    for k in ("mean", "var"):
+        np.testing.assert_array_equal(m.running[1][k], running[1][k])
+
+
+def test_copy_copies_running_statistics_mode_and_the_dropout_generator():
+    X, y = batch()
+    m = bh.MLP([3, 5, 4, 3], batchnorm=True, dropout=0.3, init=0.2, reg=0.1, seed=2)
+    m.loss(X, y)
+    m.eval()
+    c = m.copy()
+    assert (c.batchnorm, c.dropout, c.init, c.reg, c.training) == (True, 0.3, 0.2, 0.1, False)
+    np.testing.assert_array_equal(c.flat_params, m.flat_params)
+    for l in m.running:
+        for k in ("mean", "var"):
+            np.testing.assert_array_equal(c.running[l][k], m.running[l][k])
+    c.train()
+    m.train()
+    np.testing.assert_array_equal(c.forward(X), m.forward(X))     # the same masks from here on
+    c.running[1]["mean"][:] = 5.0
+    c.dropout_rng.random(3)
+    assert not np.any(m.running[1]["mean"] == 5.0)                # independent
+    assert not np.array_equal(c.forward(X), m.forward(X))
+
+
+def test_the_training_flag_and_new_options_are_validated():
+    with pytest.raises(ValueError, match=r"MLP: dropout must be a probability in \[0, 1\) \(of dropping "
+                                         r"each hidden unit\), got 1.0"):
+        bh.MLP([2, 3, 2], dropout=1.0)
+    with pytest.raises(TypeError, match=r"MLP: dropout must be a probability in \[0, 1\), got True"):
+        bh.MLP([2, 3, 2], dropout=True)
+    with pytest.raises(TypeError, match=r"MLP: batchnorm must be True or False, got str 'yes'"):
+        bh.MLP([2, 3, 2], batchnorm="yes")
+
+
+def test_a_network_without_hidden_layers_has_nothing_to_normalise_or_drop():
+    X, y = batch()
+    m = bh.MLP([3, 3], batchnorm=True, dropout=0.5, seed=0)
+    plain = bh.MLP([3, 3], seed=0)
+    assert list(m.params) == ["W1", "b1"] and m.running == {}
+    assert m.loss(X, y) == plain.loss(X, y)

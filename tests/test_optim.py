@@ -93,7 +93,7 @@ def test_make_optimizer_and_repr():
     assert isinstance(bh.make_optimizer("Adam", 0.01), bh.Adam)
     assert repr(bh.make_optimizer("momentum", 0.1, mu=0.5)) == "Momentum(lr=0.1, mu=0.5)"
     with pytest.raises(ValueError, match="make_optimizer: name must be one of"):
-        bh.make_optimizer("rmsprop", 0.1)
+        bh.make_optimizer("adagrad", 0.1)
 
 
 def test_a_single_array_keeps_its_state_under_ARRAY_KEY():
@@ -114,3 +114,70 @@ def test_a_new_rule_needs_only_update():
     p = {"W": np.array([1.0, 1.0, 1.0])}
     SignDescent(0.25).step(p, {"W": np.array([-3.0, 0.0, 2.0])})
     np.testing.assert_array_equal(p["W"], [1.25, 1.0, 0.75])
+
+
+# --------------------------------------------------------------------------- RMSProp
+
+def test_rmsprop_matches_its_equation_by_hand():
+    theta = np.array([1.0, 1.0])
+    expected, cache = theta.copy(), np.zeros(2)
+    opt = bh.RMSProp(0.01, decay=0.9, eps=1e-6)
+    for _ in range(6):
+        g = quadratic_grad(expected)
+        cache = 0.9 * cache + 0.1 * g ** 2
+        expected = expected - 0.01 * g / (np.sqrt(cache) + 1e-6)
+        opt.step(theta, quadratic_grad(theta))
+    np.testing.assert_allclose(theta, expected, rtol=1e-14)
+    np.testing.assert_allclose(opt.state[ARRAY_KEY], cache, rtol=1e-14)
+    assert opt.t == 6
+
+
+def test_rmsprop_defaults_and_its_first_step():
+    opt = bh.RMSProp(0.001)
+    assert (opt.lr, opt.decay, opt.eps) == (0.001, 0.99, 1e-8)
+    assert repr(opt) == "RMSProp(lr=0.001, decay=0.99)"
+    # the first step divides g by sqrt(0.01 g**2) = 0.1 |g|: every coordinate moves by about 10 lr,
+    # whatever the scale of its gradient
+    theta = np.array([1.0, 1.0, 1.0])
+    opt.step(theta, np.array([1e-3, 1.0, -1e3]))
+    np.testing.assert_allclose(theta, [1 - 0.01, 1 - 0.01, 1 + 0.01], rtol=2e-4)    # eps: 1e-4 of it
+    # where the gradient has always been 0, eps keeps the step finite (and 0)
+    still = np.array([2.0])
+    bh.RMSProp(0.1).step(still, np.array([0.0]))
+    assert still[0] == 2.0
+
+
+def test_rmsprop_keeps_an_average_per_parameter():
+    opt = bh.RMSProp(0.1, decay=0.5)
+    p = {"W": np.ones(2), "b": np.ones(1)}
+    opt.step(p, {"W": np.array([2.0, 0.0]), "b": np.array([4.0])})
+    np.testing.assert_allclose(opt.state["W"], [2.0, 0.0])        # (1 - 0.5) * g**2
+    np.testing.assert_allclose(opt.state["b"], [8.0])
+    opt.reset()
+    assert opt.state == {} and opt.t == 0
+
+
+def test_rmsprop_descends_the_ravine():
+    theta = np.array([3.0, -2.0])
+    opt = bh.RMSProp(0.01)
+    for _ in range(1000):
+        opt.step(theta, quadratic_grad(theta))
+    assert np.linalg.norm(theta) < 0.05
+
+
+def test_rmsprop_by_name():
+    opt = bh.make_optimizer("RMSProp", 0.01, decay=0.9)
+    assert isinstance(opt, bh.RMSProp) and opt.decay == 0.9
+    from backprop_helpers.optim import OPTIMIZERS
+    assert OPTIMIZERS["rmsprop"] is bh.RMSProp
+    assert "RMSProp" in bh.__all__
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"lr": 0}, ValueError, r"RMSProp: lr must be a finite number > 0, got 0"),
+    ({"lr": 0.1, "decay": 1.0}, ValueError, r"RMSProp: decay must be in \[0, 1\), got 1.0"),
+    ({"lr": 0.1, "eps": 0}, ValueError, r"RMSProp: eps must be a finite number > 0, got 0"),
+])
+def test_rmsprop_bad_settings_are_explained(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        bh.RMSProp(**kwargs)

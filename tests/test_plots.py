@@ -266,3 +266,42 @@ def test_plot_activation_of_a_function_uses_central_differences():
         plot_activation("swish")
     with pytest.raises(TypeError, match=r"plot_activation: name_or_fn must be an activation name"):
         plot_activation(3)
+
+
+# ------------------------------------------------------------------ graphs of a learner's own engine
+
+class OwnNode:
+    """A node of an engine a learner wrote (lesson 09), under the names micrograd uses."""
+
+    def __init__(self, data, children=(), op=""):
+        self.data, self.grad, self._prev, self._op = data, 0.0, set(children), op
+
+
+def test_draw_graph_draws_the_nodes_of_lesson_09s_class_with_their_values_and_gradients():
+    from backprop_helpers.checks.lesson09_autograd_engine import WIRED
+    x, y, z = WIRED(3.0, label="x"), WIRED(-2.0, label="y"), WIRED(4.0, label="z")
+    L = (x * y + x) * z
+    L.label = "L"
+    L.backward()
+    ax = draw_graph(L)
+    assert len(by_gid(ax, "value")) == 6 and len(by_gid(ax, "op")) == 3
+    assert len(by_gid(ax, "edge")) == 6 + 3              # x sends two arrows, one to * and one to +
+    texts = {t.get_text() for t in by_gid(ax, "value_text")}
+    assert {"x\ndata 3.000 | grad -4.000", "y\ndata -2.000 | grad 12.000", "L\ndata -12.000 | grad 1.000"} <= texts
+    assert sorted(t.get_text() for t in by_gid(ax, "op_text")) == ["*", "*", "+"]
+
+
+def test_draw_graph_reads_other_names_for_the_parents_and_the_operation():
+    a, b = OwnNode(2.0), OwnNode(-3.0)
+    c = OwnNode(a.data * b.data, (a, b), "*")
+    d = OwnNode(c.data + a.data, (c, a), "+")
+    ax = draw_graph(d, show_grad=False)
+    assert len(by_gid(ax, "value")) == 4 and len(by_gid(ax, "op")) == 2
+    assert sorted(t.get_text() for t in by_gid(ax, "op_text")) == ["*", "+"]
+    assert "data -4.000" in {t.get_text() for t in by_gid(ax, "value_text")}
+
+
+def test_draw_graph_says_what_a_node_of_ones_own_engine_needs():
+    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value .*\.data, \.grad and \.parents, "
+                                        r"got an object of type SimpleNamespace"):
+        draw_graph(SimpleNamespace(data=1.0))

@@ -230,3 +230,99 @@ def test_deeper_network_three_routes(activation):
     for k in model.params:
         np.testing.assert_allclose(by_value[k], analytic[k], rtol=1e-8, atol=1e-11)
         assert_numeric_close(analytic[k], slow_numeric[k])
+
+
+# ------------------------------------------------------------------ lesson 11: batchnorm and dropout
+
+from backprop_helpers.autograd import activate  # noqa: E402
+from backprop_helpers.gradcheck import check_gradient, check_model_gradient  # noqa: E402
+
+from strategies import deep_net_cases, running_of  # noqa: E402
+
+
+def value_batchnorm(z, gamma, beta, eps, running):
+    """Batch normalisation of an object array z (N, H) of Values, feature by feature: the batch mean,
+    the biased variance and (var + eps) ** -0.5 built from Value operations (running None), or the
+    running statistics as constants."""
+    N, H = z.shape
+    out = np.empty((N, H), dtype=object)
+    for j in range(H):
+        column = list(z[:, j])
+        if running is None:
+            mean = sum(column, Value(0.0)) / N
+            var = sum(((v - mean) ** 2 for v in column), Value(0.0)) / N
+        else:
+            mean, var = float(running["mean"][j]), Value(float(running["var"][j]))
+        inv_std = (var + eps) ** -0.5
+        for n, v in enumerate(column):
+            out[n, j] = gamma[j] * ((v - mean) * inv_std) + beta[j]
+    return out
+
+
+def value_network_gradients(model, X, y, masks):
+    """The gradients of ``model.loss(X, y)`` by the Value engine: the network written out with Value
+    operations (linear, batch normalisation, activation, the dropout masks as constants), the loss,
+    the regularization."""
+    params = {k: value_array(v, label=k) for k, v in model.params.items()}
+    act = np.frompyfunc(lambda v: activate(v, model.activation), 1, 1)
+    L, h = model.num_layers, X
+    for l in range(1, L + 1):
+        h = h @ params[f"W{l}"] + params[f"b{l}"]
+        if l < L:
+            if model.batchnorm:
+                h = value_batchnorm(h, params[f"gamma{l}"], params[f"beta{l}"], model.bn_eps,
+                                    None if model.training else model.running[l])
+            h = act(h)
+            if masks[l - 1] is not None:
+                h = h * masks[l - 1]
+    if model.loss_name == "softmax_cross_entropy":
+        loss = value_softmax_ce(h, y)
+    elif model.loss_name == "mse":
+        loss = value_mse(h, y)
+    else:                      # -(t log s(z) + (1 - t) log s(-z)), smooth even at z = 0 exactly
+        log_s = lambda z: -((-z).exp() + 1.0).log() if z.data >= 0 else z - (z.exp() + 1.0).log()
+        terms = [-(t * log_s(z) + (1.0 - t) * log_s(-z)) for z, t in zip(h.ravel(), y.ravel())]
+        loss = sum(terms, Value(0.0)) / h.shape[0]
+    weights = [w for l in range(1, L + 1) for w in params[f"W{l}"].ravel()]
+    if model.regularization == "l2":
+        loss = loss + (model.reg_strength / 2) * sum((w * w for w in weights), Value(0.0))
+    elif model.regularization == "l1":
+        loss = loss + model.reg_strength * sum((abs(w) for w in weights), Value(0.0))
+    loss.backward()
+    return {k: grad_array(v) for k, v in params.items()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=deep_net_cases(max_depth=3, max_width=4), evaluation=st.booleans())
+def test_networks_with_batchnorm_and_dropout_three_routes(case, evaluation):
+    """Analytic, numerical (the dropout masks held fixed: the generator seeded again before every
+    evaluation) and the Value engine agree, in training and in evaluation mode."""
+    model = case.build()
+    X, y = case.data()
+    model.loss(X * 1.2 + 0.3, y)                      # running statistics away from (0, 1)
+    if evaluation:
+        model.eval()
+    running = running_of(model)
+
+    def loss_with_fixed_masks(*_):
+        model.dropout_rng = np.random.default_rng(case.net.seed)
+        value = model.loss(X, y)
+        for l, stats in running.items():              # training-mode passes move them: put back
+            model.running[l].update({k: v.copy() for k, v in stats.items()})
+        return value
+
+    loss_with_fixed_masks()
+    analytic = {k: g.copy() for k, g in model.backward().items()}
+    masks = [c.dropout.mask if c.dropout is not None else None for c in model.caches[:-1]]
+    dropping = bool(case.dropout and not evaluation and model.num_layers > 1)
+    assert any(m is not None for m in masks) == dropping
+
+    by_value = value_network_gradients(model, X, y, masks)
+    for k in model.params:
+        np.testing.assert_allclose(by_value[k], analytic[k], rtol=1e-8, atol=1e-10, err_msg=k)
+
+    flat = np.concatenate([analytic[k].ravel() for k in model.params])
+    report = check_gradient(loss_with_fixed_masks, model.flat_params, flat)
+    assert report.passed, str(report)
+    if not (case.dropout and not evaluation):          # the whole-model check takes these itself
+        assert check_model_gradient(model, X, y).passed

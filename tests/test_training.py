@@ -437,3 +437,122 @@ def test_a_function_mlp_learns_through_the_generic_path(seed):
     h = bh.train(model, X, y, epochs=60, optimizer=bh.Adam(0.03), batch_size=32, seed=seed)
     assert h.loss[-1] < 0.5 * h.loss[0] and h.train_accuracy[-1] > 0.85
     assert any(not np.array_equal(before[k], model.params[k]) for k in before)
+
+
+# --------------------------------------------------------------------------- modes (lesson 11)
+
+class ModalNet(RecordingNet):
+    """A learner-style model with a training and an evaluation mode: it records the mode of every
+    call of loss and predict."""
+
+    def __init__(self):
+        super().__init__()
+        self.training = True
+        self.calls = []
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def loss(self, X, y):
+        self.calls.append(("loss", self.training))
+        return super().loss(X, y)
+
+    def predict(self, X):
+        self.calls.append(("predict", self.training))
+        return super().predict(X)
+
+
+class ModeAtEachStep(bh.Callback):
+    def __init__(self):
+        self.modes = []
+
+    def on_step_end(self, trainer):
+        self.modes.append(trainer.model.training)
+
+
+@pytest.mark.parametrize("start_in_eval", [False, True])
+def test_training_in_training_mode_and_measuring_in_evaluation_mode(start_in_eval):
+    X, y = make_dataset("gauss", n=40, seed=0)
+    model = ModalNet()
+    if start_in_eval:
+        model.eval()
+    spy = ModeAtEachStep()
+    trainer = Trainer(model, X, y, X_test=X[:10], y_test=y[:10], batch_size=20, lr=0.1, callbacks=[spy])
+    trainer.fit(2)
+    assert spy.modes == [True] * 4                                # every step in training mode
+    # per epoch: two training steps, then the train accuracy, the test loss and the test accuracy
+    epoch = [("loss", True), ("loss", True), ("predict", False), ("loss", False), ("predict", False)]
+    assert model.calls == epoch * 2
+    assert model.training is not start_in_eval                   # left in the mode it was in
+    model.calls.clear()
+    trainer.step(X[:5], y[:5])
+    trainer.evaluate_loss(X, y)
+    trainer.accuracy(X, y)
+    assert model.calls == [("loss", True), ("loss", False), ("predict", False)]
+    assert model.training is not start_in_eval
+
+
+@pytest.mark.parametrize("start_in_eval", [False, True])
+def test_an_mlp_with_dropout_and_batchnorm_is_measured_in_evaluation_mode(path, start_in_eval):
+    X, y = make_dataset("circle", n=60, seed=1)
+    X_test, y_test = make_dataset("circle", n=30, seed=2)
+    model = bh.MLP([2, 8, 8, 2], dropout=0.3, batchnorm=True, seed=0)
+    if start_in_eval:
+        model.eval()
+    measured = []
+
+    def measure(trainer):
+        reference = trainer.model.copy().eval()        # the model as it is now, in evaluation mode
+        measured.append((float(np.mean(reference.predict(X) == y)), reference.loss(X_test, y_test)))
+
+    trainer = Trainer(model, X, y, X_test=X_test, y_test=y_test, batch_size=16, optimizer=bh.Adam(0.01),
+                      callbacks=[measure], **path)
+    h = trainer.fit(3)
+    assert model.training is not start_in_eval
+    assert h.train_accuracy == [a for a, _ in measured]
+    np.testing.assert_allclose(h.test_loss, [loss for _, loss in measured], rtol=1e-12)
+    running = {l: {k: v.copy() for k, v in s.items()} for l, s in model.running.items()}
+    generator = model.dropout_rng.bit_generator.state
+    trainer.evaluate_loss(X_test, y_test)
+    trainer.accuracy(X_test, y_test)
+    assert model.dropout_rng.bit_generator.state == generator     # measuring draws no mask ...
+    for l in running:                                             # ... and moves no running statistic
+        for k in ("mean", "var"):
+            np.testing.assert_array_equal(model.running[l][k], running[l][k])
+    assert model.training is not start_in_eval
+
+
+def test_a_step_on_a_model_in_evaluation_mode_trains_in_training_mode(path):
+    X, y = make_dataset("xor", n=32, seed=0)
+    model = bh.MLP([2, 6, 2], batchnorm=True, seed=0).eval()
+    trainer = Trainer(model, X, y, batch_size=None, shuffle=False, **path)
+    reference = model.copy().train()
+    expected = reference.loss(X, y)
+    assert trainer.step(X, y) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(model.running[1]["mean"], reference.running[1]["mean"], rtol=1e-12)
+    assert model.training is False
+
+
+def test_dropout_runs_repeat_exactly_and_rmsprop_trains(path):
+    X, y = make_dataset("spiral", n=150, seed=0)
+    runs = [bh.train(bh.MLP([2, 24, 24, 3], dropout=0.2, batchnorm=True, seed=1), X, y, epochs=15,
+                     optimizer=bh.RMSProp(0.005), batch_size=32, seed=3, **path) for _ in range(2)]
+    assert runs[0].loss == runs[1].loss and runs[0].train_accuracy == runs[1].train_accuracy
+    assert runs[0].loss[-1] < 0.8 * runs[0].loss[0]
+
+
+def test_a_model_whose_train_does_not_switch_the_mode_is_named():
+    class Stubborn(ModalNet):
+        def train(self):
+            return self
+
+    X, y = make_dataset("gauss", n=20, seed=0)
+    model = Stubborn().eval()
+    with pytest.raises(TypeError, match=r"in_mode: Stubborn.train\(\) must set its training attribute to "
+                                        r"True, but it is False after the call"):
+        Trainer(model, X, y, batch_size=10).step(X, y)

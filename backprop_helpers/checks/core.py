@@ -13,6 +13,17 @@ the explanation a teacher would give:
 4. otherwise: which output, which case, where and by how much (and whether it is off by a constant
    factor or by its sign).
 
+Before any of that, the function must be the learner's own work: while it runs, a watch
+(``backprop_helpers.grading.watch``) sees whether it reaches the exercise's reference, a copy of it,
+a package function declared to compute the same thing (``same_as``), or any package function the
+exercise does not hand over (``may_use``); then the verdict is "not yours" ("write it yourself"),
+whatever the outputs.
+
+Cases: ``cases()`` gives the notebook's cases. A case function that takes ``rng`` (``cases(rng=None)``)
+draws its random values from that generator when one is given, keeping its fixed edge cases; the grader
+calls it with a generator seeded where the learner cannot see (``case_list(seed)``), so outputs
+memorised for the notebook's cases do not pass.
+
 ``Exercise.check(fn)`` prints one short verdict and returns the function the notebook should use from
 then on: the learner's own when it passed, the reference otherwise (saying so), so that a learner stuck
 on one exercise can still run the rest of the lesson.
@@ -20,13 +31,19 @@ on one exercise can still run the rest of the lesson.
 from __future__ import annotations
 
 import html
+import inspect
+import re
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Case", "Mistake", "CheckResult", "Raised", "Exercise", "same_output", "learner_run", "named"]
+from ..grading.watch import Policy, Watch, describe
+
+__all__ = ["Case", "Mistake", "CheckResult", "Raised", "Exercise", "same_output", "learner_run", "named",
+           "takes_rng", "mask_numbers"]
 
 
 def named(fn, name):
@@ -88,11 +105,18 @@ class Mistake:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of a check. ``status`` is "passed", "not done", "error" or "wrong"."""
+    """The outcome of a check. ``status`` is "passed", "not done", "error", "wrong" or "not yours".
+
+    ``hint`` says the same as ``message`` without any value of a case (for feedback handed back to a
+    learner after grading on hidden cases); ``used`` lists what a "not yours" function reached, as
+    ``(kind, name)`` pairs (see ``grading.watch``).
+    """
     exercise: str
     status: str
     message: str
     mistake: str | None = None
+    hint: str | None = None
+    used: tuple = ()
 
     @property
     def passed(self) -> bool:
@@ -132,6 +156,44 @@ class Raised:
         return f"Raised({self.text!r})"
 
 
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def mask_numbers(text: str, width: int = 200) -> str:
+    """``text`` with every number replaced by ``#`` and cut to ``width`` characters: an exception's
+    message without the values of the case it was raised on."""
+    text = " ".join(_NUMBER.sub("#", text).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def takes_rng(cases: Callable) -> bool:
+    """Whether a case function accepts ``rng`` (a numpy Generator for fresh random values)."""
+    try:
+        return "rng" in inspect.signature(cases).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _same_arg(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_arg(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same_arg(x, y) for x, y in zip(a, b))
+    if callable(a) and callable(b):
+        return a is b or getattr(a, "__code__", a) is getattr(b, "__code__", b)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - objects that cannot be compared are different cases
+        return False
+
+
+def _call_plainly(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
 def _copy_args(args):
     return tuple(a.copy() if isinstance(a, np.ndarray) else
                  ({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in a.items()}
@@ -164,7 +226,8 @@ class Exercise:
         name: the function's name in the lesson (e.g. ``"linear_backward"``).
         reference: the correct implementation, with the lesson's signature.
         cases: a function returning the list of ``Case`` objects (built fresh for every check, so a
-            learner's function that modifies its inputs cannot spoil later cases).
+            learner's function that modifies its inputs cannot spoil later cases). With a parameter
+            ``rng=None``, it draws its random values from ``rng`` when given one (see ``case_list``).
         mistakes: the catalogue of classic mistakes for this exercise.
         outputs: names of the outputs, e.g. ``("dX", "dW", "db")``; a single name for one output.
         input_names: names of the arguments, used to explain shapes ("the shape of W transposed").
@@ -172,6 +235,13 @@ class Exercise:
             for exercises whose result is a behaviour (several steps, a generator). Kept as ``runner``
             (None for the default), which the grading kernel uses to call a learner's function.
         rtol, atol: tolerances of the comparison.
+        may_use: what the lesson hands the learner on purpose, as dotted names under
+            ``backprop_helpers`` (a function, a class or a module, e.g. ``"layers.linear_forward"``,
+            ``"reference.sigmoid"`` for an earlier exercise's handed-back answer); any other package
+            function the learner's function calls (and is not given in its arguments) makes it "not
+            yours". None (the default): only the reference and ``same_as`` are refused.
+        same_as: the package functions that compute what the exercise asks (``"layers.linear_backward"``),
+            refused like the reference itself.
 
     ``run(fn)`` is ``results(fn, cases)`` (the function's output on every case) followed by
     ``verdict(outputs, cases)``; the grader calls ``verdict`` on outputs computed in a grading kernel.
@@ -179,10 +249,11 @@ class Exercise:
     ``matching_mistake`` (which catalogued mistake explains the outputs).
     """
 
-    def __init__(self, name: str, reference: Callable, cases: Callable[[], Sequence[Case]], *,
+    def __init__(self, name: str, reference: Callable, cases: Callable[..., Sequence[Case]], *,
                  mistakes: Sequence[Mistake] = (), outputs: Sequence[str] = ("result",),
                  input_names: Sequence[str] = (), run: Callable | None = None,
-                 rtol: float = 1e-6, atol: float = 1e-9):
+                 rtol: float = 1e-6, atol: float = 1e-9, may_use: Sequence[str] | None = None,
+                 same_as: Sequence[str] = ()):
         self.name = name
         self.reference = reference
         self.cases = cases
@@ -191,24 +262,54 @@ class Exercise:
         self.input_names = tuple(input_names)
         self.runner = run
         self.rtol, self.atol = rtol, atol
+        self.may_use = None if may_use is None else tuple(may_use)
+        self.same_as = tuple(same_as)
+        self._policy: Policy | None = None
+
+    # ------------------------------------------------------------------ cases
+    def case_list(self, seed: int | None = None) -> list:
+        """The cases: the notebook's (``seed`` None), or, when the case function takes ``rng``, the
+        same edge cases with random values drawn from a generator seeded by ``seed`` and the exercise's
+        name; a case whose values differ from the notebook's is labelled "(hidden values)"."""
+        notebook = list(self.cases())
+        if seed is None or not takes_rng(self.cases):
+            return notebook
+        rng = np.random.default_rng([int(seed), zlib.crc32(self.name.encode())])
+        drawn = list(self.cases(rng=rng))
+        return [case if i < len(notebook) and case.label == notebook[i].label and
+                _same_arg((case.args, case.kwargs), (notebook[i].args, notebook[i].kwargs))
+                else Case(f"{case.label} (hidden values)", case.args, case.kwargs)
+                for i, case in enumerate(drawn)]
+
+    @property
+    def policy(self) -> Policy:
+        """What the learner's function may reach while it runs (see ``grading.watch``)."""
+        if self._policy is None or self._policy.reference is not self.reference:
+            self._policy = Policy(self.name, self.reference, may_use=self.may_use, same_as=self.same_as)
+        return self._policy
+
+    def course_own(self, fn) -> bool:
+        """Is ``fn`` the reference or a catalogued mistake (the course's own code, judged by its outputs)?"""
+        return fn is self.reference or any(fn is m.impl for m in self.mistakes)
 
     # ------------------------------------------------------------------ running
-    def _call(self, fn, case):
+    def _call(self, fn, case, watch=None):
         args = _copy_args(case.args)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            if self.runner is not None:
-                return self.runner(fn, *args, **case.kwargs)
-            return fn(*args, **case.kwargs)
+            call = self.runner if self.runner is not None else _call_plainly
+            if watch is not None:
+                return watch.run(call, fn, *args, **case.kwargs)
+            return call(fn, *args, **case.kwargs)
 
-    def results(self, fn, cases) -> list:
+    def results(self, fn, cases, *, watch: Watch | None = None) -> list:
         """``fn``'s output on each of ``cases`` (each called on fresh copies of the case's arrays), an
         exception it raised captured as a ``Raised``. A ``NotImplementedError`` is not captured: the
-        function is not written yet."""
+        function is not written yet. With a ``watch``, every call runs under it."""
         results = []
         for case in cases:
             try:
-                results.append(self._call(fn, case))
+                results.append(self._call(fn, case, watch))
             except NotImplementedError:
                 raise
             except Exception as exc:  # the learner's code may raise anything; it is reported
@@ -216,23 +317,35 @@ class Exercise:
         return results
 
     # ------------------------------------------------------------------ checking
-    def run(self, fn: Callable) -> CheckResult:
-        """Check ``fn`` and return a ``CheckResult`` (no printing)."""
+    def run(self, fn: Callable, *, seed: int | None = None) -> CheckResult:
+        """Check ``fn`` and return a ``CheckResult`` (no printing). ``seed``: draw the random cases
+        from it (see ``case_list``) instead of using the notebook's.
+
+        A function of the learner is watched while it runs; the reference and the catalogued mistakes
+        (the course's own code) are judged by their outputs alone."""
         if not callable(fn):
             return CheckResult(self.name, "error", f"✘ {self.name}: expected a function, got "
                                f"{type(fn).__name__}. Pass the function itself, without calling it.")
-        cases = list(self.cases())
+        cases = self.case_list(seed)
+        watch = None if self.course_own(fn) else Watch(self.policy)
         try:
-            got = self.results(fn, cases)
+            got = self.results(fn, cases, watch=watch)
         except NotImplementedError:
-            return self.not_done()
+            return self.not_yours(watch.findings) if watch is not None and watch.findings else self.not_done()
+        if watch is not None and watch.findings:
+            return self.not_yours(watch.findings)
         return self.verdict(got, cases)
 
     def not_done(self) -> CheckResult:
         """The verdict on a function that still raises ``NotImplementedError``."""
-        return CheckResult(self.name, "not done",
-                           f"… {self.name}: not done yet (it still raises NotImplementedError). "
-                           f"Replace the `raise NotImplementedError()` line with your code.")
+        message = (f"… {self.name}: not done yet (it still raises NotImplementedError). "
+                   f"Replace the `raise NotImplementedError()` line with your code.")
+        return CheckResult(self.name, "not done", message, hint=message)
+
+    def not_yours(self, findings) -> CheckResult:
+        """The verdict on a function that reached the course's answer (``findings`` of a ``Watch``)."""
+        message = f"✘ {self.name}: {describe(self.name, list(findings), self.may_use or ())}"
+        return CheckResult(self.name, "not yours", message, hint=message, used=tuple(map(tuple, findings)))
 
     def verdict(self, got: list, cases: Sequence[Case], outputs_of: Callable | None = None) -> CheckResult:
         """The verdict on ``got``, the learner's outputs on ``cases`` (as ``results`` returns them).
@@ -249,22 +362,26 @@ class Exercise:
                    if not same_output(g, w, self.rtol, self.atol)]
         if not failing:
             labels = ", ".join(c.label for c in cases)
-            return CheckResult(self.name, "passed",
-                               f"✔ {self.name}: correct on all {len(cases)} cases ({labels}).")
+            message = f"✔ {self.name}: correct on all {len(cases)} cases ({labels})."
+            return CheckResult(self.name, "passed", message, hint=message)
         first = failing[0]
         case = cases[first]
         mistake = self.matching_mistake(got, want, outputs_of)
         if mistake is not None:
-            return CheckResult(self.name, "wrong",
-                               f"✘ {self.name}: {mistake.explanation} "
-                               f"(seen on case '{case.label}')", mistake.name)
+            message = f"✘ {self.name}: {mistake.explanation} (seen on case '{case.label}')"
+            return CheckResult(self.name, "wrong", message, mistake.name, hint=message)
         if isinstance(got[first], Raised):
-            return CheckResult(self.name, "error",
-                               f"✘ {self.name} raised an error on case '{case.label}': "
-                               f"{got[first].text}")
+            where = f"✘ {self.name} raised an error on case '{case.label}': "
+            return CheckResult(self.name, "error", where + got[first].text,
+                               hint=where + mask_numbers(got[first].text))
         detail = self.explain_difference(got[first], want[first], case)
-        return CheckResult(self.name, "wrong", f"✘ {self.name}: {detail} (case '{case.label}'; "
-                                               f"{len(failing)} of {len(cases)} cases differ)")
+        tail = f" (case '{case.label}'; {len(failing)} of {len(cases)} cases differ)"
+        try:
+            hint = self.difference_hint(got[first], want[first], case)
+        except Exception:  # noqa: BLE001 - outputs of any kind; the hint then says less
+            hint = "the result differs from the expected one"
+        return CheckResult(self.name, "wrong", f"✘ {self.name}: {detail}{tail}",
+                           hint=f"✘ {self.name}: {hint}{tail}")
 
     def check(self, fn: Callable, *, show: bool = True) -> Callable:
         """Check ``fn``, print the verdict, and return the function to use from now on.
@@ -332,7 +449,34 @@ class Exercise:
             return self._describe_array(name, g, w, case)
         return "the result differs from the expected one"  # pragma: no cover
 
-    def _describe_array(self, name, g, w, case) -> str:
+    def difference_hint(self, got, want, case) -> str:
+        """Like ``explain_difference``, without any value of the case: which output, and how it is
+        wrong (shape, not finite, a constant factor or the sign), for a learner's feedback."""
+        got_parts, want_parts = self._split(got), self._split(want)
+        if got_parts is None:
+            count = len(got) if isinstance(got, (tuple, list)) else 1
+            return (f"it should return {len(self.outputs)} values ({', '.join(self.outputs)}), "
+                    f"but returned {count}")
+        for (name, g), (_, w) in zip(got_parts, want_parts):
+            if same_output(g, w, self.rtol, self.atol):
+                continue
+            if isinstance(w, dict):
+                if not isinstance(g, dict):
+                    return f"{name} should be a dict, got {type(g).__name__}"
+                if g.keys() != w.keys():
+                    return f"{name} should have the keys {sorted(map(str, w))}, got {sorted(map(str, g))}"
+                key = next(k for k in w if not same_output(g[k], w[k], self.rtol, self.atol))
+                if isinstance(w[key], bool):
+                    error = getattr(got, "error", None)
+                    if w[key] and error:
+                        return f"it raised {mask_numbers(error)}"
+                    should, does = ("", " not") if w[key] else ("not ", "")
+                    return f"this should {should}hold but does{does}: {key}"
+                return self._describe_array(f"{name}[{key!r}]", g[key], w[key], case, values=False)
+            return self._describe_array(name, g, w, case, values=False)
+        return "the result differs from the expected one"  # pragma: no cover
+
+    def _describe_array(self, name, g, w, case, values=True) -> str:
         w = np.asarray(w)
         if g is None:
             return f"{name} is None: did the function forget to return it?"
@@ -346,7 +490,9 @@ class Exercise:
             bad = np.argwhere(~np.isfinite(g))[0] if g.ndim else ()
             return (f"{name} holds {g[tuple(bad)] if g.ndim else g} where a finite number was expected "
                     f"(an overflow? exp of a large number, or a division by zero)")
-        if w.ndim == 0:
+        if not values:
+            text = f"{name} differs from the expected value" + ("s" if w.ndim else "")
+        elif w.ndim == 0:
             text = f"{name} is {float(g):.6g} but should be {float(w):.6g}"
         else:
             diff = np.abs(g - w)

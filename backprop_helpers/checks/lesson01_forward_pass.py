@@ -28,6 +28,11 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _source(rng, seed):
+    """The generator a case function draws from: the grader's (hidden values), else the notebook's seed."""
+    return rng if rng is not None else _rng(seed)
+
+
 def _runner(describe=None, keeps_input=None, name=None):
     """``learner_run`` with a numpy shape error worded as one ValueError naming the inputs' shapes
     (``describe(*args)``); ``keeps_input``: the exercise's name, whose one input must stay unchanged."""
@@ -42,8 +47,8 @@ def _runner(describe=None, keeps_input=None, name=None):
 
 # ------------------------------------------------------------------ a single neuron
 
-def _neuron_cases():
-    r = _rng(1)
+def _neuron_cases(rng=None):
+    r = _source(rng, 1)
     return [Case("three inputs", (r.standard_normal(3), r.standard_normal(3), 0.5)),
             Case("one input", (np.array([2.0]), np.array([-1.5]), 0.25)),
             Case("zero bias", (r.standard_normal(5), r.standard_normal(5), 0.0)),
@@ -52,7 +57,7 @@ def _neuron_cases():
 
 NEURON = Exercise(
     "neuron", reference.neuron, _neuron_cases, input_names=("x", "w", "b"), outputs=("out",),
-    run=_runner(),
+    run=_runner(), may_use=("reference.sigmoid",),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: the weighted sum is w·x + b, before the "
                 "activation.", lambda x, w, b: float(sigmoid(np.dot(w, x)))),
@@ -75,8 +80,8 @@ def check_neuron(fn):
 
 # ------------------------------------------------------------------ the linear layer
 
-def _linear_cases():
-    r = _rng(2)
+def _linear_cases(rng=None):
+    r = _source(rng, 2)
     return [Case("a batch of 4 into 2 units", (r.standard_normal((4, 3)), r.standard_normal((3, 2)),
                                                       r.standard_normal(2))),
             Case("batch of one", (r.standard_normal((1, 3)), r.standard_normal((3, 5)), r.standard_normal(5))),
@@ -88,6 +93,7 @@ LINEAR = Exercise(
     "linear_forward", reference.linear_forward, _linear_cases, input_names=("X", "W", "b"),
     outputs=("out",),
     run=_runner(lambda X, W, b: f"X.shape={X.shape}, W.shape={W.shape}, b.shape={b.shape}"),
+    may_use=(), same_as=("layers.linear_forward",),
     mistakes=[
         Mistake("bias forgotten", "the bias b is missing: out = X @ W + b.", lambda X, W, b: X @ W),
         Mistake("W transposed", "the weights were used transposed (X @ W.T). W has shape (D, H): "
@@ -110,8 +116,8 @@ def check_linear_forward(fn):
 
 # ------------------------------------------------------------------ activations
 
-def _activation_cases():
-    r = _rng(3)
+def _activation_cases(rng=None):
+    r = _source(rng, 3)
     return [Case("a batch", (r.standard_normal((4, 3)) * 3,)),
             Case("a vector", (np.linspace(-4, 4, 9),)),
             Case("large values", (np.array([[-800.0, -30.0, 0.0, 30.0, 800.0]]),)),
@@ -120,7 +126,8 @@ def _activation_cases():
 
 SIGMOID = Exercise(
     "sigmoid", reference.sigmoid, _activation_cases, input_names=("x",),
-    outputs=("out",), run=_runner(keeps_input="sigmoid"),
+    outputs=("out",), run=_runner(keeps_input="sigmoid"), may_use=(),
+    same_as=("layers.sigmoid", "layers.sigmoid_forward"),
     mistakes=[
         Mistake("sigmoid sign", "the sigmoid is 1 / (1 + exp(-x)), with a minus sign in the exponent.",
                 lambda x: 1 / (1 + np.exp(x))),
@@ -140,7 +147,7 @@ SIGMOID = Exercise(
 
 RELU = Exercise(
     "relu", reference.relu, _activation_cases, input_names=("x",),
-    outputs=("out",), run=_runner(keeps_input="relu"),
+    outputs=("out",), run=_runner(keeps_input="relu"), may_use=(), same_as=("layers.relu_forward",),
     mistakes=[
         Mistake("np.max instead of np.maximum", "np.max(x, 0) takes the largest value along axis 0 "
                 "(a reduction); np.maximum(x, 0) compares elementwise, which is what ReLU needs.",
@@ -160,7 +167,7 @@ RELU = Exercise(
 
 TANH = Exercise(
     "tanh", reference.tanh, _activation_cases, input_names=("x",), outputs=("out",),
-    run=_runner(keeps_input="tanh"),
+    run=_runner(keeps_input="tanh"), may_use=("reference.sigmoid",), same_as=("layers.tanh_forward",),
     mistakes=[
         Mistake("sigmoid instead of tanh", "that is the sigmoid (range 0..1); tanh ranges over -1..1: "
                 "(e^x - e^-x) / (e^x + e^-x), or np.tanh.", sigmoid),
@@ -190,12 +197,12 @@ def check_tanh(fn):
 
 # ------------------------------------------------------------------ two layers
 
-def _two_layer_cases():
+def _two_layer_cases(rng=None):
     cases = []
     sizes = [((5, 2, 4, 3), "on 5 examples"), ((1, 3, 6, 2), "on one example"),
              ((8, 4, 3, 1), "with one output"), ((3, 3, 3, 3), "with square weights")]
     for seed, ((N, D, H, C), what) in enumerate(sizes):
-        r = _rng(10 + seed)
+        r = _source(rng, 10 + seed)
         params = {"W1": r.standard_normal((D, H)), "b1": r.standard_normal(H),
                   "W2": r.standard_normal((H, C)), "b2": r.standard_normal(C)}
         cases.append(Case(f"a {D}-{H}-{C} net {what}", (r.standard_normal((N, D)), params)))
@@ -210,6 +217,7 @@ def _describe_two_layer(X, params):
 TWO_LAYER = Exercise(
     "two_layer_forward", reference.two_layer_forward, _two_layer_cases,
     input_names=("X", "params"), outputs=("scores",), run=_runner(_describe_two_layer),
+    may_use=("reference.relu", "reference.linear_forward"),
     mistakes=[
         Mistake("activation on the output", "the ReLU was also applied to the output layer. The scores "
                 "are the last linear layer's output, with no activation: they may be negative.",

@@ -23,6 +23,17 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _source(rng, seed):
+    """The generator a case function draws from: the grader's (hidden values), else the notebook's seed."""
+    return rng if rng is not None else _rng(seed)
+
+
+def _labels(rng, r, fixed, classes):
+    """The notebook's ``fixed`` labels, or (with the grader's ``rng``) labels drawn like them."""
+    fixed = np.asarray(fixed)
+    return fixed if rng is None else r.integers(0, classes, fixed.shape).astype(fixed.dtype)
+
+
 def _sorted_broadcast(exc, *args):
     """numpy names the shapes of a failed broadcast in operand order ("(5,3) (5,)" or "(5,) (5,3)"),
     so two spellings of one mistake (``y * logp`` and ``logp * y``) would raise different messages;
@@ -51,19 +62,20 @@ def _shift_in_place(scores):
 
 # ------------------------------------------------------------------ mean squared error
 
-def _mse_cases():
+def _mse_cases(rng=None):
     cases = []
     for seed, (n, c, label) in enumerate([(4, 2, "4 examples x 2 outputs"), (1, 3, "batch of one"),
                                           (5, 1, "one output"), (2, 5, "2 examples x 5 outputs"),
                                           (3, 3, "3 examples x 3 outputs")]):
-        r = _rng(20 + seed)
+        r = _source(rng, 20 + seed)
         cases.append(Case(label, (r.standard_normal((n, c)), r.standard_normal((n, c)))))
     return cases
 
 
 MSE = Exercise(
     "mean_squared_error", reference.mean_squared_error, _mse_cases, input_names=("y_hat", "y"),
-    outputs=("loss",), run=_runner("mean_squared_error", ("y_hat", "y")),
+    outputs=("loss",), run=_runner("mean_squared_error", ("y_hat", "y")), may_use=(),
+    same_as=("losses.mse_loss",),
     mistakes=[
         Mistake("MSE averaged over the wrong axis",
                 "the mean was taken over the C outputs (axis=1) instead of over the N examples (axis=0). "
@@ -100,8 +112,8 @@ def check_mean_squared_error(fn):
 
 # ------------------------------------------------------------------ softmax
 
-def _softmax_cases():
-    r = _rng(30)
+def _softmax_cases(rng=None):
+    r = _source(rng, 30)
     return [Case("4 examples x 3 classes", (r.standard_normal((4, 3)) * 2,)),
             Case("batch of one", (r.standard_normal((1, 5)),)),
             Case("a single class", (r.standard_normal((3, 1)),)),
@@ -117,7 +129,7 @@ def _naive_softmax(scores):
 
 SOFTMAX = Exercise(
     "softmax", reference.softmax, _softmax_cases, input_names=("scores",), outputs=("probs",),
-    run=_runner("softmax", ("scores",)),
+    run=_runner("softmax", ("scores",)), may_use=(), same_as=("losses.softmax",),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
                 "exp of a large score overflows to inf, and inf / inf is nan (on the case with scores of "
@@ -161,21 +173,23 @@ def _log_softmax(scores):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def _cross_entropy_cases():
-    r = _rng(40)
-    return [Case("5 examples x 3 classes", (r.standard_normal((5, 3)) * 2, np.array([0, 2, 1, 1, 0]))),
-            Case("batch of one", (r.standard_normal((1, 4)), np.array([3]))),
+def _cross_entropy_cases(rng=None):
+    r = _source(rng, 40)
+    return [Case("5 examples x 3 classes",
+                 (r.standard_normal((5, 3)) * 2, _labels(rng, r, [0, 2, 1, 1, 0], 3))),
+            Case("batch of one", (r.standard_normal((1, 4)), _labels(rng, r, [3], 4))),
             Case("a single class", (r.standard_normal((3, 1)), np.array([0, 0, 0]))),
             Case("large logits", (np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0]]),
                                   np.array([1, 2]))),
             Case("confidently wrong", (np.array([[800.0, 0.0], [0.0, 3.0], [1.0, -1.0], [-2.0, 2.0]]),
                                        np.array([1, 1, 0, 1]))),
-            Case("3 examples x 3 classes", (r.standard_normal((3, 3)), np.array([2, 0, 1])))]
+            Case("3 examples x 3 classes", (r.standard_normal((3, 3)), _labels(rng, r, [2, 0, 1], 3)))]
 
 
 CROSS_ENTROPY = Exercise(
     "cross_entropy", reference.cross_entropy, _cross_entropy_cases,
     input_names=("scores", "y"), outputs=("loss",), run=_runner("cross_entropy", ("scores", "y")),
+    may_use=("reference.softmax",), same_as=("losses.softmax_cross_entropy",),
     mistakes=[
         Mistake("softmax without subtracting the max (overflow on large logits)",
                 "exp of a large score overflows to inf, and inf / inf is nan (on the case with scores of "
@@ -226,10 +240,11 @@ def check_cross_entropy(fn):
 
 # ------------------------------------------------------------------ binary cross-entropy
 
-def _bce_cases():
-    r = _rng(50)
-    return [Case("a column of 6", (r.uniform(0.05, 0.95, (6, 1)), np.array([[1.0], [0], [1], [1], [0], [0]]))),
-            Case("a flat vector of 4", (r.uniform(0.05, 0.95, 4), np.array([0.0, 1.0, 1.0, 0.0]))),
+def _bce_cases(rng=None):
+    r = _source(rng, 50)
+    return [Case("a column of 6", (r.uniform(0.05, 0.95, (6, 1)),
+                                   _labels(rng, r, [[1.0], [0], [1], [1], [0], [0]], 2))),
+            Case("a flat vector of 4", (r.uniform(0.05, 0.95, 4), _labels(rng, r, [0.0, 1.0, 1.0, 0.0], 2))),
             Case("batch of one", (np.array([[0.3]]), np.array([[1.0]]))),
             Case("all labels 1", (r.uniform(0.05, 0.95, (3, 1)), np.ones((3, 1)))),
             Case("confident predictions", (np.array([[1e-6], [1 - 1e-6], [1e-6], [0.5]]),
@@ -238,7 +253,8 @@ def _bce_cases():
 
 BCE = Exercise(
     "binary_cross_entropy", reference.binary_cross_entropy, _bce_cases, input_names=("p", "y"),
-    outputs=("loss",), run=_runner("binary_cross_entropy", ("p", "y")),
+    outputs=("loss",), run=_runner("binary_cross_entropy", ("p", "y")), may_use=(),
+    same_as=("losses.binary_cross_entropy", "losses.sigmoid_binary_cross_entropy"),
     mistakes=[
         Mistake("minus sign missing",
                 "the loss came out negative: log of a probability is <= 0, so the loss needs a minus "

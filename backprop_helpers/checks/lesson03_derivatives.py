@@ -19,6 +19,16 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _source(rng, seed):
+    """The generator a case function draws from: the grader's (hidden values), else the notebook's seed."""
+    return rng if rng is not None else _rng(seed)
+
+
+def _point(rng, fixed, low, high):
+    """The notebook's ``fixed`` number, or (with the grader's ``rng``) one drawn in [low, high)."""
+    return fixed if rng is None else round(float(rng.uniform(low, high)), 6)
+
+
 def _runner(name, inner=None, keeps=()):
     """``learner_run`` for this lesson: the arrays named in ``keeps`` must come back unchanged;
     ``inner(fn, *args)`` drives the function (default: calls it)."""
@@ -41,17 +51,19 @@ def _reciprocal(x):
     return 1.0 / x
 
 
-def _difference_cases():
-    return [Case("sin at x=1 with h=1e-3", (np.sin, 1.0, 1e-3)),
-            Case("x**3 at x=2 with h=0.1", (_cube, 2.0, 0.1)),
-            Case("exp at x=0 with h=1e-2", (np.exp, 0.0, 1e-2)),
-            Case("1/x at x=0.5 with h=1e-4", (_reciprocal, 0.5, 1e-4)),
-            Case("x**3 at x=-1.5 with h=0.5", (_cube, -1.5, 0.5))]
+def _difference_cases(rng=None):
+    points = [(np.sin, "sin", "1", 1.0, -3, 3, "1e-3", 1e-3), (_cube, "x**3", "2", 2.0, 1, 3, "0.1", 0.1),
+              (np.exp, "exp", "0", 0.0, -1, 1, "1e-2", 1e-2),
+              (_reciprocal, "1/x", "0.5", 0.5, 0.3, 2, "1e-4", 1e-4),
+              (_cube, "x**3", "-1.5", -1.5, -3, -1, "0.5", 0.5)]
+    return [Case(f"{name} at {f'x={shown}' if rng is None else 'a drawn x'} with h={h_text}",
+                 (f, _point(rng, fixed, low, high), h))
+            for f, name, shown, fixed, low, high, h_text, h in points]
 
 
 FORWARD = Exercise(
     "forward_difference", reference.forward_difference, _difference_cases,
-    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("forward_difference"),
+    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("forward_difference"), may_use=(),
     mistakes=[
         Mistake("forward and central difference mixed up",
                 "that is the central difference (f(x + h) - f(x - h)) / 2h. The forward difference "
@@ -72,7 +84,7 @@ FORWARD = Exercise(
 
 CENTRAL = Exercise(
     "central_difference", reference.central_difference, _difference_cases,
-    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("central_difference"),
+    input_names=("f", "x", "h"), outputs=("derivative",), run=_runner("central_difference"), may_use=(),
     mistakes=[
         Mistake("forward and central difference mixed up",
                 "that is the forward difference (f(x + h) - f(x)) / h. The central difference looks "
@@ -103,8 +115,8 @@ def check_central_difference(fn):
 
 # ------------------------------------------------------------------ relative error
 
-def _rel_error_cases():
-    r = _rng(60)
+def _rel_error_cases(rng=None):
+    r = _source(rng, 60)
     a = r.standard_normal((3, 4))
     return [Case("two close 3x4 arrays", (a, a + 1e-6 * r.standard_normal((3, 4)))),
             Case("zeros in both", (np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.1, 2.0]))),
@@ -115,7 +127,8 @@ def _rel_error_cases():
 
 REL_ERROR = Exercise(
     "rel_error", reference.rel_error, _rel_error_cases, input_names=("a", "b"),
-    outputs=("error",), run=_runner("rel_error", keeps=((0, "a"), (1, "b"))),
+    outputs=("error",), run=_runner("rel_error", keeps=((0, "a"), (1, "b"))), may_use=(),
+    same_as=("gradcheck.numerical.rel_error",),
     mistakes=[
         Mistake("relative error without the max/abs guard (division by zero)",
                 "where a and b are both 0, |a - b| / (|a| + |b|) is 0 / 0 = nan. Guard the denominator: "
@@ -171,12 +184,12 @@ def _run_numerical_gradient(fn, kind, x, h):
     return grad, x.copy()
 
 
-def _numerical_gradient_cases():
-    r = _rng(71)
+def _numerical_gradient_cases(rng=None):
+    r = _source(rng, 71)
     return [Case("sum of squares of 3 elements", ("sum of squares", r.standard_normal(3), 1e-5)),
             Case("a 2x3 matrix", ("quadratic form", r.standard_normal((2, 3)), 1e-5)),
             Case("f reads x through a closure", ("closure", r.standard_normal((2, 2)), 1e-5)),
-            Case("a single element", ("product and exp", np.array([0.7]), 1e-4)),
+            Case("a single element", ("product and exp", np.array([_point(rng, 0.7, -1, 1)]), 1e-4)),
             Case("a large step h=0.1", ("product and exp", r.standard_normal(3), 0.1))]
 
 
@@ -223,7 +236,8 @@ def _forward_numerical(f, x, h):
 NUMERICAL_GRADIENT = Exercise(
     "numerical_gradient", reference.numerical_gradient, _numerical_gradient_cases,
     input_names=("f", "x", "h"), outputs=("grad", "x after the call"),
-    run=_runner("numerical_gradient", _run_numerical_gradient), rtol=1e-5, atol=1e-8,
+    run=_runner("numerical_gradient", _run_numerical_gradient), rtol=1e-5, atol=1e-8, may_use=(),
+    same_as=("gradcheck.numerical.numerical_gradient", "gradcheck.numerical.sweep"),
     mistakes=[
         Mistake("numerical_gradient not restoring x",
                 "x was not put back: after the call it differs from before, and every later element was "
@@ -257,12 +271,21 @@ def check_numerical_gradient(fn):
 
 # ------------------------------------------------------------------ the chain rule by hand
 
-def _neuron_cases():
-    return [Case("w=0.5 b=-1 x=2 y=1", (0.5, -1.0, 2.0, 1.0)),
-            Case("w=-1.5 b=0.3 x=0.8 y=0", (-1.5, 0.3, 0.8, 0.0)),
-            Case("negative input x=-3", (0.7, 0.2, -3.0, 1.0)),
-            Case("saturated neuron", (4.0, 1.0, 2.5, 0.0)),
-            Case("target y=0.25", (1.2, -0.4, 1.0, 0.25))]
+def _neuron_cases(rng=None):
+    def drawn(label, fixed, ranges):
+        if rng is None:
+            return Case(label, fixed)
+        return Case(label, tuple(_point(rng, v, *r) if r else v for v, r in zip(fixed, ranges)))
+    wide, unit = (-2, 2), (0, 1)
+    return [drawn("w=0.5 b=-1 x=2 y=1" if rng is None else "drawn w, b and x, y=1",
+                  (0.5, -1.0, 2.0, 1.0), (wide, wide, wide, None)),
+            drawn("w=-1.5 b=0.3 x=0.8 y=0" if rng is None else "drawn w, b and x, y=0",
+                  (-1.5, 0.3, 0.8, 0.0), (wide, wide, wide, None)),
+            drawn("negative input x=-3" if rng is None else "negative input x",
+                  (0.7, 0.2, -3.0, 1.0), (wide, wide, (-4, -2), None)),
+            drawn("saturated neuron", (4.0, 1.0, 2.5, 0.0), ((3, 5), (0.5, 1.5), (2, 3), None)),
+            drawn("target y=0.25" if rng is None else "a target between 0 and 1",
+                  (1.2, -0.4, 1.0, 0.25), (wide, wide, wide, unit))]
 
 
 def _neuron_mistake(dL_ds, ds_dz, dz_dw):
@@ -277,6 +300,7 @@ def _neuron_mistake(dL_ds, ds_dz, dz_dw):
 NEURON_GRADIENT = Exercise(
     "neuron_loss_gradient", reference.neuron_loss_gradient, _neuron_cases,
     input_names=("w", "b", "x", "y"), outputs=("dL_dw", "dL_db"), run=_runner("neuron_loss_gradient"),
+    may_use=("autograd",),
     mistakes=[
         Mistake("sigmoid derivative missing",
                 "the sigmoid's local derivative ds/dz = s (1 - s) is missing from the chain: "

@@ -29,6 +29,17 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _source(rng, seed):
+    """The generator a case function draws from: the grader's (hidden values), else the notebook's seed."""
+    return rng if rng is not None else _rng(seed)
+
+
+def _labels(rng, r, fixed, classes):
+    """The notebook's ``fixed`` labels, or (with the grader's ``rng``) labels drawn like them."""
+    fixed = np.asarray(fixed)
+    return fixed if rng is None else r.integers(0, classes, fixed.shape)
+
+
 def _learner_run(name, input_names):
     """``learner_run`` with numpy's shape errors (``dout @ W``, ``np.dot(dout, W)`` and ``dout * W``
     each word it differently) turned into one message naming the case's input shapes, so a mistake
@@ -53,8 +64,8 @@ def _in_place(what, fix):
 
 # ------------------------------------------------------------------ the linear layer
 
-def _linear_cases():
-    r = _rng(40)
+def _linear_cases(rng=None):
+    r = _source(rng, 40)
     cases = []
     for label, (N, D, H) in [("N=4 D=3 H=2", (4, 3, 2)), ("batch of one", (1, 3, 5)),
                              ("square W (N=5 D=H=3)", (5, 3, 3)), ("N=2 D=H=4", (2, 4, 4))]:
@@ -75,6 +86,7 @@ def _with(dX=None, dW=None, db=None):
 LINEAR_BACKWARD = Exercise(
     "linear_backward", reference.linear_backward, _linear_cases, input_names=("dout", "X", "W"),
     outputs=("dX", "dW", "db"), run=_learner_run("linear_backward", ("dout", "X", "W")),
+    may_use=(), same_as=("layers.linear_backward",),
     mistakes=[
         Mistake("dW transposed", "dW came out transposed (dout.T @ X, of shape (H, D)). A gradient has "
                 "the shape of its variable: W is (D, H), so dW = X.T @ dout, (D, N) @ (N, H) -> (D, H).",
@@ -111,9 +123,9 @@ def check_linear_backward(fn):
 
 # ------------------------------------------------------------------ activations
 
-def _activation_cases(seed, make_input):
+def _activation_cases(seed, make_input, rng=None):
     """Cases (dout, v) where v = make_input(x): the activation's output, or its input for ReLU."""
-    r = _rng(seed)
+    r = _source(rng, seed)
     xs = [("a batch", r.standard_normal((4, 3)) * 2),
           ("a vector", np.linspace(-3.0, 3.0, 7)),
           ("saturated", np.array([[-8.0, -5.0, 0.0, 5.0, 8.0]])),
@@ -122,8 +134,9 @@ def _activation_cases(seed, make_input):
 
 
 SIGMOID_BACKWARD = Exercise(
-    "sigmoid_backward", reference.sigmoid_backward, lambda: _activation_cases(41, sigmoid),
+    "sigmoid_backward", reference.sigmoid_backward, lambda rng=None: _activation_cases(41, sigmoid, rng),
     input_names=("dout", "out"), outputs=("dx",), run=_learner_run("sigmoid_backward", ("dout", "out")),
+    may_use=(), same_as=("layers.sigmoid_backward",),
     mistakes=[
         Mistake("sigmoid derivative computed from the input instead of the output", "the sigmoid was "
                 "applied again to out, as if out were the input. This function receives the sigmoid's "
@@ -140,8 +153,9 @@ SIGMOID_BACKWARD = Exercise(
 
 
 TANH_BACKWARD = Exercise(
-    "tanh_backward", reference.tanh_backward, lambda: _activation_cases(42, np.tanh),
+    "tanh_backward", reference.tanh_backward, lambda rng=None: _activation_cases(42, np.tanh, rng),
     input_names=("dout", "out"), outputs=("dx",), run=_learner_run("tanh_backward", ("dout", "out")),
+    may_use=(), same_as=("layers.tanh_backward",),
     mistakes=[
         Mistake("tanh derivative as 1 - x**2 of the input", "the derivative was computed as 1 - x**2 "
                 "with x the tanh's input. It is 1 - tanh(x)**2, the square of the OUTPUT: "
@@ -160,12 +174,12 @@ TANH_BACKWARD = Exercise(
     ])
 
 
-def _relu_cases():
+def _relu_cases(rng=None):
     def with_zeros(x):
         x = x.copy()
         x.flat[::3] = 0.0            # exact zeros: the kink, where the gradient is 0 by convention
         return x
-    return _activation_cases(43, with_zeros)
+    return _activation_cases(43, with_zeros, rng)
 
 
 _INVERTED = ("ReLU passes the gradient where its input was POSITIVE and blocks it elsewhere; this "
@@ -173,7 +187,7 @@ _INVERTED = ("ReLU passes the gradient where its input was POSITIVE and blocks i
 
 RELU_BACKWARD = Exercise(
     "relu_backward", reference.relu_backward, _relu_cases, input_names=("dout", "x"), outputs=("dx",),
-    run=_learner_run("relu_backward", ("dout", "x")),
+    run=_learner_run("relu_backward", ("dout", "x")), may_use=(), same_as=("layers.relu_backward",),
     mistakes=[
         Mistake("ReLU mask taken from dout instead of the input", "the mask was taken from dout. "
                 "Whether the gradient passes depends on the ReLU's INPUT: dx = dout * (x > 0), "
@@ -235,8 +249,8 @@ def _mse_sign_flipped(y_hat, y):
     return loss, -dy_hat
 
 
-def _mse_cases():
-    r = _rng(44)
+def _mse_cases(rng=None):
+    r = _source(rng, 44)
     return [Case(f"N={N} C={C}" + (" (batch of one)" if N == 1 else "") + (" (one output)" if C == 1 else ""),
                  (r.standard_normal((N, C)), r.standard_normal((N, C))))
             for N, C in [(5, 3), (1, 2), (4, 1), (3, 4)]]
@@ -244,7 +258,7 @@ def _mse_cases():
 
 MSE = Exercise(
     "mse_loss", reference.mse_loss, _mse_cases, input_names=("y_hat", "y"), outputs=("loss", "dy_hat"),
-    run=_learner_run("mse_loss", ("y_hat", "y")),
+    run=_learner_run("mse_loss", ("y_hat", "y")), may_use=(), same_as=("losses.mse_loss",),
     mistakes=[
         Mistake("MSE missing the factor 2", "dy_hat is missing the factor 2 from the square: "
                 "d/dy_hat (y_hat - y)**2 = 2 (y_hat - y), so dy_hat = 2 * (y_hat - y) / N.",
@@ -321,15 +335,15 @@ def _shift_in_place(scores, y):
     return softmax_cross_entropy(scores, y)
 
 
-def _ce_cases():
-    r = _rng(45)
+def _ce_cases(rng=None):
+    r = _source(rng, 45)
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0], [-500.0, 200.0, 800.0]])
-    return [Case("N=4 C=3", (r.standard_normal((4, 3)), np.array([0, 2, 1, 2]))),
-            Case("batch of one (C=5)", (r.standard_normal((1, 5)), np.array([3]))),
-            Case("N=C=3", (r.standard_normal((3, 3)) * 2, np.array([2, 0, 0]))),
+    return [Case("N=4 C=3", (r.standard_normal((4, 3)), _labels(rng, r, [0, 2, 1, 2], 3))),
+            Case("batch of one (C=5)", (r.standard_normal((1, 5)), _labels(rng, r, [3], 5))),
+            Case("N=C=3", (r.standard_normal((3, 3)) * 2, _labels(rng, r, [2, 0, 0], 3))),
             Case("large logits", (big, np.array([0, 2, 1]))),
             Case("a single class", (r.standard_normal((2, 1)), np.array([0, 0]))),
-            Case("N=6 C=2", (r.standard_normal((6, 2)), np.array([0, 1, 1, 0, 1, 0])))]
+            Case("N=6 C=2", (r.standard_normal((6, 2)), _labels(rng, r, [0, 1, 1, 0, 1, 0], 2)))]
 
 
 _ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y) (or subtract 1 "
@@ -338,6 +352,7 @@ _ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y
 SOFTMAX_CE = Exercise(
     "softmax_cross_entropy", reference.softmax_cross_entropy, _ce_cases, input_names=("scores", "y"),
     outputs=("loss", "dscores"), run=_learner_run("softmax_cross_entropy", ("scores", "y")),
+    may_use=(), same_as=("losses.softmax_cross_entropy",),
     mistakes=[
         Mistake("cross-entropy gradient not divided by N", "the loss is a mean over the batch, so its "
                 "gradient carries the 1/N too: dscores = (p - onehot(y)) / N.",

@@ -53,7 +53,17 @@ def _num_layers(params):
     return len(params) // 2
 
 
-def _net_cases():
+# What the lesson hands over on purpose: the library's forward/backward pairs (cell 5 of the lesson
+# puts them in a dict), softmax cross-entropy for loss_and_grads, and the learner's own mlp_forward
+# and mlp_backward (or the references their checks handed back).
+_FORWARD_PAIRS = ("layers.linear_forward", "layers.relu_forward", "layers.sigmoid_forward",
+                  "layers.tanh_forward", "layers.Activation")
+_BACKWARD_PAIRS = ("layers.linear_backward", "layers.relu_backward", "layers.sigmoid_backward",
+                   "layers.tanh_backward")
+_WHOLE_NETWORK = ("network.MLP", "value_mlp", "gradcheck.modelcheck", "fast")
+
+
+def _net_cases(rng=None):
     """Networks with every shape problem visible, plus one with all widths equal (where a wrong
     order of layers cannot crash and must show in the numbers), one linear model, a batch of one."""
     spec = [("2 hidden layers (relu)", (3, 5, 4, 2), 6, "relu"),
@@ -63,7 +73,7 @@ def _net_cases():
             ("no hidden layer", (3, 2), 4, "relu")]
     cases = []
     for seed, (label, sizes, N, act) in enumerate(spec):
-        r = np.random.default_rng(50 + seed)
+        r = rng if rng is not None else np.random.default_rng(50 + seed)
         params = {}
         for l, (d, h) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             params[f"W{l}"] = r.standard_normal((d, h)) / np.sqrt(d)
@@ -137,8 +147,9 @@ def _scores_only(fn, X, params, activation):
 
 MLP_FORWARD = Exercise(
     "mlp_forward", reference.mlp_forward,
-    lambda: [Case(label, (X, params, act)) for label, X, params, act, _, _ in _net_cases()],
+    lambda rng=None: [Case(label, (X, params, act)) for label, X, params, act, _, _ in _net_cases(rng)],
     input_names=("X", "params", "activation"), outputs=("scores",), run=_name_hint(_scores_only),
+    may_use=_FORWARD_PAIRS, same_as=_WHOLE_NETWORK,
     mistakes=[
         Mistake("activation on the output layer", "the activation was also applied after the last "
                 "layer. The scores are the last linear layer's output, with no activation.",
@@ -306,9 +317,9 @@ _BACKWARD_MISTAKES = [
 ]
 
 
-def _backward_cases():
+def _backward_cases(rng=None):
     return [Case(label, (X, params, act, dscores))
-            for label, X, params, act, _, dscores in _net_cases()]
+            for label, X, params, act, _, dscores in _net_cases(rng)]
 
 
 def _backward_run(forward):
@@ -324,7 +335,8 @@ def _backward_run(forward):
 def _backward_exercise(forward):
     return Exercise("mlp_backward", reference.mlp_backward, _backward_cases,
                     input_names=("dscores", "caches", "params"), outputs=("grads",),
-                    run=_name_hint(_backward_run(forward)), mistakes=_BACKWARD_MISTAKES)
+                    run=_name_hint(_backward_run(forward)), mistakes=_BACKWARD_MISTAKES,
+                    may_use=_BACKWARD_PAIRS, same_as=_WHOLE_NETWORK)
 
 
 MLP_BACKWARD = _backward_exercise(reference.mlp_forward)
@@ -364,8 +376,11 @@ def _backward_from_the_loss(X, y, params, activation="relu"):
 
 LOSS_AND_GRADS = Exercise(
     "loss_and_grads", reference.loss_and_grads,
-    lambda: [Case(label, (X, y, params, act)) for label, X, params, act, y, _ in _net_cases()],
+    lambda rng=None: [Case(label, (X, y, params, act)) for label, X, params, act, y, _ in _net_cases(rng)],
     input_names=("X", "y", "params", "activation"), outputs=("loss", "grads"), run=_name_hint(),
+    may_use=("reference.mlp_forward", "reference.mlp_backward", "losses.softmax_cross_entropy",
+             "losses.softmax", "reference.softmax", *_FORWARD_PAIRS, *_BACKWARD_PAIRS),
+    same_as=_WHOLE_NETWORK,
     mistakes=[
         Mistake("softmax applied twice", "the scores went through softmax before the loss, which "
                 "applies softmax itself. Pass the raw scores to softmax_cross_entropy.",
@@ -398,10 +413,10 @@ def _squared_norms(grads):
     return gradient_norms(grads) ** 2
 
 
-def _norm_cases():
+def _norm_cases(rng=None):
     cases = []
     for label, L, seed in [("3 layers", 3, 60), ("12 layers", 12, 61), ("1 layer", 1, 62)]:
-        r = np.random.default_rng(seed)
+        r = rng if rng is not None else np.random.default_rng(seed)
         grads = {}
         for l in range(1, L + 1):
             grads[f"W{l}"] = r.standard_normal((3, 2)) * 10.0 ** (-l / 2)
@@ -412,7 +427,7 @@ def _norm_cases():
 
 GRADIENT_NORMS = Exercise(
     "gradient_norms", reference.gradient_norms, _norm_cases, input_names=("grads",), outputs=("norms",),
-    run=_name_hint(),
+    run=_name_hint(), may_use=(),
     mistakes=[
         Mistake("layers sorted as text", "the layers came out in text order (W1, W10, W11, W12, W2, "
                 "...): sorting the names compares them as strings. Go by number: grads[f'W{l}'] for "

@@ -19,13 +19,18 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _source(rng, seed):
+    """The generator a case function draws from: the grader's (hidden values), else the notebook's seed."""
+    return rng if rng is not None else _rng(seed)
+
+
 def _fresh(d):
     return {k: np.array(v, dtype=float, copy=True) for k, v in d.items()}
 
 
-def _param_cases(seed, lrs):
+def _param_cases(seed, lrs, rng=None):
     """Cases ``(params, [grads, ...], lr)``: shapes of a small network, one vector, several steps."""
-    r = _rng(seed)
+    r = _source(rng, seed)
     net = {"W1": r.standard_normal((3, 2)), "b1": r.standard_normal(2),
            "W2": r.standard_normal((2, 2)), "b2": r.standard_normal(2)}
     cases = [("a network's parameters: 1 step", net, 1),
@@ -54,8 +59,8 @@ def _run_sgd(fn, params, grad_list, lr):
     return seen
 
 
-def _sgd_cases():
-    return _param_cases(20, (0.1, 0.5, 0.05))
+def _sgd_cases(rng=None):
+    return _param_cases(20, (0.1, 0.5, 0.05), rng)
 
 
 def _sgd_ascent(params, grads, lr):
@@ -86,7 +91,7 @@ def _sgd_first_only(params, grads, lr):
 
 SGD_STEP = Exercise(
     "sgd_step", reference.sgd_step, _sgd_cases, run=_run_sgd, outputs=("params",),
-    input_names=("params", "grads", "lr"),
+    input_names=("params", "grads", "lr"), may_use=(), same_as=("optim.SGD",),
     mistakes=[
         Mistake("gradient descent adding the gradient",
                 "the parameters moved UP the gradient: the gradient points to where the loss grows "
@@ -131,12 +136,15 @@ def _run_gd(fn, grad_fn, theta0, lr, steps):
 _A = np.array([[3.0, 1.0], [1.0, 2.0]])
 
 
-def _gd_cases():
-    return [Case("2-D bowl: 5 steps", (lambda th: _A @ th, np.array([1.5, -2.0]), 0.1, 5)),
-            Case("1-D parabola: 4 steps", (lambda th: 2 * th, np.array([3.0]), 0.3, 4)),
+def _gd_cases(rng=None):
+    def start(fixed, low, high):
+        fixed = np.array(fixed)
+        return fixed if rng is None else np.round(rng.uniform(low, high, fixed.shape), 6)
+    return [Case("2-D bowl: 5 steps", (lambda th: _A @ th, start([1.5, -2.0], -3, 3), 0.1, 5)),
+            Case("1-D parabola: 4 steps", (lambda th: 2 * th, start([3.0], -4, 4), 0.3, 4)),
             Case("curved valley: 6 steps",
                  (lambda th: np.array([4 * th[0] ** 3 - 2 * th[1], 2 * th[1] - 2 * th[0]]),
-                  np.array([1.0, -0.5]), 0.05, 6)),
+                  start([1.0, -0.5], -1, 1), 0.05, 6)),
             Case("zero steps", (lambda th: 2 * th, np.array([1.0, 2.0]), 0.1, 0))]
 
 
@@ -164,7 +172,7 @@ def _gd_no_start(grad_fn, theta0, lr, steps):
 
 GRADIENT_DESCENT = Exercise(
     "gradient_descent", reference.gradient_descent, _gd_cases, run=_run_gd,
-    outputs=("path", "theta0 unchanged"),
+    outputs=("path", "theta0 unchanged"), may_use=(),
     input_names=("grad_fn", "theta0", "lr", "steps"),
     mistakes=[
         Mistake("gradient descent adding the gradient",
@@ -202,12 +210,12 @@ def _run_momentum(fn, params, grad_list, lr, mu):
     return seen
 
 
-def _momentum_cases():
+def _momentum_cases(rng=None):
     cases = []
-    for case, mu in zip(_param_cases(21, (0.1, 0.2, 0.05)), (0.9, 0.5, 0.8)):
+    for case, mu in zip(_param_cases(21, (0.1, 0.2, 0.05), rng), (0.9, 0.5, 0.8)):
         params, grads, lr = case.args
         cases.append(Case(f"{case.label} and mu {mu}", (params, grads, lr, mu)))
-    r = _rng(22)
+    r = _source(rng, 22)
     g = {"theta": r.standard_normal(3)}
     cases.append(Case("one gradient 4 times at lr 0.1 and mu 0.9",
                       ({"theta": r.standard_normal(3)}, [g] * 4, 0.1, 0.9)))
@@ -234,7 +242,7 @@ def _momentum_lr_twice(params, grads, velocity, lr, mu):
 
 MOMENTUM_STEP = Exercise(
     "momentum_step", reference.momentum_step, _momentum_cases, run=_run_momentum, outputs=("params",),
-    input_names=("params", "grads", "velocity", "lr", "mu"),
+    input_names=("params", "grads", "velocity", "lr", "mu"), may_use=(), same_as=("optim.Momentum",),
     mistakes=[
         Mistake("momentum velocity not kept between steps",
                 "each step behaves like plain SGD: the new velocity was computed but not stored back "
@@ -276,9 +284,9 @@ def _run_adam(fn, params, grad_list, lr):
     return seen
 
 
-def _adam_cases():
-    cases = _param_cases(23, (0.1, 0.01, 0.05))
-    r = _rng(24)
+def _adam_cases(rng=None):
+    cases = _param_cases(23, (0.1, 0.01, 0.05), rng)
+    r = _source(rng, 24)
     tiny = {"theta": r.standard_normal(3) * 1e-3}
     start = {"theta": r.standard_normal(3)}
     cases.append(Case("tiny gradients: 3 steps at lr 0.1", (start, [tiny] * 3, 0.1)))
@@ -307,7 +315,7 @@ def _adam_variant(params, grads, state, lr, *, correct=True, root=True, count_ea
 
 ADAM_STEP = Exercise(
     "adam_step", reference.adam_step, _adam_cases, run=_run_adam, outputs=("params",),
-    input_names=("params", "grads", "state", "lr"),
+    input_names=("params", "grads", "state", "lr"), may_use=(), same_as=("optim.Adam",),
     mistakes=[
         Mistake("bias correction forgotten",
                 "the first steps are far too small: m and s start at zero, so early on they are "

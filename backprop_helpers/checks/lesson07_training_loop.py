@@ -98,12 +98,18 @@ def _run_minibatches(fn, X, y, batch_size, seed):
     }
 
 
-def _minibatch_cases():
+def _draw_seed(rng, seed):
+    """The notebook's ``seed``, or (with the grader's ``rng``) a seed drawn from it."""
+    return seed if rng is None else int(rng.integers(0, 2 ** 31))
+
+
+def _minibatch_cases(rng=None):
     cases = []
     for seed, (n, batch_size, targets) in enumerate([(10, 4, "labels"), (12, 3, "labels"),
                                                      (9, 5, "values"), (6, 10, "labels"),
                                                      (7, 1, "labels")]):
-        r = np.random.default_rng(30 + seed)
+        r = rng if rng is not None else np.random.default_rng(30 + seed)
+        seed = _draw_seed(rng, seed)
         X = r.standard_normal((n, 2))
         y = np.arange(n) if targets == "labels" else np.column_stack([np.arange(n), r.standard_normal(n)])
         what = "class labels" if targets == "labels" else "targets of shape (N, 2)"
@@ -147,7 +153,8 @@ def _mb_in_place(X, y, batch_size, rng):
 
 ITERATE_MINIBATCHES = _PropertyExercise(
     "iterate_minibatches", reference.iterate_minibatches, _minibatch_cases, run=_run_minibatches,
-    outputs=("properties",), input_names=("X", "y", "batch_size", "rng"),
+    outputs=("properties",), input_names=("X", "y", "batch_size", "rng"), may_use=(),
+    same_as=("training.minibatches",),
     mistakes=[
         Mistake("mini-batches shuffling X and y separately",
                 "the rows of X_batch no longer match their labels in y_batch: X and y were shuffled "
@@ -192,12 +199,13 @@ def _run_train_epoch(fn, layer_sizes, batches, optimizer, seed):
     return (float(loss) if isinstance(loss, (int, float, np.floating, np.integer)) else loss), params
 
 
-def _train_epoch_cases():
+def _train_epoch_cases(rng=None):
     cases = []
     specs = [((2, 4, 3), (4, 4, 2), ("sgd", 0.5)), ((3, 5, 2), (3, 3, 3, 1), ("momentum", 0.1)),
              ((2, 3, 2), (5,), ("sgd", 0.2))]
     for seed, (sizes, batch_sizes, opt) in enumerate(specs):
-        r = np.random.default_rng(40 + seed)
+        r = rng if rng is not None else np.random.default_rng(40 + seed)
+        seed = _draw_seed(rng, seed)
         batches = [(r.standard_normal((b, sizes[0])), r.integers(0, sizes[-1], b)) for b in batch_sizes]
         sizes_text = "+".join(map(str, batch_sizes))
         cases.append(Case(f"batches of {sizes_text} with {opt[0]}", (sizes, batches, opt, seed)))
@@ -230,6 +238,7 @@ def _te_variant(model, batches, optimizer, *, average="examples", update="after 
 TRAIN_EPOCH = Exercise(
     "train_epoch", reference.train_epoch, _train_epoch_cases, run=_run_train_epoch,
     outputs=("mean loss", "params after the epoch"), input_names=("model", "batches", "optimizer"),
+    may_use=("network", "optim", "learner_model"), same_as=("training.Trainer",),
     mistakes=[
         Mistake("mean over batches instead of examples",
                 "the mean loss gives the small last batch as much weight as a full one. Weigh each "
@@ -264,9 +273,10 @@ def check_train_epoch(fn):
 
 # ------------------------------------------------------------------ accuracy
 
-def _accuracy_cases():
-    r = np.random.default_rng(50)
-    return [Case("N=6 and C=3", (r.standard_normal((6, 3)), np.array([0, 1, 2, 2, 1, 0]))),
+def _accuracy_cases(rng=None):
+    r = rng if rng is not None else np.random.default_rng(50)
+    labels = np.array([0, 1, 2, 2, 1, 0])
+    return [Case("N=6 and C=3", (r.standard_normal((6, 3)), labels if rng is None else r.integers(0, 3, 6))),
             Case("N=3 and C=3 (square scores)", (np.array([[3.0, 0, 0], [0, 0, 1], [2, 1, 0]]),
                                                   np.array([0, 1, 1]))),
             Case("a batch of one", (np.array([[0.2, -1.0]]), np.array([0]))),
@@ -277,6 +287,7 @@ def _accuracy_cases():
 
 ACCURACY = Exercise(
     "accuracy", reference.accuracy, _accuracy_cases, outputs=("accuracy",), input_names=("scores", "y"),
+    may_use=(),
     mistakes=[
         Mistake("count instead of fraction",
                 "it counted the correct predictions; accuracy is their FRACTION: divide by N "
@@ -376,10 +387,12 @@ def _run_fit(fn, X_train, y_train, X_test, y_test, epochs, batch_size, seed):
     return props
 
 
-def _fit_cases():
+def _fit_cases(rng=None):
     cases = []
     for seed, (n, batch_size, epochs) in enumerate([(24, 8, 3), (20, 6, 2), (9, 9, 2)]):
-        r = np.random.default_rng(70 + seed)
+        fixed = rng is None or seed == 0     # the first case stays fixed: it tells every mistake apart
+        r = np.random.default_rng(70 + seed) if fixed else rng
+        seed = seed if fixed else _draw_seed(rng, seed)
         X_train, X_test = r.standard_normal((n, 2)), r.standard_normal((12, 2))
         y_train = (X_train.sum(axis=1) > 0).astype(np.int64)
         y_test = r.integers(0, 2, 12)
@@ -415,6 +428,8 @@ def _fit_mistake(bug):
 
 FIT = _PropertyExercise(
     "fit", reference.fit, _fit_cases, run=_run_fit, outputs=("properties",),
+    may_use=("reference.iterate_minibatches", "reference.train_epoch", "reference.accuracy", "network",
+             "optim", "learner_model"), same_as=("training.train", "training.Trainer"),
     input_names=("model", "X_train", "y_train", "X_test", "y_test", "optimizer", "epochs", "batch_size",
                  "rng"),
     mistakes=[

@@ -24,6 +24,20 @@ passes at ``theta +- h e_k`` show whether the nudge switched a ReLU-like unit on
 pre-activation changed sign for some example), or moved an L1-regularized weight across 0. Such an
 element is measured again with a step too small to reach the kink (``KINK_H``), and it is a kink, not
 a failure, when the analytic value matches the central difference or a one-sided slope there.
+
+**Batch normalisation** keeps the column structure: it normalises each feature on its own, so a
+nudge of ``W_l[i, j]``, ``b_l[j]``, ``gamma_l[j]`` or ``beta_l[j]`` still changes only column j of
+layer l's normalised output, which is computed again from the whole nudged column (in training mode
+its mean and variance over the batch move too). Above layer l, in training mode, every example then
+depends on every other through the batch statistics of the upper layers, so each nudged network runs
+its whole batch through them (neither step 4 nor the skipping of examples that did not feel the nudge
+applies). In evaluation mode the running statistics are constants and examples stay independent.
+The running statistics that the checks' forward passes move in training mode are put back.
+
+**Dropout** draws a new mask on every forward pass in training mode: the loss is then a different
+function at every call, and its finite differences mean nothing. A network with dropout is checked
+only in evaluation mode (``model.eval()``, where dropout is the identity); otherwise both functions
+here refuse it and say why.
 """
 from __future__ import annotations
 
@@ -71,11 +85,40 @@ def _reg_difference(model, W, h):
     return lam * (np.abs(W + h) - np.abs(W - h)) / (2 * h)
 
 
+def refuse_random_masks(fn, model):
+    """Raise if ``model`` would draw a new dropout mask on each forward pass (training mode, p > 0)."""
+    if model.dropout and model.training:
+        raise ValueError(
+            f"{fn}: the model drops units (dropout={model.dropout:g}) in training mode, drawing a new "
+            f"random mask on every forward pass, so its loss is a different function at every call and "
+            f"finite differences of it mean nothing; check it in evaluation mode (model.eval(), where "
+            f"dropout is the identity), or build it with dropout=0, or fix the mask yourself (reseed "
+            f"model.dropout_rng before every call of model.loss) and use check_gradient or "
+            f"check_gradient_directional on that function")
+
+
+def batchnorm_values(z, gamma, beta, mean, var, eps, train, axis):
+    """``gamma * x_hat + beta`` and ``x_hat`` for z, the batch along ``axis``: with z's own mean and
+    biased variance along it (training mode), or with ``mean`` and ``var`` (evaluation mode), in the
+    arithmetic of ``layers.batchnorm_forward``; the running statistics are not moved."""
+    if train:
+        mu = z.mean(axis=axis, keepdims=True)
+        xc = z - mu
+        x_hat = xc * (1.0 / np.sqrt((xc * xc).mean(axis=axis, keepdims=True) + eps))
+    else:
+        x_hat = (z - mean) * (1.0 / np.sqrt(var + eps))
+    return gamma * x_hat + beta, x_hat
+
+
 def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
     """Central-difference gradient of ``model.loss(X, y)`` for every parameter, computed fast.
 
+    The loss is the model's in its mode: with batch normalisation, the batch statistics in training
+    mode, the running ones in evaluation mode (see the module's docstring). A network with dropout
+    is refused in training mode.
+
     Args:
-        model: an ``MLP`` (its parameters are read, never modified).
+        model: an ``MLP`` (its parameters and running statistics are read, never modified).
         X: inputs (N, D); y: targets as for ``model.loss``.
         h: the step of the central differences.
     Returns:
@@ -85,17 +128,34 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
     """
     if not isinstance(model, MLP):
         raise TypeError(f"mlp_numerical_gradient: model must be an MLP, got {type(model).__name__}")
+    refuse_random_masks("mlp_numerical_gradient", model)
     X = model.check_inputs("numerical_gradient", X)
     y = model.check_targets("numerical_gradient", y, X.shape[0])
     act = ACTIVATIONS[model.activation].forward
     L, n = model.num_layers, X.shape[0]
     P = model.params
-    # one forward pass, keeping every pre-activation z_l and activation a_l
-    A, Z = [X], []
+    bn, train = model.batchnorm, model.training
+    coupled = bn and train                   # every example depends on the whole batch
+
+    def normalise(l, z, axis, j=None):
+        """Layer l's batch normalisation of z (all its features, or feature j alone)."""
+        stats = model.running[l]
+        pick = (lambda a: a) if j is None else (lambda a: a[j])
+        return batchnorm_values(z, pick(P[f"gamma{l}"]), pick(P[f"beta{l}"]), pick(stats["mean"]),
+                                pick(stats["var"]), model.bn_eps, train, axis)
+
+    # one forward pass, keeping every pre-activation z_l (before batch normalisation), the
+    # normalised x_hat_l, and every activation a_l
+    A, Z, XH = [X], [], []
     for l in range(1, L + 1):
         z = A[-1] @ P[f"W{l}"] + P[f"b{l}"]
         Z.append(z)
-        A.append(act(z)[0] if l < L else z)
+        if l < L and bn:
+            u, x_hat = normalise(l, z, 0)
+            XH.append(x_hat)
+            A.append(act(u)[0])
+        else:
+            A.append(act(z)[0] if l < L else z)
     rows0 = _loss_rows(model.loss_name, A[-1], y)
     base = float(rows0.sum()) / n + model.regularization_loss()
 
@@ -134,7 +194,7 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             scores[:, :, j] = cols
             return (_loss_rows(model.loss_name, scores, y) - rows0).sum(axis=1) / n
         delta = act(cols)[0] - A[l][:, j]                       # (P, N): change of a_l[:, j]
-        moved = delta.any(axis=0)                               # examples that felt the nudge
+        moved = np.ones(n, dtype=bool) if coupled else delta.any(axis=0)   # examples that felt it
         total = np.zeros(cols.shape[0])
         if line is not None:                                    # ReLU-like: along the line, exactly
             v, tau = line
@@ -148,6 +208,8 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             z = d[:, :, None] * P[f"W{l + 1}"][j]               # (P, N', H_{l+1}) outer products
             z += Z[l][moved]
             for m in range(l + 1, L):
+                if bn:                                          # the batch is axis -2 of (P, N', H)
+                    z = normalise(m, z, -2)[0]
                 z = act_inplace(z) @ P[f"W{m + 1}"]
                 z += P[f"b{m + 1}"]
             total += (_loss_rows(model.loss_name, z, y[moved]) - rows0[moved]).sum(axis=1)
@@ -162,15 +224,18 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
         block = max(1, _BLOCK_ELEMENTS // (2 * n * width))
         lp = np.empty((d_in + 1, d_out))
         lm = np.empty((d_in + 1, d_out))
-        if slopes is not None and l < L:                 # the straight path needs less memory
+        straight = slopes is not None and l < L and not bn     # step 4 applies
+        if straight:                                     # the straight path needs less memory
             block = max(1, _BLOCK_ELEMENTS // (2 * n * A[L].shape[1]))
         for j in range(d_out):
             zc = Z[l - 1][:, j]
-            line = line_through_upper_layers(l, j) if slopes is not None and l < L else None
+            line = line_through_upper_layers(l, j) if straight else None
             for start in range(0, d_in + 1, block):
                 src = sources[start:start + block]
                 k = src.shape[0]
                 cols = np.concatenate([zc + h * src, zc - h * src])      # (2k, N): both signs
+                if bn and l < L:                                         # column j normalised again
+                    cols = normalise(l, cols, -1, j)[0]
                 change = loss_changes(l, j, cols, line)
                 lp[start:start + k, j] = change[:k]
                 lm[start:start + k, j] = change[k:]
@@ -189,6 +254,19 @@ def mlp_numerical_gradient(model: MLP, X, y, h: float = 1e-5):
             lm[:-1] += r(W - h) - r(W)
         plus[f"W{l}"], plus[f"b{l}"] = lp[:-1], lp[-1]
         minus[f"W{l}"], minus[f"b{l}"] = lm[:-1], lm[-1]
+        if bn and l < L:                    # gamma_l[j] and beta_l[j] move column j of the output
+            gamma, beta = P[f"gamma{l}"], P[f"beta{l}"]
+            changes = np.empty((4, d_out))
+            for j in range(d_out):
+                x_hat, g, c = XH[l - 1][:, j], gamma[j], beta[j]
+                cols = np.stack([(g + h) * x_hat + c, (g - h) * x_hat + c,
+                                 g * x_hat + (c + h), g * x_hat + (c - h)])
+                changes[:, j] = loss_changes(l, j, cols, None)
+            numeric[f"gamma{l}"] = (changes[0] - changes[1]) / (2 * h)
+            numeric[f"beta{l}"] = (changes[2] - changes[3]) / (2 * h)
+            changes += base
+            plus[f"gamma{l}"], minus[f"gamma{l}"] = changes[0], changes[1]
+            plus[f"beta{l}"], minus[f"beta{l}"] = changes[2], changes[3]
     return NumericalGradient(numeric, plus, minus, base)
 
 
@@ -261,11 +339,25 @@ def check_model_gradient(model: MLP, X, y, grads=None, *, h: float = 1e-5,
         ``h/2`` (Richardson extrapolation) before it counts, and a step that crossed a kink (a ReLU
         unit switching on or off) is reported as a kink when the analytic value matches the slope
         on one side.
+
+    A network with batch normalisation is checked in its mode, every nudge recomputing the batch
+    statistics in training mode; its running statistics are left as they were. A network with
+    dropout is checked in evaluation mode only (in training mode each call draws a new mask).
     """
     fn = "check_model_gradient"
     if not isinstance(model, MLP):
         raise TypeError(f"{fn}: model must be an MLP, got {describe(model)}")
+    refuse_random_masks(fn, model)
     h = check_positive(fn, "h", h)
+    saved = {l: {k: v.copy() for k, v in stats.items()} for l, stats in model.running.items()}
+    try:
+        return _check(fn, model, X, y, grads, h, rtol)
+    finally:
+        for l, stats in saved.items():     # the forward passes below move them in training mode
+            model.running[l].update(stats)
+
+
+def _check(fn, model, X, y, grads, h, rtol):
     if grads is None:
         model.loss(X, y)
         grads = {k: g.copy() for k, g in model.backward().items()}
@@ -324,7 +416,7 @@ def _kink_pattern(model, X):
     if ACTIVATIONS[model.activation].kink_slope is None:
         return []
     model.forward(X)
-    return [act_cache.x > 0 for _, act_cache in model.caches if act_cache is not None]
+    return [cache.activation.x > 0 for cache in model.caches if cache.activation is not None]
 
 
 def _crosses_kink(model, X, pattern, name, p, index, h):

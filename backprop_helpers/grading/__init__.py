@@ -9,8 +9,13 @@ public names load on first use (``from backprop_helpers.grading import grade_not
 - ``execution``    the kernel's limits (time, memory, output) and its environment
 - ``nursery``      kernels forked from a warm process (Linux, several notebooks)
 - ``kernel``       what runs inside the learner's kernel: the grader's cases, the replies
+- ``watch``        what a learner's function calls while it runs (the course's answer?); the checks
+                   use it too
 - ``wire``         the replies read back as plain data, and judged here against the reference
 - ``report``       text, CSV and JSON reports, the class summary
+- ``feedback``     a Markdown and an HTML file per learner, without the hidden cases' values
+- ``gradebook``    one CSV row per learner, one column per lesson (Moodle's import layout)
+- ``similarity``   pairs of learners whose exercise cells are nearly identical
 """
 from __future__ import annotations
 

@@ -3,8 +3,10 @@
 ``NotebookGrader.grade(path)`` copies the notebook into a new temporary folder (the original is only
 read), reads the copy, finds its lesson and exercise cells, runs it in a fresh kernel with the
 grader's set-up cell first and one grading cell per exercise last (see ``kernel.py``), and turns
-each reply into the check's verdict in this process (``wire.Judge``). When a cell ends the
-kernel, the notebook is run again without it (at most three runs in all).
+each reply into the check's verdict in this process (``wire.Judge``, on the cases drawn from the
+run's seed). When a cell ends the kernel, the notebook is run again without it (at most three runs
+in all). The grade also keeps who the learner is (``submissions.learner_id``) and the exercise
+cells' sources (for ``similarity``).
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ class ExerciseGrade:
     max_points: float
     message: str
     mistake: str | None = None
+    hint: str | None = None            # the message without any value of a (hidden) case
+    used: list = field(default_factory=list)   # "not yours": what the function reached
 
     @property
     def passed(self) -> bool:
@@ -49,6 +53,8 @@ class NotebookGrade:
     problems: list[str] = field(default_factory=list)
     identified_by: str = ""
     seconds: float = 0.0
+    learner: str = ""
+    sources: dict = field(default_factory=dict, repr=False)   # grade_id -> exercise cell source
 
     @property
     def graded(self) -> bool:
@@ -67,15 +73,16 @@ class NotebookGrader:
     """Grades notebooks against ``lessons`` with ``settings`` (timeouts, memory); one per grading run,
     so each exercise's reference and mistakes are computed once (``Judge``)."""
 
-    def __init__(self, lessons: list[nbg.LessonSpec], settings: dict, nursery=None):
+    def __init__(self, lessons: list[nbg.LessonSpec], settings: dict, nursery=None, roots=None):
         from ..checks import EXERCISES
         self.lessons, self.settings, self.exercises, self.nursery = lessons, settings, EXERCISES, nursery
         self.judges: dict[str, Judge] = {}
         self.known = {gid for lesson in lessons for gid in lesson.grade_ids}
+        self.roots = roots or {}         # notebook path -> the folder it was found in (for learner ids)
 
     def judge(self, gid: str) -> Judge:
         if gid not in self.judges:
-            self.judges[gid] = Judge(self.exercises[gid])
+            self.judges[gid] = Judge(self.exercises[gid], self.settings.get("seed"))
         return self.judges[gid]
 
     async def grade(self, path: Path) -> NotebookGrade:
@@ -97,6 +104,8 @@ class NotebookGrader:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         result.seconds = round(time.perf_counter() - start, 2)
+        if not result.learner:
+            result.learner = nbg.learner_id(None, path, self.roots.get(path), result.lesson, self.lessons)
         return result
 
     async def _grade_copy(self, copy: Path, shown: str, workdir: str) -> NotebookGrade:
@@ -105,9 +114,14 @@ class NotebookGrader:
             return NotebookGrade(shown, None, problems=[problem])
         cells, notes, by_name = nbg.exercise_cells(nb, self.known)
         lesson, how = nbg.identify(set(cells), copy.name, self.lessons, by_name=by_name)
+        original = Path(shown)
+        learner = nbg.learner_id(nb, original, self.roots.get(original), lesson.name if lesson else None,
+                                 self.lessons)
         if lesson is None:
-            return NotebookGrade(shown, None, problems=[how] + notes)
-        grade = NotebookGrade(shown, lesson.name, problems=notes, identified_by=how)
+            return NotebookGrade(shown, None, problems=[how] + notes, learner=learner)
+        grade = NotebookGrade(shown, lesson.name, problems=notes, identified_by=how, learner=learner,
+                              sources={gid: nb.cells[i].source for gid, i in cells.items()
+                                       if gid in lesson.grade_ids})
         others = sorted(set(cells) - lesson.grade_ids)
         if others:
             grade.problems.append(f"cells with grade_ids of other exercises were ignored: "
@@ -124,7 +138,7 @@ class NotebookGrader:
             else:
                 judge = self.judge(gid)
                 requests.append((gid, encode_request(gid, judge.exercise, nb.cells[cells[gid]].source,
-                                                     judge.blob)))
+                                                     judge.blob, judge.seed)))
         if requests:
             await self._run(nb, nonce, requests, dict(lesson.exercises), pending, grade.problems, workdir)
         grade.exercises = [pending[gid] for gid, _ in lesson.exercises]
@@ -173,14 +187,16 @@ class NotebookGrader:
         except ReplyError as exc:
             return ExerciseGrade(gid, "error", 0, points, f"the grader refused the kernel's answer: {exc}")
         if reply["status"] in ("missing", "not yours", "timeout", "error"):
-            return ExerciseGrade(gid, reply["status"], 0, points, reply["detail"])
+            return ExerciseGrade(gid, reply["status"], 0, points, reply["detail"], hint=reply["detail"])
         try:
-            verdict = judge.verdict(None if reply["status"] == "not done" else reply["outputs"])
+            outputs = None if reply["status"] == "not done" else reply["outputs"]
+            verdict = judge.verdict(outputs, reply["used"])
         except Exception as exc:  # noqa: BLE001 - outputs the comparison cannot handle are a failure
             return ExerciseGrade(gid, "error", 0, points, f"the outputs could not be compared with the "
-                                 f"reference ({type(exc).__name__}: {exc})")
+                                 f"reference ({type(exc).__name__}: {exc})", hint="the outputs could not "
+                                 f"be compared with the reference ({type(exc).__name__})")
         return ExerciseGrade(gid, verdict.status, points if verdict.passed else 0, points,
-                             verdict.message, verdict.mistake)
+                             verdict.message, verdict.mistake, hint=verdict.hint, used=list(verdict.used))
 
 
 def _no_reply(gid: str, run: Execution, harness: dict[int, str]) -> str:

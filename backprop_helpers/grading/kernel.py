@@ -4,18 +4,22 @@
 the very first cell and one ``run_exercise`` cell per exercise after the learner's last cell.
 
 - ``install(nonce)`` runs before any of the learner's code. It keeps what the grading needs as it is
-  then: each exercise's ``run`` (how its function is driven), its case generator and its reference,
-  the pickle and display functions, IPython's cell transformer, and a snapshot of the attributes of
-  ``numpy``, ``builtins``, ``math``, ``warnings`` and every ``backprop_helpers`` module and class.
+  then: each exercise's ``run`` (how its function is driven), its case generator, its reference and
+  its policy (what the function may reach, ``watch.Policy``, resolved to code objects now), the pickle
+  and display functions, IPython's cell transformer, and a snapshot of the attributes of ``numpy``,
+  ``builtins``, ``math``, ``warnings`` and every ``backprop_helpers`` module and class.
 - ``run_exercise(nonce, request)`` first puts back every attribute of those snapshots that the
   notebook changed (a patched check, reference, ``np.allclose``, ``builtins.print`` ...). It then
   runs the exercise cell's source again, statement by statement, in a copy of the kernel's
   namespace, and takes the function as that cell defines it: the value of the name right after the
   cell's last ``def`` of it (or, without a ``def``, at the end of the cell). A later
   ``relu = check_relu(relu)`` or ``relu = <the reference>`` in any cell is never what gets graded.
-  It calls that function on the grader's cases (sent pickled by the grader) and publishes the
+  It calls that function on the grader's cases (sent pickled by the grader, with the seed their
+  random values were drawn from) under a ``watch.Watch``, which notes whether the function reached
+  the course's answer or a package function its exercise does not hand over, and publishes the
   outputs as plain data (numbers, strings, numpy arrays of numbers, tuples, lists, dicts; anything
-  else becomes a marker naming its type) in one display message of type ``MIME``.
+  else becomes a marker naming its type), with what the watch noted, in one display message of type
+  ``MIME``.
 
 Nothing here compares: the grader unpickles the reply with a restricted unpickler and judges it
 against its own reference, in its own process. Code in the kernel can still lie about anything the
@@ -34,6 +38,8 @@ import types
 import warnings
 
 import numpy as np
+
+from .watch import Watch
 
 __all__ = ["MIME", "CaseRef", "install", "run_exercise", "plain"]
 
@@ -113,8 +119,9 @@ def install(nonce: str) -> None:
         "nonce": nonce, "shell": get_ipython(), "transform": TransformerManager().transform_cell,
         "publish": publish_display_data, "dumps": pickle.dumps, "loads": pickle.loads,
         "b64encode": base64.b64encode, "b64decode": base64.b64decode,
-        "exercises": {name: (ex.runner, ex.cases, ex.reference) for name, ex in EXERCISES.items()},
-        "exec": builtins.exec, "compile": builtins.compile,
+        "exercises": {name: (ex.runner, ex.case_list, ex.reference, ex.policy)
+                      for name, ex in EXERCISES.items()},
+        "exec": builtins.exec, "compile": builtins.compile, "watch": Watch,
     }
     _state["saved"] = _snapshot()      # taken last, so it holds _state too
 
@@ -210,7 +217,7 @@ def _from_the_course(fn, reference) -> bool:
     return isinstance(module, str) and module.split(".")[0] == "backprop_helpers"
 
 
-def _resolve(state: dict, name: str, cases: list) -> list:
+def _resolve(state: dict, name: str, cases: list, seed) -> list:
     fresh = None
     resolved = []
     for args, kwargs in cases:
@@ -218,7 +225,7 @@ def _resolve(state: dict, name: str, cases: list) -> list:
         for where in [*range(len(args)), *kwargs]:
             value = args[where] if isinstance(where, int) else kwargs[where]
             if isinstance(value, CaseRef):
-                fresh = fresh if fresh is not None else list(state["exercises"][name][1]())
+                fresh = fresh if fresh is not None else list(state["exercises"][name][1](seed))
                 source = fresh[value.case]
                 real = source.args[value.position] if isinstance(value.position, int) \
                     else source.kwargs[value.position]
@@ -234,7 +241,7 @@ def _grade(state: dict, request: dict) -> dict:
     name = request["name"]
     if name not in state["exercises"]:
         return {"status": "error", "detail": f"the kernel's course has no exercise {name!r}"}
-    run, _, reference = state["exercises"][name]
+    run, _, reference, policy = state["exercises"][name]
     sink = _Sink()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         fn, cell_error = _learner_function(state, name, request["source"])
@@ -247,16 +254,17 @@ def _grade(state: dict, request: dict) -> dict:
     if _from_the_course(fn, reference):
         return {"status": "not yours", "detail": f"the exercise cell binds {name} to the course's own "
                                                  f"implementation, not to code written in the cell"}
-    cases = _resolve(state, name, state["loads"](request["cases"]))
+    cases = _resolve(state, name, state["loads"](request["cases"]), request.get("seed"))
     outputs, budget = [], [MAX_REPLY_BYTES]
+    watch = state["watch"](policy)
     for i, (args, kwargs) in enumerate(cases):
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
                     warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                value = run(fn, *args, **kwargs) if run is not None else fn(*args, **kwargs)
+                value = watch.run(run if run is not None else _call, fn, *args, **kwargs)
         except NotImplementedError:
-            return {"status": "not done"}
+            return {"status": "not done", "used": watch.findings}
         except KeyboardInterrupt:
             return {"status": "timeout", "detail": f"{name} did not return in time on case {i + 1} of "
                                                    f"{len(cases)} (interrupted)"}
@@ -265,7 +273,11 @@ def _grade(state: dict, request: dict) -> dict:
             continue
         error = getattr(value, "error", None) if isinstance(value, dict) and type(value) is not dict else None
         outputs.append(("ok", plain(value, budget), error if isinstance(error, str) else None))
-    return {"status": "ran", "outputs": outputs, "cell_error": cell_error}
+    return {"status": "ran", "outputs": outputs, "cell_error": cell_error, "used": watch.findings}
+
+
+def _call(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
 
 
 def run_exercise(nonce: str, request: str) -> None:

@@ -2,7 +2,9 @@
 
 The summary groups notebooks by lesson; for each exercise it counts the notebooks that passed and
 what went wrong in the others: the named mistake when the check recognised one, else the status
-("not done", "missing", "error", "wrong (no catalogued mistake)", ...), most common first.
+("not done", "missing", "not yours", "error", "wrong (no catalogued mistake)", ...), most common
+first. The text starts with the seed the hidden cases were drawn from, and ends with the pairs of
+similar notebooks when ``--similarity`` asked for them.
 """
 from __future__ import annotations
 
@@ -79,14 +81,18 @@ def to_text(report: Any) -> str:
     lines = [f"Grading {len(report.notebooks)} notebook(s) against {s['solutions']} "
              f"(per cell {s['cell_timeout']:g} s, per notebook {s['timeout']:g} s, {memory} per kernel, "
              f"{s['jobs']} at a time; cells counted from 0)"]
+    if s.get("seed") is not None:
+        lines.append(f"Hidden cases drawn with seed {s['seed']} "
+                     f"(to repeat this run exactly: --seed {s['seed']})")
     lines += [f"! {problem}" for problem in s.get("solution_problems", [])] + [""]
     for nb in report.notebooks:
         if not nb.graded:
             lines.append(f"{nb.path}: NOT GRADED: {'; '.join(nb.problems)}")
             lines.append("")
             continue
+        who = f"learner {nb.learner}; " if nb.learner else ""
         lines.append(f"{nb.path}: {nb.lesson}: {_num(nb.score)}/{_num(nb.max_score)} points "
-                     f"({nb.identified_by}; {nb.seconds:g} s)")
+                     f"({who}{nb.identified_by}; {nb.seconds:g} s)")
         width = max(len(e.grade_id) for e in nb.exercises) if nb.exercises else 0
         for ex in nb.exercises:
             symbol = _SYMBOL.get(ex.status, "✘")
@@ -110,22 +116,41 @@ def to_text(report: Any) -> str:
                          + (f"   most common: {common}" if common else ""))
     if summ["not_graded"]:
         lines.append(f"  not graded: {', '.join(item['notebook'] for item in summ['not_graded'])}")
+    if report.similarity is not None:
+        lines += ["", _similarity_text(report)]
+    return "\n".join(lines)
+
+
+def _similarity_text(report: Any) -> str:
+    threshold = report.settings.get("similarity_threshold", 0)
+    pairs = report.similarity or []
+    lines = [f"Similar exercise cells (score from 0 to 1 after normalising names, literals and "
+             f"whitespace; pairs from {threshold:g}): a pointer to look at, never a verdict"]
+    if not pairs:
+        lines.append("  no pair")
+    for pair in pairs:
+        a, b = pair["learners"]
+        alike = f"; cells alike: {', '.join(pair['alike'])}" if pair["alike"] else ""
+        lines.append(f"  {pair['score']:.2f}  {a} ~ {b}  ({pair['lesson']}{alike})")
     return "\n".join(lines)
 
 
 def to_json(report: Any) -> str:
     """Everything: settings, each notebook with its exercises and problems, and the summary."""
     notebooks = [{
-        "notebook": nb.path, "lesson": nb.lesson, "graded": nb.graded, "identified_by": nb.identified_by,
+        "notebook": nb.path, "learner": nb.learner, "lesson": nb.lesson, "graded": nb.graded,
+        "identified_by": nb.identified_by,
         "score": _num(nb.score), "max_score": _num(nb.max_score), "seconds": nb.seconds,
         "problems": nb.problems,
         "exercises": [{"grade_id": e.grade_id, "status": e.status, "passed": e.passed,
                        "points": _num(e.points), "max_points": _num(e.max_points), "mistake": e.mistake,
-                       "message": e.message}
+                       "message": e.message, "hint": e.hint, "used": [list(u) for u in e.used]}
                       for e in nb.exercises],
     } for nb in report.notebooks]
-    return json.dumps({"settings": report.settings, "notebooks": notebooks, "summary": summary(report)},
-                      indent=1, ensure_ascii=False) + "\n"
+    data = {"settings": report.settings, "notebooks": notebooks, "summary": summary(report)}
+    if report.similarity is not None:
+        data["similarity"] = report.similarity
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 def to_csv(report: Any) -> str:

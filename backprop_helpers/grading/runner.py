@@ -1,4 +1,5 @@
-"""Grade learners' notebooks: ``python -m backprop_helpers grade NOTEBOOK... [--json F] [--csv F]``.
+"""Grade learners' notebooks: ``python -m backprop_helpers grade NOTEBOOK... [--json F] [--csv F]
+[--seed N] [--feedback DIR] [--gradebook F] [--similarity]``.
 
 For each notebook (a file, or every ``.ipynb`` under a folder):
 
@@ -11,9 +12,12 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 3. it runs in a fresh kernel with limits (``--cell-timeout``, ``--timeout``, ``--memory-limit``):
    the grader's set-up cell first, the learner's code cells, then one grading cell per exercise.
    The grading cell runs the exercise cell's source again and calls the function it defines on the
-   grader's own cases (see ``kernel.py``). With several notebooks on Linux, each kernel is
-   forked from a process that has already imported ipykernel, numpy, matplotlib and the course
-   (``nursery.py``), which saves about 40 % of the CPU a notebook costs;
+   grader's own cases (see ``kernel.py``): the fixed edge cases, and random values drawn from a seed
+   the learner cannot know (new at each run, printed in the report; ``--seed N`` repeats a run),
+   while a watch notes whether the function reaches the course's own answer (``watch.py``). With
+   several notebooks on Linux, each kernel is forked from a process that has already imported
+   ipykernel, numpy, matplotlib and the course (``nursery.py``), which saves about 40 % of the CPU a
+   notebook costs;
 4. the outputs come back as plain data (``wire.restricted_loads``), and the check's verdict
    (passed, or the named mistake) is computed **here**, against the grader's reference. Whatever
    the notebook patches in its kernel (the checks, the reference, numpy, ``print``), it can only
@@ -21,8 +25,13 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 
 A notebook that cannot be read or run (invalid JSON, another nbformat, a kernel that dies, an
 infinite loop, a memory hog, gigabytes of output) gets its line in the report; the others are graded
-all the same. Exit status: 0 when grading ran, whatever the scores; 1 on a usage error; 130 when
-stopped with Ctrl-C (the kernels are killed and no report is written).
+all the same.
+
+Besides the report: ``--feedback DIR`` writes one Markdown and one HTML file per learner
+(``feedback.py``), ``--gradebook F`` one CSV row per learner and one column per lesson in the layout
+Moodle imports (``gradebook.py``), ``--similarity`` lists pairs of learners whose exercise cells are
+nearly identical (``similarity.py``). Exit status: 0 when grading ran, whatever the scores; 1 on a
+usage error; 130 when stopped with Ctrl-C (the kernels are killed and no report is written).
 
 What it does not do: the learner's code runs with the instructor's user rights (the limits stop
 accidents and hostile loops, they are not a sandbox: grade untrusted work in a container or as an
@@ -34,6 +43,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import sys
 import threading
 from dataclasses import dataclass
@@ -44,6 +54,9 @@ from .execution import kernel_env, kill_running_kernels, memory_limit_supported
 from .nursery import Nursery, nursery_supported
 from .grader import ExerciseGrade, NotebookGrade, NotebookGrader
 from .report import summary, to_csv, to_json, to_text
+from .similarity import THRESHOLD, lesson_stubs, similar_pairs
+from .feedback import write_feedback
+from .gradebook import gradebook, to_gradebook_csv
 from ..validation import check_positive, check_positive_int
 
 __all__ = ["ExerciseGrade", "NotebookGrade", "ClassReport", "grade_notebooks", "add_grade_command",
@@ -56,9 +69,11 @@ DEFAULT_MEMORY_MB = 2048       # address space of one kernel; a lesson's kernel 
 
 @dataclass
 class ClassReport:
-    """Every notebook's grade, the settings used, and the class summary (``summary()``)."""
+    """Every notebook's grade, the settings used (the seed of the hidden cases among them), the class
+    summary (``summary()``), and the pairs of similar notebooks when asked for (else None)."""
     notebooks: list[NotebookGrade]
     settings: dict
+    similarity: list | None = None
 
     def summary(self) -> dict:
         return summary(self)
@@ -72,11 +87,15 @@ class ClassReport:
     def to_csv(self) -> str:
         return to_csv(self)
 
+    def to_gradebook(self) -> str:
+        return to_gradebook_csv(self)
+
 
 # --------------------------------------------------------------------------- the class
 
-def _notebook_files(paths: list[str | os.PathLike], fn: str) -> list[Path]:
-    files: list[Path] = []
+def _notebook_files(paths: list[str | os.PathLike], fn: str) -> dict[Path, Path | None]:
+    """``{notebook: the folder it was found in (None for a file given by name)}``, in order."""
+    files: dict[Path, Path | None] = {}
     for item in paths:
         path = Path(item)
         if path.is_dir():
@@ -84,13 +103,14 @@ def _notebook_files(paths: list[str | os.PathLike], fn: str) -> list[Path]:
                            not in p.parts and not p.name.startswith("."))
             if not found:
                 raise ValueError(f"{fn}: the folder {str(path)!r} holds no .ipynb notebook")
-            files += found
+            for p in found:
+                files.setdefault(p, path)
         elif path.is_file():
-            files.append(path)
+            files.setdefault(path, None)
         else:
             raise ValueError(f"{fn}: notebooks must be existing files or folders, got {str(path)!r} "
                              f"(no such file or folder)")
-    return list(dict.fromkeys(files))
+    return files
 
 
 def default_jobs() -> int:
@@ -150,18 +170,23 @@ def _run(make_coroutine):
 
 def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
                     timeout: float = DEFAULT_TIMEOUT, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
-                    memory_limit_mb: int | None = DEFAULT_MEMORY_MB, jobs: int | None = None) -> ClassReport:
+                    memory_limit_mb: int | None = DEFAULT_MEMORY_MB, jobs: int | None = None,
+                    seed: int | None = None, similarity: bool | float = False) -> ClassReport:
     """Grade ``notebooks`` (paths of files, or folders searched for ``*.ipynb``) and return the report.
 
     ``solutions``: the instructor's notebooks defining the lessons' exercises and points (default
     ``./solutions``, else the course's own). ``timeout`` / ``cell_timeout``: seconds for a whole
     notebook / for one cell. ``memory_limit_mb``: each kernel's address-space limit in MiB (0 or
-    None: no limit). ``jobs``: notebooks graded at once (default ``default_jobs()``).
+    None: no limit). ``jobs``: notebooks graded at once (default ``default_jobs()``). ``seed``: the
+    random values of the grader's cases are drawn from it (default: a new one, in
+    ``report.settings["seed"]``). ``similarity``: also list pairs of similar notebooks
+    (``report.similarity``), True for the default threshold or the threshold itself (0 to 1).
     """
     fn = "grade_notebooks"
     if isinstance(notebooks, (str, os.PathLike)):
         notebooks = [notebooks]
-    files = _notebook_files(list(notebooks), fn)
+    roots = _notebook_files(list(notebooks), fn)
+    files = list(roots)
     if not files:
         raise ValueError(f"{fn}: notebooks must name at least one notebook, got none")
     timeout = check_positive(fn, "timeout", timeout)
@@ -169,6 +194,14 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
     memory = 0 if memory_limit_mb in (None, 0) else check_positive_int(fn, "memory_limit_mb", memory_limit_mb,
                                                                         minimum=256)
     jobs = default_jobs() if jobs is None else check_positive_int(fn, "jobs", jobs)
+    if seed is None:
+        seed = secrets.randbelow(2 ** 31)
+    elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"{fn}: seed must be an integer >= 0, got {seed!r}")
+    threshold = THRESHOLD if similarity is True else similarity
+    if threshold is not False and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                   or not 0 < threshold <= 1):
+        raise ValueError(f"{fn}: similarity must be True, False or a threshold in (0, 1], got {similarity!r}")
     folder = Path(solutions) if solutions is not None else _default_solutions()
     if folder is None or not folder.is_dir():
         got = f"{str(folder)!r}, which is not a folder" if folder else "none (there is no ./solutions here)"
@@ -179,14 +212,14 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
         raise ValueError(f"{fn}: the folder {str(folder)!r} holds no readable notebook with an exercise"
                          + (f" ({'; '.join(unreadable)})" if unreadable else ""))
     settings = {"solutions": str(folder), "timeout": timeout, "cell_timeout": cell_timeout,
-                "memory_mb": memory if memory_limit_supported() else 0, "jobs": jobs,
+                "memory_mb": memory if memory_limit_supported() else 0, "jobs": jobs, "seed": seed,
                 "lessons": [lesson.name for lesson in lessons], "solution_problems": unreadable}
     if memory and not memory_limit_supported():
         settings["note"] = "the kernel's memory cannot be limited on this system"
     nursery = Nursery(kernel_env()) if nursery_supported() and len(files) > 1 else None
     forking = nursery is not None and nursery.alive
     settings["kernels"] = "forked from a preloaded process" if forking else "started one by one"
-    grader = NotebookGrader(lessons, settings, nursery if forking else None)
+    grader = NotebookGrader(lessons, settings, nursery if forking else None, roots)
 
     async def grade_all():
         gate = asyncio.Semaphore(jobs)
@@ -197,10 +230,14 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
         return await asyncio.gather(*(one(p) for p in files))
 
     try:
-        return ClassReport(list(_run(grade_all)), settings)
+        report = ClassReport(list(_run(grade_all)), settings)
     finally:
         if nursery is not None:
             nursery.close()
+    if threshold is not False:
+        report.similarity = similar_pairs(report.notebooks, lesson_stubs(folder), float(threshold))
+        settings["similarity_threshold"] = float(threshold)
+    return report
 
 
 # --------------------------------------------------------------------------- command line
@@ -221,6 +258,20 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="notebooks graded at the same time (default: CPUs + 1, at most 8)")
     parser.add_argument("--solutions", metavar="DIR", default=None,
                         help="the instructor's notebooks: exercises and points (default ./solutions)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="draw the hidden cases' random values from N (default: a new seed each run, "
+                             "printed in the report, so that a run can be repeated)")
+    parser.add_argument("--feedback", metavar="DIR",
+                        help="write one Markdown and one HTML file per learner into DIR: verdicts, "
+                             "points, the named mistakes and hints, no case values")
+    parser.add_argument("--gradebook", metavar="FILE",
+                        help="write a CSV with one row per learner, one column per lesson and a total, "
+                             "in the layout Moodle's gradebook imports")
+    parser.add_argument("--similarity", nargs="?", type=float, const=THRESHOLD, default=None,
+                        metavar="SCORE",
+                        help=f"list pairs of learners whose exercise cells are nearly identical once "
+                             f"names, literals and whitespace are normalised (score from 0 to 1, listed "
+                             f"from SCORE, default {THRESHOLD:g}): a pointer, not a verdict")
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -230,7 +281,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     try:
         report = grade_notebooks(args.notebooks, solutions=solutions, timeout=args.timeout,
                                  cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
-                                 jobs=args.jobs)
+                                 jobs=args.jobs, seed=args.seed,
+                                 similarity=False if args.similarity is None else args.similarity)
     except (ValueError, TypeError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 1
@@ -238,7 +290,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print("grade: interrupted; the kernels were stopped and no report was written", file=sys.stderr)
         return 130
     print(report.to_text())
-    for option, text in (("json", report.to_json), ("csv", report.to_csv)):
+    outputs = (("json", report.to_json), ("csv", report.to_csv), ("gradebook", report.to_gradebook))
+    for option, text in outputs:
         target = getattr(args, option)
         if target:
             try:
@@ -246,7 +299,19 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             except OSError as exc:
                 print(f"grade: could not write --{option} {target}: {exc}", file=sys.stderr)
                 return 1
-            print(f"({option.upper()} report written to {target})")
+            what = "gradebook (Moodle's CSV layout)" if option == "gradebook" else f"{option.upper()} report"
+            print(f"({what} written to {target})")
+            if option == "gradebook":
+                for note in gradebook(report)[2]:
+                    print(f"  ! {note}")
+    if args.feedback:
+        try:
+            written = write_feedback(report, args.feedback)
+        except OSError as exc:
+            print(f"grade: could not write --feedback {args.feedback}: {exc}", file=sys.stderr)
+            return 1
+        print(f"(feedback for {len(written) // 2} learner(s) written to {args.feedback}, "
+              f"one .md and one .html file each)")
     return 0
 
 

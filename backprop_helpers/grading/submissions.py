@@ -7,6 +7,8 @@
 - ``exercise_cells(nb)``: where each exercise is, found by the cell's ``nbgrader.grade_id``
   wherever the cell now is (by the function's name if no cell carries a grade_id at all);
 - ``identify(found, file_name, lessons)``: which lesson a notebook is, from its grade_ids;
+- ``learner_id(nb, path, root, lesson, lessons)``: who handed the notebook in (a metadata field, else
+  the file name without the lesson's name, else the folder it is in);
 - ``runnable(nb, nonce, requests)``: the notebook to execute: the grader's set-up cell, the
   learner's code cells in their order, then one grading cell per exercise.
 """
@@ -24,7 +26,11 @@ from nbformat import v4
 from ..course.markers import first_def_name, nbgrader_meta, source_text
 from ..course.notebook import exercises, notebook_paths, read_notebook
 
-__all__ = ["LessonSpec", "load_lessons", "parse", "exercise_cells", "identify", "runnable"]
+__all__ = ["LessonSpec", "load_lessons", "parse", "exercise_cells", "identify", "runnable", "learner_id",
+           "LEARNER_FIELD"]
+
+#: the notebook metadata field naming its learner: ``{"backprop_course": {"learner": "..."}}``
+LEARNER_FIELD = ("backprop_course", "learner")
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,11 @@ def parse(data: bytes, name: str) -> tuple[Any, str | None]:
         return None, (f"unsupported nbformat version {version!r}: the grader reads version 4 "
                       f"(and converts version 3); open and save it in a current Jupyter")
     nb = v4.new_notebook()
+    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    section = meta.get(LEARNER_FIELD[0]) if isinstance(meta.get(LEARNER_FIELD[0]), dict) else {}
+    learner = section.get(LEARNER_FIELD[1])
+    if isinstance(learner, str) and learner.strip():
+        nb.metadata[LEARNER_FIELD[0]] = {LEARNER_FIELD[1]: " ".join(learner.split())[:200]}
     for cell in cells:
         if not isinstance(cell, dict):
             continue
@@ -142,6 +153,49 @@ def identify(found: set[str], file_name: str, lessons: list[LessonSpec], *,
         return named[0], "no exercise cell found; the lesson was taken from the file name"
     return None, ("matches no lesson: none of its cells carries the grade_id of a lesson's exercise"
                   + (f" (it has {', '.join(sorted(found))})" if found else ""))
+
+
+_SEPARATORS = " _-.,;()[]"
+_NBGRADER_FOLDERS = {"submitted", "autograded", "feedback", "release", "source", "downloaded"}
+
+
+def learner_id(nb: Any, path: Path, root: Path | None, lesson: str | None,
+               lessons: list[LessonSpec] = ()) -> str:
+    """Who handed ``path`` in, for the gradebook and the feedback files.
+
+    1. the notebook's metadata ``backprop_course.learner`` when it is set;
+    2. else the file name without ``.ipynb`` and without the lesson's name (``alice_02_loss.ipynb``
+       and ``02_loss-alice.ipynb`` are both ``alice``), when something is left;
+    3. else the first folder under ``root`` (the folder given to ``grade``) on the way to the file,
+       passing over nbgrader's own folder names (``submitted``, ``autograded``, ...):
+       ``submitted/alice/ps2/02_loss.ipynb`` (nbgrader's layout) is ``alice``;
+    4. else the file name.
+    """
+    if nb is not None:
+        meta = getattr(nb, "metadata", {}).get(LEARNER_FIELD[0], {})
+        if isinstance(meta, dict) and isinstance(meta.get(LEARNER_FIELD[1]), str) and meta[LEARNER_FIELD[1]]:
+            return meta[LEARNER_FIELD[1]]
+    stem = path.stem
+    names = [lesson] if lesson else []
+    names += sorted((spec.name for spec in lessons if spec.name != lesson), key=len, reverse=True)
+    for name in names:
+        at = stem.lower().find(name.lower())
+        if at >= 0:
+            rest = (stem[:at].strip(_SEPARATORS) + " " + stem[at + len(name):].strip(_SEPARATORS)).strip()
+            if rest:
+                return rest
+            break
+    else:
+        return stem
+    if root is not None:
+        try:
+            parts = path.resolve().relative_to(Path(root).resolve()).parts
+        except ValueError:
+            parts = ()
+        folders = [part for part in parts[:-1] if part not in _NBGRADER_FOLDERS]
+        if folders:
+            return folders[0]
+    return stem
 
 
 def _harness_source(call: str) -> str:

@@ -1,15 +1,17 @@
 """What travels between the grader and a grading kernel, and the verdict (private helpers of ``grading``).
 
 To the kernel: a request per exercise (its name, the exercise cell's source, the grader's cases
-pickled), as base64 text written into a cell. From the kernel: a reply, pickled, that the grader
-reads with ``restricted_loads``: only numpy arrays and scalars (rebuilt by numpy's own
-reconstructors) and Python's plain data come out of it; any other object named in the pickle is
-refused before it is created, so a reply can never run code in the grader.
+pickled and the seed their random values were drawn from), as base64 text written into a cell. From
+the kernel: a reply, pickled, that the grader reads with ``restricted_loads``: only numpy arrays and
+scalars (rebuilt by numpy's own reconstructors) and Python's plain data come out of it; any other
+object named in the pickle is refused before it is created, so a reply can never run code in the
+grader.
 
 ``Judge`` turns the learner's outputs into the check's verdict in the grader's process: it calls the
 exercise's own ``Exercise.verdict`` on the learner's outputs, with the reference's and each catalogued
-mistake's outputs computed here, once per grading run. The messages and the named mistakes are
-therefore exactly those the check prints in the notebook.
+mistake's outputs computed here, once per grading run, on the cases drawn from the run's seed. The
+messages and the named mistakes are therefore those the check prints in the notebook (with the cases'
+hidden values); a function the kernel saw reach the course's answer gets the check's "not yours".
 """
 from __future__ import annotations
 
@@ -116,16 +118,18 @@ def _travels(value: Any) -> bool:
         return False
 
 
-def encode_request(grade_id: str, exercise: Exercise, source: str, cases_blob: bytes) -> str:
+def encode_request(grade_id: str, exercise: Exercise, source: str, cases_blob: bytes,
+                   seed: int | None = None) -> str:
     """The base64 text of one exercise's request."""
-    request = {"grade_id": grade_id, "name": exercise.name, "source": source, "cases": cases_blob}
+    request = {"grade_id": grade_id, "name": exercise.name, "source": source, "cases": cases_blob,
+               "seed": seed}
     return base64.b64encode(pickle.dumps(request, protocol=4)).decode("ascii")
 
 
-def cases_blob(exercise: Exercise) -> bytes:
+def cases_blob(exercise: Exercise, seed: int | None = None) -> bytes:
     """The exercise's cases pickled as ``[(args, kwargs), ...]``; a lambda becomes a ``CaseRef``."""
     cases = []
-    for i, case in enumerate(exercise.cases()):
+    for i, case in enumerate(exercise.case_list(seed)):
         args = tuple(a if _travels(a) else CaseRef(i, j) for j, a in enumerate(case.args))
         kwargs = {k: v if _travels(v) else CaseRef(i, k) for k, v in case.kwargs.items()}
         cases.append((args, kwargs))
@@ -163,8 +167,9 @@ def _unwrap(value: Any) -> Any:
 def read_reply(data: Any, nonce: str, grade_id: str, count: int) -> dict:
     """Check and decode one reply published by ``run_exercise``; raise ReplyError if it is not one.
 
-    Returns ``{"status", "detail", "outputs", "cell_error"}`` with ``outputs`` ready for ``Judge``
-    (a list of ``count`` outputs) when the status is "ran".
+    Returns ``{"status", "detail", "outputs", "cell_error", "used"}`` with ``outputs`` ready for
+    ``Judge`` (a list of ``count`` outputs) when the status is "ran", and ``used`` what the kernel's
+    watch saw the function reach (``[(kind, name)]``, see ``watch.Watch.findings``).
     """
     if not isinstance(data, dict) or data.get("nonce") != nonce or not isinstance(data.get("reply"), str):
         raise ReplyError("the reply does not come from this grading run")
@@ -179,8 +184,13 @@ def read_reply(data: Any, nonce: str, grade_id: str, count: int) -> dict:
         raise ReplyError("the reply does not answer this exercise")
     status = reply.get("status")
     detail = reply.get("detail")
+    used = reply.get("used") or []
+    if not isinstance(used, list) or not all(type(u) in (tuple, list) and len(u) == 2 and
+                                             all(isinstance(x, str) for x in u) for u in used):
+        raise ReplyError("the reply holds a malformed list of what the function used")
     result = {"status": status, "detail": detail if isinstance(detail, str) else "",
-              "cell_error": reply.get("cell_error") if isinstance(reply.get("cell_error"), str) else None}
+              "cell_error": reply.get("cell_error") if isinstance(reply.get("cell_error"), str) else None,
+              "used": [tuple(u) for u in used][:20]}
     if status != "ran":
         if status not in ("not done", "missing", "not yours", "timeout", "error"):
             raise ReplyError(f"the reply has an unknown status {status!r}")
@@ -209,26 +219,31 @@ def read_reply(data: Any, nonce: str, grade_id: str, count: int) -> dict:
 class Judge:
     """The check's verdict on outputs computed elsewhere, for one exercise (one per grading run).
 
-    The reference's and each catalogued mistake's outputs are computed once, each on freshly built
-    cases, and reused for every learner.
+    ``seed``: the cases' random values are drawn from it (``Exercise.case_list``); None gives the
+    notebook's own cases. The reference's and each catalogued mistake's outputs are computed once, each
+    on freshly built cases, and reused for every learner.
     """
 
-    def __init__(self, exercise: Exercise):
-        self.exercise = exercise
-        self.blob = cases_blob(exercise)
-        self.count = len(exercise.cases())
+    def __init__(self, exercise: Exercise, seed: int | None = None):
+        self.exercise, self.seed = exercise, seed
+        self.cases = exercise.case_list(seed)          # read only: labels and count
+        self.blob = cases_blob(exercise, seed)
+        self.count = len(self.cases)
         self._memo: dict[int, tuple[Any, list]] = {}
 
     def _outputs_of(self, fn: Any) -> list:
         if id(fn) not in self._memo:
-            self._memo[id(fn)] = (fn, self.exercise.results(fn, list(self.exercise.cases())))
+            self._memo[id(fn)] = (fn, self.exercise.results(fn, self.exercise.case_list(self.seed)))
         return self._memo[id(fn)][1]
 
-    def verdict(self, outputs: list | None) -> CheckResult:
-        """The CheckResult for the learner's ``outputs`` (None: the function is not done yet)."""
+    def verdict(self, outputs: list | None, used: list | tuple = ()) -> CheckResult:
+        """The CheckResult for the learner's ``outputs`` (None: the function is not done yet);
+        ``used``: what the kernel's watch saw the function reach (then the verdict is "not yours")."""
+        if used:
+            return self.exercise.not_yours(used)
         if outputs is None:
             return self.exercise.not_done()
-        cases = list(self.exercise.cases())
+        cases = self.cases
         if len(outputs) != len(cases):
             raise ReplyError(f"{len(outputs)} outputs for {len(cases)} cases")
         return self.exercise.verdict(outputs, cases, self._outputs_of)

@@ -20,6 +20,11 @@ Lesson by lesson (``N`` examples, ``D`` features, ``H`` units, ``C`` classes or 
 - 05 a whole network: ``mlp_forward``, ``mlp_backward``, ``loss_and_grads``, ``gradient_norms``
 - 06 gradient descent: ``sgd_step``, ``gradient_descent``, ``momentum_step``, ``adam_step``
 - 07 training loop: ``iterate_minibatches``, ``train_epoch``, ``accuracy``, ``fit``
+- 09 an autograd engine: ``value_add``, ``value_mul``, ``value_pow``, ``value_exp``, ``value_log``,
+  ``value_tanh``, ``value_relu``, ``topological_order``, ``backward``, ``zero_grad``, ``value_neuron``,
+  ``value_layer``, ``value_mlp``, ``value_train_step``
+- 10 backprop by hand: ``softmax_ce_forward_intermediates``, ``softmax_ce_backward_by_hand``,
+  ``batchnorm_forward_intermediates``, ``batchnorm_backward_staged``, ``batchnorm_backward_simplified``
 
 Every loss is the mean over the batch of each example's loss (an example's loss sums over its outputs).
 """
@@ -34,6 +39,12 @@ from .lesson04_backward_pass import (linear_backward, sigmoid_backward, tanh_bac
 from .lesson05_network import mlp_forward, mlp_backward, loss_and_grads, gradient_norms
 from .lesson06_gradient_descent import sgd_step, gradient_descent, momentum_step, adam_step
 from .lesson07_training_loop import iterate_minibatches, train_epoch, accuracy, fit
+from .lesson09_autograd_engine import (value_add, value_mul, value_pow, value_exp, value_log, value_tanh,
+                                       value_relu, topological_order, backward, zero_grad, value_neuron,
+                                       value_layer, value_mlp, value_train_step)
+from .lesson10_backprop_by_hand import (softmax_ce_forward_intermediates, softmax_ce_backward_by_hand,
+                                        batchnorm_forward_intermediates, batchnorm_backward_staged,
+                                        batchnorm_backward_simplified)
 
 __all__ = [
     "sigmoid", "relu", "tanh", "neuron", "linear_forward", "two_layer_forward",
@@ -44,4 +55,9 @@ __all__ = [
     "mlp_forward", "mlp_backward", "loss_and_grads", "gradient_norms",
     "sgd_step", "gradient_descent", "momentum_step", "adam_step",
     "iterate_minibatches", "train_epoch", "accuracy", "fit",
+    "value_add", "value_mul", "value_pow", "value_exp", "value_log", "value_tanh", "value_relu",
+    "topological_order", "backward", "zero_grad", "value_neuron", "value_layer", "value_mlp",
+    "value_train_step",
+    "softmax_ce_forward_intermediates", "softmax_ce_backward_by_hand", "batchnorm_forward_intermediates",
+    "batchnorm_backward_staged", "batchnorm_backward_simplified",
 ]

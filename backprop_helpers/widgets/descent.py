@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..validation import check_choice, check_positive, check_positive_int, describe
-from ..optim import OPTIMIZERS
 from .render import ExplorerView, FigureView, new_figure, text_block
-from .surfaces import FLOOR, SURFACES, DescentRun, Surface, descend, loss_axis, where_it_ended
+from .surfaces import (DESCENT_OPTIMIZERS, FLOOR, SURFACES, DescentRun, Surface, descend, loss_axis,
+                       where_it_ended)
 
 __all__ = ["DescentExplorer", "descent_explorer"]
 
@@ -43,7 +43,7 @@ class DescentExplorer(ExplorerView):
         s = SURFACES[surface]
         wide = dict(style={"description_width": "110px"}, layout=W.Layout(width="400px"))
         self.surface = W.Dropdown(options=list(SURFACES), value=surface, description="surface", **wide)
-        self.optimizer = W.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer", **wide)
+        self.optimizer = W.Dropdown(options=list(DESCENT_OPTIMIZERS), value=optimizer, description="optimizer", **wide)
         self.lr = W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.05, readout_format=".2g",
                                    description="learning rate η", **wide)
         self.momentum = W.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum μ",
@@ -219,7 +219,7 @@ def descent_explorer(surface: str = "ravine", optimizer: str = "sgd", lr: float 
     fn = "descent_explorer"
     name = check_choice(fn, "surface", surface, SURFACES)
     s = SURFACES[name]
-    optimizer = check_choice(fn, "optimizer", optimizer, OPTIMIZERS)
+    optimizer = check_choice(fn, "optimizer", optimizer, DESCENT_OPTIMIZERS)
     lr = s.lr if lr is None else check_positive(fn, "lr", lr)
     if not 1e-4 <= lr <= 10:
         raise ValueError(f"{fn}: lr must be in [1e-4, 10] (the slider's range), got {lr!r}")

@@ -34,11 +34,13 @@ import numpy as np
 
 from ..validation import as_float_array, check_choice, check_positive, check_positive_int, describe
 from .. import reference
-from ..optim import OPTIMIZERS
 
 __all__ = ["Surface", "SURFACES", "bowl", "bowl_grad", "ravine", "ravine_grad", "saddle", "saddle_grad",
            "rosenbrock", "rosenbrock_grad", "two_minima", "two_minima_grad", "DescentRun", "descend",
-           "escape_bound", "loss_axis", "where_it_ended", "ESCAPE", "FLOOR"]
+           "escape_bound", "loss_axis", "where_it_ended", "ESCAPE", "FLOOR", "DESCENT_OPTIMIZERS"]
+
+#: the optimizers the explorer steps with: lesson 06's sgd_step, momentum_step and adam_step
+DESCENT_OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
 def bowl(x: Any, y: Any) -> Any:
@@ -230,7 +232,7 @@ def descend(surface: Any, start: Any, optimizer: str = "sgd", lr: float = 0.1, m
             or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
                        for v in start)):
         raise ValueError(f"{fn}: start must be two finite numbers (x, y), got {describe(start)}")
-    key = check_choice(fn, "optimizer", optimizer, OPTIMIZERS)
+    key = check_choice(fn, "optimizer", optimizer, DESCENT_OPTIMIZERS)
     lr = check_positive(fn, "lr", lr)
     momentum = check_positive(fn, "momentum", momentum, allow_zero=True)
     if momentum >= 1:
