@@ -59,7 +59,7 @@ def _close_figures():
 
 # --------------------------------------------------------------------------- a marker per lesson
 
-ALL = tuple(range(11))
+ALL = tuple(range(12))
 WIDGET_LESSONS = (1, 2, 3, 4, 6, 8)        # the lessons that show a widget
 
 #: test module (a pattern on its file name) -> the lessons whose notebooks rely on what it tests.
@@ -70,20 +70,20 @@ LESSONS_OF_TEST_MODULE = {
     # the learner's namespace, which every notebook imports from
     "test_layers.py": ALL,                          # every lesson computes with the layer pairs
     "test_losses.py": (0, 2, 3, 4, 5, 6, 7, 8, 10),
-    "test_network.py": (0, 1, 5, 6, 7, 8, 9),       # MLP
-    "test_optim.py": (0, 6, 7, 8),                  # SGD, Momentum, Adam
-    "test_training.py": (0, 6, 7, 8),               # train, minibatches (06), the playground's Trainer
-    "test_fast.py": (0, 7, 8),                      # Trainer's default path, the playground
+    "test_network.py": (0, 1, 5, 6, 7, 8, 9, 11),       # MLP
+    "test_optim.py": (0, 6, 7, 8, 11),                  # SGD, Momentum, Adam
+    "test_training.py": (0, 6, 7, 8, 11),               # train, minibatches (06), the playground's Trainer
+    "test_fast.py": (0, 7, 8, 11),                      # Trainer's default path, the playground
     "test_reference.py": ALL,                       # the exercises' answers, behind every check
     "test_bad_input.py": ALL,                       # wrong calls of the learner's functions explained
-    "test_data_*.py": (0, 1, 5, 6, 7, 8, 9),        # make_dataset, Dataset, train_test_split
-    "test_plots.py": (0, 1, 3, 7, 8, 9),            # decision boundary, loss curves, activations,
+    "test_data_*.py": (0, 1, 5, 6, 7, 8, 9, 11),        # make_dataset, Dataset, train_test_split
+    "test_plots.py": (0, 1, 3, 7, 8, 9, 11),            # decision boundary, loss curves, activations,
                                                     # graphs and step sizes (03)
     # gradients: the scalar engine, gradient checking, the three routes
     "test_autograd.py": (3, 4, 5, 9, 10),           # Value (03, 05, 09, 10), the step-through graph (04)
     "test_value_mlp.py": (5, 9),                    # mlp_gradients_by_value
     "test_three_routes.py": (3, 4, 5),
-    "test_gradcheck_numerical.py": (3, 4, 5, 9, 10),  # numerical_gradient, numerical_vjp, rel_error
+    "test_gradcheck_numerical.py": (3, 4, 5, 9, 10, 11),  # numerical_gradient, numerical_vjp, rel_error
     "test_gradcheck_check.py": (3, 4, 5, 10),       # check_gradient
     "test_gradcheck_verdict.py": (3, 4, 5),
     "test_gradcheck_step_sizes.py": (3,),
@@ -99,7 +99,7 @@ LESSONS_OF_TEST_MODULE = {
     "test_checks_lesson03_*.py": (3,),
     "test_checks_*backward_pass*.py": (4, 7),
     "test_checks_lesson04_*.py": (4, 7),
-    "test_checks_*network*.py": (5,),
+    "test_checks_network.py": (5,),
     "test_checks_lesson05_*.py": (5,),
     "test_checks_*gradient_descent*.py": (6,),
     "test_checks_lesson06_*.py": (6,),
@@ -107,7 +107,8 @@ LESSONS_OF_TEST_MODULE = {
     "test_checks_lesson07_*.py": (7,),
     "test_checks_lesson09_*.py": (9,),
     "test_checks_lesson10_*.py": (10,),
-    "test_checks_catalogue.py": (0, 1, 2, 3, 4, 5, 6, 7, 9, 10),   # narrowed per exercise, see below
+    "test_checks_lesson11_*.py": (11,),
+    "test_checks_catalogue.py": (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11),   # narrowed per exercise, see below
     # the widgets
     "test_widgets_render.py": WIDGET_LESSONS,
     "test_browser.py": WIDGET_LESSONS,

@@ -25,6 +25,8 @@ Lesson by lesson (``N`` examples, ``D`` features, ``H`` units, ``C`` classes or 
   ``value_layer``, ``value_mlp``, ``value_train_step``
 - 10 backprop by hand: ``softmax_ce_forward_intermediates``, ``softmax_ce_backward_by_hand``,
   ``batchnorm_forward_intermediates``, ``batchnorm_backward_staged``, ``batchnorm_backward_simplified``
+- 11 training deep networks: ``init_std``, ``l2_loss_and_grad``, ``inverted_dropout_forward``,
+  ``inverted_dropout_backward``, ``batchnorm_layer_forward``
 
 Every loss is the mean over the batch of each example's loss (an example's loss sums over its outputs).
 """
@@ -45,6 +47,8 @@ from .lesson09_autograd_engine import (value_add, value_mul, value_pow, value_ex
 from .lesson10_backprop_by_hand import (softmax_ce_forward_intermediates, softmax_ce_backward_by_hand,
                                         batchnorm_forward_intermediates, batchnorm_backward_staged,
                                         batchnorm_backward_simplified)
+from .lesson11_training_deep_networks import (init_std, l2_loss_and_grad, inverted_dropout_forward,
+                                              inverted_dropout_backward, batchnorm_layer_forward)
 
 __all__ = [
     "sigmoid", "relu", "tanh", "neuron", "linear_forward", "two_layer_forward",
@@ -60,4 +64,6 @@ __all__ = [
     "value_train_step",
     "softmax_ce_forward_intermediates", "softmax_ce_backward_by_hand", "batchnorm_forward_intermediates",
     "batchnorm_backward_staged", "batchnorm_backward_simplified",
+    "init_std", "l2_loss_and_grad", "inverted_dropout_forward", "inverted_dropout_backward",
+    "batchnorm_layer_forward",
 ]
