@@ -122,13 +122,16 @@ lab: $(STAMP)
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
 	  --ServerApp.root_dir="$(CURDIR)/lessons" $$extra
 
-# The playground (solutions/08_playground.ipynb) as a standalone page: Voila runs the notebook and
-# shows its outputs and widgets without the code, on 127.0.0.1:$(PLAYGROUND_PORT) (default 8866) and
-# with a token, chosen as for `make lab` ($JUPYTER_TOKEN, else a fresh random one). The token travels
-# in the environment, where Voila's --token takes it from; no port other than the one printed is tried.
-# Voila reads voila.py/voila.json from the current folder and every Jupyter config folder, where
-# `c.Voila.token = ""` would switch the token off: config_file_paths points it at a folder that holds
-# no such file instead.
+# The playground as a standalone page: Voila runs backprop_helpers/widgets/playground/page.ipynb (a
+# title, one paragraph and the playground at full width) and shows it without the code, on
+# 127.0.0.1:$(PLAYGROUND_PORT) (default 8866) and with a token, chosen as for `make lab` ($JUPYTER_TOKEN,
+# else a fresh random one). The token travels in the environment, where Voila's --token takes it from;
+# no port other than the one printed is tried. Voila reads voila.py/voila.json from the current folder
+# and every Jupyter config folder, where `c.Voila.token = ""` would switch the token off:
+# config_file_paths points it at a folder that holds no such file instead. The command itself is
+# written once, in backprop_helpers/widgets/playground/server.py (the browser tests run the same):
+# a page template that loads nothing from outside the machine, the kernel of a closed page shut down
+# (at once, and by culling within a minute otherwise), and the kernel's messages sent without delay.
 playground: $(STAMP)
 	@token="$${JUPYTER_TOKEN:-}"; \
 	if [ -z "$$token" ]; then \
@@ -140,16 +143,14 @@ playground: $(STAMP)
 	fi; \
 	port="$(or $(PLAYGROUND_PORT),8866)"; \
 	echo ""; \
-	echo "Voila runs the whole notebook before it shows the page: the first load takes a few seconds."; \
 	echo "Voila will listen on 127.0.0.1:$$port. Open this address (it carries the token):"; \
 	echo ""; \
 	echo "    http://127.0.0.1:$$port/?token=$$token"; \
 	echo ""; \
 	echo "Stop it with Ctrl-C."; \
 	echo ""; \
-	JUPYTER_TOKEN="$$token" exec $(VENV)/bin/voila solutions/08_playground.ipynb --no-browser \
-	  --port=$$port --Voila.port_retries=0 --Voila.ip=127.0.0.1 --token \
-	  --Voila.config_file_paths="$(abspath $(VENV))/no-voila-config"
+	JUPYTER_TOKEN="$$token" exec $(VENV_PY) -m backprop_helpers.widgets.playground.server \
+	  --port=$$port --config-dir="$(abspath $(VENV))/no-voila-config"
 
 # Three pytest runs, each reported, all run even if one fails:
 #   tests/      unit and property-based tests, MPLBACKEND=Agg

@@ -1,243 +1,242 @@
-"""Benchmark 6: the training playground (lesson 08): ticks of play per second, latency of its controls.
+"""Benchmark 6: the training playground (lesson 08), in a real browser: epochs shown per second.
 
-The playground is built by its factory and driven the way a browser drives it: a tick of play is
-``view.play.value += 1`` (ipywidgets runs the observer synchronously: one epoch of training, the
-snapshot of every heatmap on the 40x40 grid, the blitted redraw and the PNG); a control is moved by
-setting its ``value``. Every timed action is checked: no message may appear, and a tick must produce
-exactly one image.
+The playground trains in the kernel and draws in the browser (``backprop_helpers/widgets/playground``:
+the kernel sends one frame of binary arrays per epoch, ``front.js`` draws it in an animation frame).
+Two parts:
 
-Ticks, three contenders in rounds that rotate their order (each round starts every contender from
-a reset, so every round times the same epochs):
+- **In the browser.** Debian's chromium, headless, driven by Playwright, plays the playground at the
+  default settings (circle, 500 points, half for training, batch size 10, inputs x1 and x2, hidden
+  layers 4 and 2, tanh) in Voila as `make playground` serves it, and in JupyterLab as `make lab` runs
+  it (and, for comparison, JupyterLab with the websocket option that `make playground` gives Voila).
+  A run: reset, play, 5 epochs to warm up, then the epochs shown during ``seconds`` are counted. The
+  median of 3 runs is reported, with the front end's own medians (``root.bpgStats``): a tick's round
+  trip (request to frame), the browser's rendering per frame, the kernel's time per tick, and a
+  check that the frames drawn showed consecutive epochs (one epoch per frame, none skipped). Two flow
+  controls: *adaptive* (as shipped: the page keeps the kernel a few epochs ahead, asking for a batch
+  of epochs in one message) and *lock-step* (one request after each drawn frame, one epoch each).
+- **In the kernel.** The cost of one tick at the default settings and for other networks, timed in
+  this process: one epoch of training, the evaluation on the grid (every neuron at 105 x 105, float32)
+  and the data (float64), packing the frame, the whole tick as the browser's message runs it; and the
+  bytes of a frame.
 
-- *ours*: the playground as shipped (``FigureView.refresh``: the animated artists over a saved
-  background, then the PNG);
-- *set_data + full draw*: the same playground with every refresh turned into ``FigureView.redraw``;
-- *naive*: one epoch, then a new pyplot figure with the same content (network diagram, output, loss
-  curve) per tick, saved as PNG the way the inline backend does and put into an ``ipywidgets.Output``.
-
-Also the tick of the largest network (6 hidden layers of 8, all 7 input features) and of a network of
-the learner's functions (``FunctionMLP`` with the reference functions), and the sustained rate of 100
-ticks in a row. Controls: the cheap ones (toggles, learning rate, batch size, regularisation rate)
-against the target of 15 ms median per move; those that build new data or a new network (noise, the
-training share, layers, a feature) are listed too, for what they cost.
-
-Targets (issue 4): >= 20 ticks per second at the default settings; <= 15 ms median per move of a
-cheap control.
+Before (today's figure: one 840 x 420 PNG rendered by matplotlib per epoch, sent through an
+``ipywidgets.Image``): about 14.9 epochs per second in JupyterLab and 15.5 in Voila, measured on the
+same machine in headless chromium. Target: >= 40 epochs shown per second at the default settings, in
+JupyterLab and in Voila, one epoch per frame.
 """
 from __future__ import annotations
 
-import io
+import json
 import os
+import re
+import shutil
 import statistics
+import sys
+import tempfile
 import time
-from types import SimpleNamespace
+from pathlib import Path
 from typing import Any, Callable
 
-import matplotlib
+__all__ = ["TARGET_EPOCHS_PER_S", "BEFORE", "run", "markdown"]
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-
-__all__ = ["TARGET_TICKS_PER_S", "TARGET_MS", "run", "markdown"]
-
-TARGET_TICKS_PER_S = 20.0
-TARGET_MS = 15.0
-TICKS_PER_ROUND = {"ours": 10, "full_draw": 4, "naive": 2}
-LABELS = {"ours": "ours (blitting)", "full_draw": "set_data + full draw", "naive": "naive re-render"}
-
-
-def _stats(ms: list[float]) -> dict:
-    s = sorted(ms)
-    return {"median_ms": statistics.median(s), "p90_ms": s[min(len(s) - 1, int(round(0.9 * (len(s) - 1))))],
-            "n": len(s)}
-
-
-def _ticker(view) -> Callable[[], None]:
-    def tick() -> None:
-        before = view.view.render_count
-        view.play.value += 1
-        if view.view.render_count != before + 1 or view.message.value:
-            raise RuntimeError(f"bench_playground: a tick gave {view.view.render_count - before} images, "
-                               f"message {view.message.value!r}")
-    return tick
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_EPOCHS_PER_S = 40.0
+#: epochs shown per second with the matplotlib figure the browser front end replaced (PNG per epoch)
+BEFORE = {"jupyterlab": 14.9, "voila": 15.5}
+RUNS = 3
+NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "id": "playground", "metadata": {},
+                       "outputs": [], "source": "from backprop_helpers.widgets import playground\n\nplayground()"}],
+            "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                        "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+STATS_JS = """(root) => {
+    const s = root.bpgStats;
+    const med = (a) => { if (!a.length) return null; const b = [...a].sort((x, y) => x - y);
+                         return b[Math.floor(b.length / 2)]; };
+    const e = s.epochs, steps = new Set(e.slice(1).map((v, k) => v - e[k]));
+    return {round_trip_ms: med(s.roundTrip), render_ms: med(s.render), kernel_ms: med(s.kernel),
+            wait_ms: med(s.wait), bytes: med(s.bytes), steps: [...steps]};
+}"""
 
 
-def _naive_ticker(view) -> Callable[[], None]:
-    """One epoch, then the whole figure made anew with pyplot and saved like the inline backend."""
-    import ipywidgets
+# ------------------------------------------------------------------------------------- kernel
 
-    from backprop_helpers.widgets.playground.figure import DPI, FIGSIZE, PlaygroundFigure
-
-    out = ipywidgets.Output()
-    session = view.session
-
-    def tick() -> None:
-        session.train(1)
-        fig = plt.figure(figsize=FIGSIZE, dpi=DPI)
-        drawing = PlaygroundFigure(SimpleNamespace(figure=fig, animate=lambda *artists: None))
-        s = session.settings
-        drawing.set_layout(s.features, s.hidden, session.data.task, s.activation, session.data,
-                           session.feature_grids)
-        drawing.show(session.snapshot, session.link_weights(), session.train_losses, session.test_losses,
-                     task=session.data.task)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", bbox_inches="tight")
-        plt.close(fig)
-        out.outputs = ({"output_type": "display_data", "data": {"image/png": buffer.getvalue()},
-                        "metadata": {}},)
-    return tick
-
-
-def _measure_ticks(rounds: int) -> dict:
-    from backprop_helpers.widgets import playground
-
-    ours, full, naive = playground(), playground(), playground()
-    full.view.refresh = full.view.redraw
-    contenders = {"ours": (ours, _ticker(ours)), "full_draw": (full, _ticker(full)),
-                  "naive": (naive, _naive_ticker(naive))}
-    for _, tick in contenders.values():
-        for _ in range(3):
-            tick()
-    times: dict[str, list[float]] = {k: [] for k in contenders}
-    names = list(contenders)
-    for r in range(rounds):
-        order = names[r % 3:] + names[:r % 3]
-        for name in order:
-            view, tick = contenders[name]
-            view.reset()
-            for _ in range(TICKS_PER_ROUND[name]):
-                t0 = time.perf_counter()
-                tick()
-                times[name].append((time.perf_counter() - t0) * 1e3)
-    result = {k: _stats(v) for k, v in times.items()}
-    width, height = ours.view.figure.canvas.get_width_height()
-    return {"contenders": result, "figure_px": [width, height],
-            "png_kb": round(len(ours.view.image_bytes()) / 1024, 1),
-            "ticks_per_s": 1000.0 / result["ours"]["median_ms"],
-            "speedup_vs_naive": result["naive"]["median_ms"] / result["ours"]["median_ms"]}
-
-
-def _measure_variant(name: str, make: Callable[[], Any], ticks: int) -> dict:
-    view = make()
-    tick = _ticker(view)
-    for _ in range(3):
-        tick()
-    view.reset()
-    ms = []
-    for _ in range(ticks):
-        t0 = time.perf_counter()
-        tick()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    stats = _stats(ms)
-    return {"variant": name, **stats, "ticks_per_s": 1000.0 / stats["median_ms"]}
-
-
-def _sustained(ticks: int) -> dict:
-    """``ticks`` ticks in a row from a reset, wall time: what play does, with its growing loss curve."""
-    from backprop_helpers.widgets import playground
-
-    view = playground()
-    tick = _ticker(view)
-    tick()
-    view.reset()
-    t0 = time.perf_counter()
-    for _ in range(ticks):
-        tick()
-    seconds = time.perf_counter() - t0
-    return {"ticks": ticks, "seconds": seconds, "ticks_per_s": ticks / seconds}
-
-
-def _breakdown(rounds: int) -> dict:
-    """Median ms of the parts of a tick, timed one after another in each of ``5 * rounds`` rounds."""
-    import numpy as np
-
-    from backprop_helpers.widgets import playground
-    from backprop_helpers.widgets.render import png_bytes
-
-    view = playground()
-    session, figure = view.session, view.figure
-    for _ in range(20):
-        view.play.value += 1
-    rgba = np.asarray(view.view.figure.canvas.buffer_rgba())
-    parts = {
-        "one epoch and the evaluation on grid and points (session.train)": lambda: session.train(1),
-        "new data into the artists (PlaygroundFigure.show)": lambda: figure.show(
-            session.snapshot, session.link_weights(), session.train_losses, session.test_losses),
-        "blit: background, animated artists, PNG, into the widget (FigureView.refresh)": view.view.refresh,
-        "of which the PNG encoding (png_bytes)": lambda: png_bytes(rgba),
-    }
-    times: dict[str, list[float]] = {k: [] for k in parts}
-    for _ in range(5 * rounds):
-        for name, part in parts.items():
-            t0 = time.perf_counter()
-            part()
-            times[name].append((time.perf_counter() - t0) * 1e3)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-#: control name -> (values to cycle through, what a move redraws, cheap?)
-CONTROLS = {
-    "show_test": ([False, True], "blit: test points shown or hidden", True),
-    "discretize": ([True, False], "blit: output thresholded or not", True),
-    "lr": ([0.1, 0.03], "nothing (the next epoch uses it): readout", True),
-    "batch_size": ([20, 10], "nothing (the next epoch uses it): readout", True),
-    "reg_rate": ([0.001, 0.0], "nothing (the next epoch uses it): readout", True),
-    "noise": ([0.1, 0.0], "new data and network, full redraw", False),
-    "train_percent": ([60, 50], "new split and network, full redraw", False),
-    "layers": ([3, 2], "new network, full redraw", False),
-    "feature x1^2": ([True, False], "new network, full redraw", False),
-}
-
-
-def _measure_controls(rounds: int) -> list[dict]:
-    from backprop_helpers.widgets import playground
-
-    view = playground()
-    for _ in range(20):                               # a trained network, a loss curve to draw
-        view.play.value += 1
-    rows = []
-    for name, (values, redraws, cheap) in CONTROLS.items():
-        widget = view.features["x1^2"] if name.startswith("feature") else getattr(view, name)
-        ms = []
-        for i in range(max(2 * rounds, 6) + 2):
-            t0 = time.perf_counter()
-            widget.value = values[i % 2]
-            elapsed = (time.perf_counter() - t0) * 1e3
-            if view.message.value:
-                raise RuntimeError(f"bench_playground: moving {name} showed {view.message.value!r}")
-            if i >= 2:                                 # the first two moves warm caches up
-                ms.append(elapsed)
-        rows.append({"control": name, "redraws": redraws, "cheap": cheap, **_stats(ms),
-                     "met": (statistics.median(ms) <= TARGET_MS) if cheap else None})
-    return rows
-
-
-def run(settings: Any) -> dict:
-    """Ticks and control moves of the playground; ``settings.rounds`` rounds (3 in a quick run)."""
+def _kernel_variants() -> list[tuple[str, Callable[[], Any]]]:
     from backprop_helpers.learner_model import reference_functions
     from backprop_helpers.widgets import playground
     from backprop_helpers.widgets.playground.model import FEATURES
 
-    rounds = settings.rounds if not settings.smoke else 3
-    ticks = 40 if not settings.smoke else 5
-    result = {"ticks": _measure_ticks(rounds),
-              "variants": [
-                  _measure_variant("default: circle, inputs x1 x2, layers 4 2, tanh, batch 10",
-                                   lambda: playground(), ticks),
-                  _measure_variant("largest: all 7 inputs, 6 layers of 8", lambda: playground(
-                      features=list(FEATURES), hidden=[8] * 6), ticks),
-                  _measure_variant("your functions: FunctionMLP (reference functions), defaults",
-                                   lambda: playground(functions=reference_functions("tanh")), ticks),
-                  _measure_variant("batch size 1 (250 steps per epoch)", lambda: playground(batch_size=1),
-                                   max(ticks // 4, 3))],
-              "sustained": _sustained(100 if not settings.smoke else 10),
-              "breakdown": _breakdown(rounds),
-              "controls": _measure_controls(rounds),
-              "target_ticks_per_s": TARGET_TICKS_PER_S, "target_ms": TARGET_MS,
-              "ticks_per_round": TICKS_PER_ROUND, "load_average_1min": round(os.getloadavg()[0], 2)}
-    result["met_ticks"] = result["ticks"]["ticks_per_s"] >= TARGET_TICKS_PER_S
-    result["met_controls"] = all(r["met"] for r in result["controls"] if r["cheap"])
+    return [("default: circle, inputs x1 x2, layers 4 2, tanh, batch 10", lambda: playground()),
+            ("largest: all 7 inputs, 6 layers of 8", lambda: playground(features=list(FEATURES), hidden=[8] * 6)),
+            ("your functions: FunctionMLP (reference functions), defaults",
+             lambda: playground(functions=reference_functions("tanh"))),
+            ("batch size 1 (250 steps per epoch)", lambda: playground(batch_size=1))]
+
+
+def _kernel(repeats: int) -> list[dict]:
+    """Median ms of each part of a tick, the parts timed one after another in each of ``repeats`` rounds."""
+    from backprop_helpers.widgets.playground.frames import pack_frame
+
+    rows = []
+    for name, make in _kernel_variants():
+        view = make()
+        session = view.session
+        sizes = []
+        view.send = lambda content, buffers=None: sizes.append(sum(len(b) for b in buffers or ()))
+        view.receive({"type": "hello"})
+        full_bytes = sizes[-1]
+        W = session.model.params["W1"]
+        parts = {
+            "tick_ms": lambda: view.receive({"type": "tick", "target": session.epoch + 1}),
+            "train_ms": session.trainer.train_epoch,
+            # setting a weight to its own value evaluates the network again, and only that
+            "evaluate_ms": lambda: session.set_weight(1, 0, 0, float(W[0, 0])),
+            "pack_ms": lambda: pack_frame(session, full=False, layout_id=1, loss_start=session.epoch),
+        }
+        times: dict[str, list[float]] = {k: [] for k in parts}
+        for r in range(repeats + 3):
+            for key, part in parts.items():
+                t0 = time.perf_counter()
+                part()
+                if r >= 3:                                   # three rounds to warm up
+                    times[key].append((time.perf_counter() - t0) * 1e3)
+        if view.message:
+            raise RuntimeError(f"bench_playground: {name}: {view.message}")
+        rows.append({"network": name, **{k: statistics.median(v) for k, v in times.items()},
+                     "frame_bytes": sizes[-1], "full_frame_bytes": full_bytes})
+    return rows
+
+
+# ------------------------------------------------------------------------------------ browser
+
+def _support():
+    sys.path.insert(0, str(ROOT / "tests"))
+    import browser_support
+
+    return browser_support
+
+
+def _play_run(root, seconds: float, ahead: int) -> dict:
+    """Reset, play, warm up, count the epochs shown in ``seconds``; pause."""
+    page = root.page
+    root.evaluate("(el, ahead) => { el.bpgAhead = ahead; for (const k in el.bpgStats) "
+                  "el.bpgStats[k].length = 0; }", ahead)
+    root.locator("button", has_text="reset").click()
+    page.wait_for_function("(el) => el.dataset.epoch === '0'", arg=root.element_handle(), timeout=30_000)
+    root.locator(".bpg-play").click()
+    page.wait_for_function("(el) => Number(el.dataset.epoch) >= 5", arg=root.element_handle(), timeout=60_000)
+    t0, e0 = time.monotonic(), int(root.get_attribute("data-epoch"))
+    time.sleep(seconds)
+    t1, e1 = time.monotonic(), int(root.get_attribute("data-epoch"))
+    measured = root.evaluate(STATS_JS)
+    root.locator(".bpg-play").click()
+    page.wait_for_function("(el) => el.dataset.playing === 'false'", arg=root.element_handle())
+    time.sleep(0.8)
+    return {"epochs_per_s": (e1 - e0) / (t1 - t0), **measured}
+
+
+def _summary(runs: list[dict]) -> dict:
+    keys = ("epochs_per_s", "round_trip_ms", "render_ms", "kernel_ms", "wait_ms", "bytes")
+    out = {k: statistics.median(r[k] for r in runs if r[k] is not None) for k in keys}
+    out["runs"] = [round(r["epochs_per_s"], 1) for r in runs]
+    out["one_epoch_per_frame"] = all(r["steps"] in ([1], []) for r in runs)
+    return out
+
+
+def _measure(root, seconds: float, runs: int) -> dict:
+    return {mode: _summary([_play_run(root, seconds, ahead) for _ in range(runs)])
+            for mode, ahead in (("adaptive", 0), ("lock-step", 1))}
+
+
+def _voila(bs, browser, workdir: Path, seconds: float, runs: int) -> dict:
+    server = bs.start_playground_page(workdir)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/?token={server.token}", timeout=120_000)
+        root = page.locator(".bpg")
+        page.wait_for_function("(el) => Number(el.dataset.drawn || 0) >= 1", arg=root.element_handle(),
+                               timeout=120_000)
+        return _measure(root, seconds, runs)
+    finally:
+        context.close()
+        server.stop()
+
+
+def _lab(bs, browser, workdir: Path, seconds: float, runs: int, extra: list[str], name: str) -> dict:
+    from playwright.sync_api import expect
+
+    home, notebooks = workdir / f"home-{name}", workdir / f"notebooks-{name}"
+    home.mkdir()
+    notebooks.mkdir()
+    (notebooks / "playground.ipynb").write_text(json.dumps(NOTEBOOK))
+    env = bs.isolated_env(home)
+    token = bs.new_token()
+    env["JUPYTER_TOKEN"] = token
+    port = bs.free_port()
+    command = bs.jupyter_command("lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                                 "--ServerApp.port_retries=0", f"--ServerApp.root_dir={notebooks}",
+                                 *bs.root_flags(), *extra)
+    server = bs.start_server(command, env=env, cwd=notebooks, port=port, token=token, status_path="/api/status",
+                             log=workdir / f"{name}.log")
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/lab/tree/playground.ipynb?reset&token={token}")
+        page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+        expect(page.locator("#jp-main-statusbar")).to_contain_text(re.compile(r"\|\s*Idle"), timeout=60_000)
+        page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile(r"^Run$")).click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').filter(visible=True).click()
+        root = page.locator(".bpg").first
+        page.wait_for_function("(el) => Number(el.dataset.drawn || 0) >= 1", arg=root.element_handle(),
+                               timeout=120_000)
+        root.scroll_into_view_if_needed()
+        return _measure(root, seconds, runs)
+    finally:
+        context.close()
+        server.stop()
+
+
+def _browser(seconds: float, runs: int) -> dict:
+    bs = _support()
+    chromium = bs.find_chromium()
+    if chromium is None:
+        return {"skipped": "Debian's chromium is not installed"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": "playwright for Python is not installed"}
+    from backprop_helpers.widgets.playground.server import CONNECTION_CLASS
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-playground-"))
+    results: dict = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=bs.BROWSER_ARGS)
+            try:
+                results["voila"] = _voila(bs, browser, workdir, seconds, runs)
+                results["jupyterlab"] = _lab(bs, browser, workdir, seconds, runs, [], "jupyterlab")
+                results["jupyterlab, TCP_NODELAY"] = _lab(
+                    bs, browser, workdir, seconds, runs,
+                    [f"--ServerApp.kernel_websocket_connection_class={CONNECTION_CLASS}"], "jupyterlab-nodelay")
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def run(settings: Any) -> dict:
+    """The browser runs (``settings.smoke``: one short run each) and the kernel's costs."""
+    smoke = bool(getattr(settings, "smoke", False))
+    load_before = os.getloadavg()[0]
+    browser = _browser(seconds=1.5 if smoke else 4.0, runs=1 if smoke else RUNS)
+    result = {"browser": browser, "kernel": _kernel(5 if smoke else 40), "before": BEFORE,
+              "target_epochs_per_s": TARGET_EPOCHS_PER_S,
+              "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    if "skipped" not in browser:
+        result["met"] = all(browser[where]["adaptive"]["epochs_per_s"] >= TARGET_EPOCHS_PER_S
+                            for where in ("voila", "jupyterlab"))
     return result
 
 
@@ -246,44 +245,38 @@ def run(settings: Any) -> dict:
 def markdown(section: dict) -> str:
     """The playground's tables, from the ``playground`` section that ``run.py`` writes to the JSON."""
     r = section["result"]
-    t = r["ticks"]
-    c = t["contenders"]
-    verdict = {True: "MET", False: "NOT MET"}
-    cheap = [row for row in r["controls"] if row["cheap"]]
-    worst = max(row["median_ms"] for row in cheap)
-    lines = ["| target | measured | verdict |", "| --- | ---: | --- |",
-             f"| ticks of play per second, default settings: >= {r['target_ticks_per_s']:g} | "
-             f"{t['ticks_per_s']:.1f} (median tick {c['ours']['median_ms']:.1f} ms) | "
-             f"{verdict[r['met_ticks']]} |",
-             f"| cheap control move: <= {r['target_ms']:g} ms median | {worst:.1f} ms (slowest of "
-             f"{len(cheap)}) | {verdict[r['met_controls']]} |", "",
-             "Milliseconds per tick of play at the default settings (median, and p90 in brackets): one "
-             "epoch of training, the heatmaps, the redraw and the PNG for the browser:", "",
-             "| figure (px) | PNG per tick | ours (blitting) | set_data + full draw | naive re-render | "
-             "naive / ours |", "| --- | ---: | ---: | ---: | ---: | ---: |",
-             f"| {t['figure_px'][0]}x{t['figure_px'][1]} | {t['png_kb']:.0f} KB | "
-             + " | ".join(f"{'**' if k == 'ours' else ''}{c[k]['median_ms']:.1f} ({c[k]['p90_ms']:.1f})"
-                          f"{'**' if k == 'ours' else ''}" for k in ("ours", "full_draw", "naive"))
-             + f" | {t['speedup_vs_naive']:.1f}x |", "",
-             "Other networks (ours, ticks timed one after another from a reset):", "",
-             "| network | median tick | p90 | ticks per second |", "| --- | ---: | ---: | ---: |"]
-    for v in r["variants"]:
-        lines.append(f"| {v['variant']} | {v['median_ms']:.1f} ms | {v['p90_ms']:.1f} ms | "
-                     f"{v['ticks_per_s']:.1f} |")
-    lines += ["", "Where a tick's time goes (median ms of each part, timed back to back):", "",
-              "| part of a tick | ms |", "| --- | ---: |"]
-    lines += [f"| {name} | {ms:.1f} |" for name, ms in r.get("breakdown", {}).items()]
-    s = r["sustained"]
-    lines += ["", f"Sustained: {s['ticks']} ticks in a row from a reset took {s['seconds']:.2f} s, "
-              f"**{s['ticks_per_s']:.1f} ticks per second** (the Play timer asks for at most 25: one "
-              f"tick per 40 ms, slowed down automatically when ticks take longer).", "",
-              "Milliseconds per control move (median, p90), a trained network on screen:", "",
-              "| control | what a move redraws | median | p90 | target <= 15 ms |",
-              "| --- | --- | ---: | ---: | --- |"]
-    for row in r["controls"]:
-        met = verdict[row["met"]] if row["cheap"] else "not a cheap control"
-        lines.append(f"| {row['control']} | {row['redraws']} | {row['median_ms']:.1f} | "
-                     f"{row['p90_ms']:.1f} | {met} |")
+    if "browser" not in r:                     # a section written by the benchmark of the old figure
+        return ("_These results come from the benchmark of the playground's former matplotlib figure; "
+                "run `python bench/run.py --only playground` for the browser's._")
+    b = r["browser"]
+    lines = []
+    if "skipped" in b:
+        lines += [f"The browser part did not run: {b['skipped']}.", ""]
+    else:
+        verdict = "MET" if r["met"] else "NOT MET"
+        shown = ", ".join(f"{where} {b[where]['adaptive']['epochs_per_s']:.1f}" for where in ("jupyterlab", "voila"))
+        lines += [f"Target: >= {r['target_epochs_per_s']:g} epochs shown per second at the default settings, in "
+                  f"JupyterLab and in Voila, one epoch per frame: **{verdict}** ({shown}).", "",
+                  "| where | flow control | epochs shown per second (median of runs) | runs | before | "
+                  "one epoch per frame | tick round trip | browser render per frame | kernel per tick | "
+                  "frame |", "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+        for where, modes in b.items():
+            before = r["before"].get(where)
+            for mode, m in modes.items():
+                lines.append(
+                    f"| {where} | {mode} | **{m['epochs_per_s']:.1f}** | {', '.join(map(str, m['runs']))} | "
+                    f"{'' if before is None or mode != 'adaptive' else before} | "
+                    f"{'yes' if m['one_epoch_per_frame'] else 'NO'} | {m['round_trip_ms']:.1f} ms | "
+                    f"{m['render_ms']:.1f} ms | {m['kernel_ms']:.2f} ms | {m['bytes'] / 1024:.1f} KB |")
+        lines.append("")
+    lines += ["The kernel's share, timed in this process (median ms; a tick is what one message of the browser "
+              "costs the widget for one epoch: training, evaluation, the frame; the kernel's own messaging "
+              "comes on top):", "",
+              "| network | tick | one epoch of training | evaluation (grid and points) | packing the frame | "
+              "frame | first frame |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for k in r["kernel"]:
+        lines.append(f"| {k['network']} | {k['tick_ms']:.2f} | {k['train_ms']:.2f} | {k['evaluate_ms']:.2f} | "
+                     f"{k['pack_ms']:.2f} | {k['frame_bytes'] / 1024:.1f} KB | {k['full_frame_bytes'] / 1024:.0f} KB |")
     lines += ["", f"_Command: `{section['command']}` ({section['mode']} mode, {section['date']}, "
               f"{section['seconds']:.0f} s, 1-min load average {section['load_average_1min'][0]:g} before, "
               f"{section['load_average_1min'][1]:g} after)._"]

@@ -198,3 +198,129 @@ def widget_console_errors(messages: list[str]) -> list[str]:
     """The console messages that speak of widgets or their manager."""
     pattern = re.compile(r"widget|jupyter-widgets|manager|ipywidgets", re.IGNORECASE)
     return [m for m in messages if pattern.search(m)]
+
+
+# ------------------------------------------------------------------ the explorers (lessons 01-06)
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells (no outputs) with the python3 kernel; return its path."""
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
+                           "execution_count": None} for source in cells],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                            "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return path
+
+
+#: JavaScript: the bytes of the image an <img> shows (its blob URL read back), base64-encoded.
+SHOWN_IMAGE_JS = """async (img) => {
+    const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+        text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(text);
+}"""
+
+#: JavaScript: what has the keyboard focus, as the accessibility tree names it.
+FOCUSED_JS = """(output) => {
+    const e = document.activeElement;
+    if (!e) return null;
+    return {tag: e.tagName.toLowerCase(), role: e.getAttribute("role") || "", inside: output.contains(e),
+            name: e.getAttribute("aria-label") || (e.labels && e.labels[0] ? e.labels[0].textContent : "")
+                  || e.textContent.trim(),
+            disabled: e.getAttribute("aria-disabled") === "true" || e.disabled === true,
+            at_max: e.getAttribute("aria-valuenow") !== null
+                    && e.getAttribute("aria-valuenow") === e.getAttribute("aria-valuemax"),
+            index: e.selectedIndex === undefined ? -1 : e.selectedIndex,
+            options: e.options ? e.options.length : 0};
+}"""
+
+
+# ------------------------------------------------------------------------------ the playground
+# Helpers of tests/test_browser_playground.py: the playground's page as `make playground` serves it,
+# what the page asked of the network, and its front end's own measurements.
+
+#: Console messages that are expected and harmless: JupyterLab's and Voila's shared-module version
+#: warnings (logged as warnings, listed here in case a build logs them as errors).
+EXPECTED_CONSOLE = re.compile(r"Unsatisfied version|No satisfying version|Available versions")
+
+
+def start_playground_page(workdir: Path, notebook: Path | None = None) -> Server:
+    """Voila serving the playground's page exactly as `make playground` does (the command comes from
+    ``backprop_helpers.widgets.playground.server.voila_command``), or ``notebook`` with the same
+    options, on a free port of 127.0.0.1 with a fresh token, in an isolated HOME."""
+    from backprop_helpers.widgets.playground.server import PAGE, voila_command
+
+    notebook = notebook or PAGE
+    home = workdir / f"playground-home-{notebook.stem}"
+    home.mkdir(exist_ok=True)
+    env = isolated_env(home)
+    token = new_token()
+    env["JUPYTER_TOKEN"] = token
+    port = free_port()
+    voila = shutil.which("voila", path=str(Path(jupyter_command()[0]).parent)) or "voila"
+    command, extra = voila_command(port, home / "no-voila-config", notebook=notebook, voila=voila)
+    env.update(extra)
+    return start_server(command, env=env, cwd=notebook.parent, port=port, token=token,
+                        status_path="/login", log=workdir / f"voila-{notebook.stem}.log")
+
+
+def outside_requests(urls: list[str]) -> list[str]:
+    """The URLs that leave the machine: anything but 127.0.0.1 (http or websocket), data: and blob:."""
+    local = re.compile(r"^(https?|wss?)://127\.0\.0\.1(:\d+)?/|^(data|blob|about):")
+    return [url for url in urls if not local.match(url)]
+
+
+def kernel_exists(server: Server, kernel_id: str) -> bool:
+    """Whether the server still has the kernel ``kernel_id`` (GET /api/kernels/<id> answers 200)."""
+    request = urllib.request.Request(f"{server.url}/api/kernels/{kernel_id}",
+                                     headers={"Authorization": f"token {server.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status == 200
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise
+
+
+#: JavaScript: the playground's measurements (root.bpgStats): medians and the epochs drawn.
+PLAYGROUND_STATS_JS = """(root) => {
+    const s = root.bpgStats;
+    const med = (a) => { if (!a.length) return null; const b = [...a].sort((x, y) => x - y);
+                         return b[Math.floor(b.length / 2)]; };
+    return {round_trip_ms: med(s.roundTrip), wait_ms: med(s.wait), draw_ms: med(s.draw),
+            render_ms: med(s.render), kernel_ms: med(s.kernel), frame_interval_ms: med(s.interval),
+            bytes: med(s.bytes), epochs: [...s.epochs], drawn: Number(root.dataset.drawn || 0),
+            epoch: Number(root.dataset.epoch || 0)};
+}"""
+
+#: JavaScript: the controls of an element that have no accessible name (aria-label, aria-labelledby,
+#: a <label>, a legend, or their own text), as short descriptions.
+UNNAMED_CONTROLS_JS = """(root) => {
+    const controls = root.querySelectorAll(
+        'button, select, input, textarea, [role=button], [role=img], [tabindex]');
+    const unnamed = [];
+    for (const el of controls) {
+        if (el.closest('[hidden]') || el.getAttribute('aria-hidden') === 'true') continue;
+        const named = (el.getAttribute('aria-label') || '').trim() || el.getAttribute('aria-labelledby')
+            || (el.labels && [...el.labels].some(l => l.textContent.trim()))
+            || (el.tagName === 'BUTTON' && el.textContent.trim());
+        if (!named) unnamed.push(`${el.tagName.toLowerCase()}.${el.className.baseVal ?? el.className}`);
+    }
+    return unnamed;
+}"""
+
+
+def svg_path_midpoint(locator) -> tuple[float, float]:
+    """The page coordinates of the middle of an SVG path (to hover a thin, curved link)."""
+    return tuple(locator.evaluate("""(path) => {
+        const p = path.getPointAtLength(path.getTotalLength() / 2);
+        const m = path.getScreenCTM();
+        return [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f];
+    }"""))
+
+__all__ += ["EXPECTED_CONSOLE", "PLAYGROUND_STATS_JS", "UNNAMED_CONTROLS_JS", "kernel_exists",
+            "outside_requests", "start_playground_page", "svg_path_midpoint"]

@@ -112,6 +112,8 @@ LESSONS_OF_TEST_MODULE = {
     # the widgets
     "test_widgets_render.py": WIDGET_LESSONS,
     "test_browser.py": WIDGET_LESSONS,
+    "test_browser_playground.py": (8,),
+    "test_browser_explorers.py": (1, 2, 3, 4, 6),
     "test_widgets_neuron.py": (1,),
     "test_widgets_loss*.py": (2,),                  # widgets/loss_curve.py
     "test_widgets_step_size.py": (3,),

@@ -12,7 +12,8 @@ come back), the test waits for the kernel to be Idle, runs all cells from the Ru
   pressing play each change its plot (screenshots of the plots compared), play again and again;
 - the browser console shows no widget errors.
 
-The same for the playground as a standalone page served by Voila, as `make playground` serves it.
+The playground's own front end, and its standalone page served by Voila as `make playground` serves
+it, are tested in test_browser_playground.py.
 A fixture notebook (tests/fixtures/browser/) proves the harness, including that a slider which
 redraws nothing is caught. Screenshots of every widget before and after each action are kept in
 test-artifacts/browser/. Skipped, with the reason shown, when chromium or playwright is missing;
@@ -423,7 +424,7 @@ def test_lesson_widgets_work_in_jupyterlab(page, lab, artifacts, notebook):
 
 
 @pytest.mark.skipif(PLAYGROUND in notebooks_with_widgets(PLAYGROUND.parent),
-                    reason="Voila is tested on the playground itself")
+                    reason="Voila is tested on the playground's page (test_browser_playground.py)")
 def test_fixture_widgets_work_in_voila(page, workdir, artifacts):
     """The harness itself, as a standalone Voila page."""
     server = start_voila(workdir / "notebooks" / "fixtures" / FIXTURE.name, workdir)
@@ -431,25 +432,6 @@ def test_fixture_widgets_work_in_voila(page, workdir, artifacts):
         working, _frozen = open_in_voila(page, server, f"voila {FIXTURE.name}")
         assert check_interaction(working, "fixture-voila", artifacts) == ["slider 1 -> 4", "play"]
         assert_no_widget_console_errors(page, f"voila {FIXTURE.name}")
-    finally:
-        save_page(page)
-        server.stop()
-
-
-@pytest.mark.skipif(PLAYGROUND not in notebooks_with_widgets(PLAYGROUND.parent),
-                    reason="solutions/08_playground.ipynb shows no playground widget yet")
-def test_playground_works_as_a_voila_page(page, workdir, artifacts):
-    """`make playground`'s page: the playground renders, and its step and play change its plots."""
-    copy = workdir / "notebooks" / "solutions" / PLAYGROUND.name
-    copy.parent.mkdir(exist_ok=True)
-    shutil.copy(PLAYGROUND, copy)
-    server = start_voila(copy, workdir)
-    try:
-        done = []
-        for index, output in enumerate(open_in_voila(page, server, f"voila {PLAYGROUND.name}")):
-            done += check_interaction(output, f"voila-playground-widget{index}", artifacts)
-        assert "step" in done and "play" in done, f"the playground page offered only {done}"
-        assert_no_widget_console_errors(page, f"voila {PLAYGROUND.name}")
     finally:
         save_page(page)
         server.stop()

@@ -1,4 +1,6 @@
-"""Training playground (lesson 08): the model as functions, the session, the view driven like a learner."""
+"""Training playground (lesson 08): the model as functions, the session, the state string, the frames
+the kernel sends, and the widget driven as its browser front end drives it (traits set, messages
+received). The front end itself is tested in a real browser: tests/test_browser_playground.py."""
 from __future__ import annotations
 
 import json
@@ -10,16 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("ipywidgets")
+pytest.importorskip("anywidget")
 
 from backprop_helpers.data import from_arrays  # noqa: E402
 from backprop_helpers.learner_model import (FunctionMLP, LearnerFunctionError,  # noqa: E402
                                             reference_functions)
 from backprop_helpers.network import MLP  # noqa: E402
+from backprop_helpers.plots import palette  # noqa: E402
 from backprop_helpers.widgets import Playground, mlp_from_json, playground  # noqa: E402
+from backprop_helpers.widgets.playground.frames import pack_frame, quantize  # noqa: E402
+from backprop_helpers.widgets.playground.state import decode_state, encode_state  # noqa: E402
+from backprop_helpers.widgets.playground.widget import MAX_TICKS_PER_MESSAGE  # noqa: E402
 from backprop_helpers.widgets.playground.weights import export_weights  # noqa: E402
 from backprop_helpers.widgets.playground.model import (  # noqa: E402
     FEATURES, MAX_LAYERS, MAX_NEURONS, PlaygroundSettings, build_model, check_settings, data_loss,
-    feature_matrix, forward_layers, layer_sizes, make_data, output_values, split_data)
+    drawn_points, feature_matrix, forward_layers, layer_sizes, make_data, output_values, split_data)
 from backprop_helpers.widgets.playground.session import (PlaygroundSession, grid_points,  # noqa: E402
                                                          link_weights)
 
@@ -302,6 +309,122 @@ def test_every_architecture_trains_and_draws(features, hidden, activation, datas
     assert [w.shape for w in s.link_weights()] == list(zip((len(features), *hidden), (*hidden, 1)))
 
 
+# ----------------------------------------------------------------------------- state string
+
+def test_the_state_string_round_trips_every_setting_exactly():
+    s = check_settings(PlaygroundSettings(dataset="xor", noise=0.15, train_fraction=0.3, batch_size=7,
+                                          features=("x1", "sin(x2)", "x1*x2"), hidden=(8, 3, 1),
+                                          activation="relu", lr=0.003, regularization="l1", reg_rate=0.03,
+                                          n_points=120, seed=42, points=((1.5, -2.25, 1), (0.1, 0.2, 0))))
+    text = encode_state(s)
+    assert "\n" not in text and text.startswith("v=1;dataset=xor;")
+    assert check_settings(decode_state(text)) == s
+    assert decode_state("dataset=spiral; hidden=8,8 ;") == PlaygroundSettings(dataset="spiral", hidden=(8, 8))
+    assert decode_state("hidden=;points=").hidden == () and decode_state("points=").points == ()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", r"playground state: the text is empty"),
+    ("colour=red", r"playground state: unknown key 'colour'; the keys are v, dataset, noise"),
+    ("noise=lots", r"playground state: noise must be a number, got 'lots'"),
+    ("seed=1;seed=2", r"playground state: seed is given twice"),
+    ("v=2", r"playground state: version '2' is not known"),
+    ("points=1:2", r"playground state: point 1 must be x1:x2:label, got '1:2'"),
+    ("dataset", r"playground state: 'dataset' is not key=value"),
+])
+def test_decode_state_names_what_is_wrong(text, message):
+    with pytest.raises(ValueError, match=message):
+        decode_state(text)
+
+
+def test_drawn_points_are_validated_and_become_training_data():
+    with pytest.raises(ValueError, match=r"playground: point 1's label must be an integer from 0 to 1, got 2"):
+        check_settings(PlaygroundSettings(points=((0.0, 0.0, 2),)))
+    with pytest.raises(TypeError, match=r"playground: point 2 must be \(x1, x2, label\)"):
+        check_settings(PlaygroundSettings(points=((0.0, 0.0, 1), (1.0,))))
+    X, y = drawn_points(((1.0, 2.0, 1), (3.0, 4.0, 0)), "classification")
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(y, [1, 0])
+    np.testing.assert_array_equal(drawn_points(((1.0, 2.0, 1), (3.0, 4.0, 0)), "regression")[1], [[1.0], [-1.0]])
+
+
+def test_drawn_points_join_training_while_it_goes_on():
+    s = session()
+    s.train(3)
+    n = s.trainer.X.shape[0]
+    assert s.apply(replace(s.settings, points=((0.0, 0.0, 1), (5.0, 5.0, 0)))) == "live"
+    assert s.epoch == 3 and s.trainer.X.shape[0] == n + 2 and s.trainer.y[-2:].tolist() == [1, 0]
+    np.testing.assert_allclose(s.trainer.X[-1], feature_matrix(np.array([[5.0, 5.0]]), s.settings.features)[0])
+    assert s.train(1) == 1 and s.epoch == 4
+    s.apply(replace(s.settings, points=()))
+    assert s.trainer.X.shape[0] == n
+
+
+def test_set_weight_sets_a_link_and_the_output_link_keeps_the_sum():
+    s = session()
+    s.set_weight(1, 1, 2, 0.75)
+    assert s.model.params["W1"][1, 2] == 0.75 and s.link_weights()[0][1, 2] == 0.75
+    W3 = s.model.params["W3"].copy()
+    s.set_weight(3, 1, 0, -2.0)
+    assert s.link_weights()[2][1, 0] == pytest.approx(-2.0)
+    np.testing.assert_allclose(s.model.params["W3"].sum(axis=1), W3.sum(axis=1))
+    assert s.train_losses[-1] == s.snapshot.train_loss and len(s.train_losses) == 1
+    with pytest.raises(ValueError, match=r"playground.set_weight: layer must be 1 to 3, got 4"):
+        s.set_weight(4, 0, 0, 1.0)
+    with pytest.raises(ValueError, match=r"playground.set_weight: j must be 0 to 0 in layer 3, got 1"):
+        s.set_weight(3, 0, 1, 1.0)
+    with pytest.raises(ValueError, match=r"playground.set_weight: value must be a finite number"):
+        s.set_weight(1, 0, 0, float("inf"))
+
+
+# ------------------------------------------------------------------------------------ frames
+
+def test_quantize_maps_the_range_onto_bytes():
+    q = quantize(np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0]), -1.0, 1.0)
+    assert q.dtype == np.uint8 and q.tolist() == [0, 0, 128, 191, 255, 255]
+
+
+def test_a_full_frame_holds_the_layout_and_every_array():
+    s = PlaygroundSession(PlaygroundSettings(**FAST, points=((1.0, 1.0, 0),)), grid_size=105)
+    header, buffers = pack_frame(s, full=True, layout_id=3, focus=1)
+    shapes = {name: (dtype, tuple(shape)) for name, dtype, shape in header["buffers"]}
+    assert shapes == {"output": ("float32", (105, 105)), "neurons": ("uint8", (6, 35, 35)),
+                      "focus": ("uint8", (105, 105)), "weights": ("float32", (2 * 4 + 4 * 2 + 2 + 4 + 2 + 1,)),
+                      "losses": ("float32", (1, 2)), "points": ("float32", (81, 4)), "inputs": ("uint8", (7, 105, 105))}
+    arrays = {name: np.frombuffer(b, dtype=dtype).reshape(shape)
+              for (name, dtype, shape), b in zip(header["buffers"], buffers)}
+    np.testing.assert_array_equal(arrays["output"], s.snapshot.output[::-1].astype(np.float32))   # top row first
+    np.testing.assert_array_equal(arrays["neurons"][2], quantize(s.snapshot.hidden[0][2][::-1][1::3, 1::3], -1, 1))
+    np.testing.assert_array_equal(arrays["focus"], quantize(s.snapshot.hidden[0][1][::-1], -1, 1))
+    expected = np.concatenate([w.ravel() for w in s.link_weights()] + s.node_biases()).astype(np.float32)
+    np.testing.assert_array_equal(arrays["weights"], expected)
+    assert arrays["points"][-1].tolist() == [1.0, 1.0, 0.0, 2.0]                 # the drawn point, kind 2
+    assert header["sizes"] == [2, 4, 2, 1] and header["layout_id"] == 3 and header["small"] == 35
+    assert header["output_range"] == [0.0, 1.0] and header["extent"] == [-6.0, 6.0, -6.0, 6.0]
+    assert sum(len(b) for b in buffers) < 200_000
+
+
+def test_a_network_without_hidden_layers_sends_no_neuron_maps():
+    view = playground("circle", hidden=[], features=["x1^2", "x2^2"], **FAST)
+    sent = frames(view)
+    view.receive({"type": "hello"})
+    view.step(epochs=2)
+    header, arrays = sent[0]
+    assert header["sizes"] == [2, 1] and arrays["neurons"].shape == (0, 35, 35)
+    assert arrays["weights"].shape == (2 + 1,) and sent[-1][0]["epoch"] == 2
+
+
+def test_a_tick_frame_sends_only_the_losses_not_yet_sent():
+    s = session()
+    s.train(5)
+    header, buffers = pack_frame(s, full=False, layout_id=1, loss_start=4)
+    assert header["loss_start"] == 4 and "points" not in [b[0] for b in header["buffers"]]
+    losses = np.frombuffer(buffers[[b[0] for b in header["buffers"]].index("losses")], dtype=np.float32)
+    np.testing.assert_allclose(losses.reshape(-1, 2), np.column_stack([s.train_losses[4:], s.test_losses[4:]]),
+                               rtol=1e-6)
+    assert pack_frame(s, full=False, layout_id=1, loss_start=99)[0]["loss_start"] == 5   # always the latest
+
+
 # ------------------------------------------------------------------------------------- view
 
 @pytest.fixture
@@ -309,115 +432,177 @@ def view():
     return playground(**FAST)
 
 
-def test_factory_builds_the_documented_controls(view):
+def frames(view):
+    """The frames the view sends from now on (header, arrays by name), recorded."""
+    sent = []
+
+    def record(content, buffers=None):
+        if content.get("type") == "frame":
+            sent.append((content, {name: np.frombuffer(b, dtype=dtype).reshape(shape)
+                                   for (name, dtype, shape), b in zip(content["buffers"], buffers)}))
+    view.send = record
+    return sent
+
+
+def test_factory_builds_the_widget_and_its_front_end(view):
     assert isinstance(view, Playground) and view.session.epoch == 0
-    assert view.dataset.value == "circle" and view.problem.value == "classification"
-    assert [n.layout.display for n in view.neurons] == [None, None, "none", "none", "none", "none"]
-    assert [f for f, box in view.features.items() if box.value] == ["x1", "x2"]
-    assert view.view.image_bytes().startswith(b"\x89PNG") and "epoch <b>0</b>" in view.readout.value
-    assert view.model_choice.layout.display == "none" and view.message_text == ""
+    assert view.dataset == "circle" and view.hidden == [4, 2] and view.features == ["x1", "x2"]
+    assert view.train_percent == 50 and view.lr == 0.03 and view.message_text == ""
+    assert "export default" in view._esm and ".bpg" in view._css
+    assert "https://" not in view._esm + view._css and "import(" not in view._esm        # nothing fetched
+    palette_used = view.options["palette"]
+    assert (palette_used["negative"], palette_used["positive"]) == (palette.NEGATIVE, palette.POSITIVE)
+    assert view.options["has_learner_model"] is False and view.state_text == view.state
+    assert view.state == encode_state(view.session.settings)
 
 
-def test_play_ticks_step_and_reset(view):
-    first = view.view.image_array()
-    renders = view.view.render_count
-    view.play.value += 1
-    assert view.session.epoch == 1 and view.view.render_count == renders + 1
-    assert not np.array_equal(first, view.view.image_array())
-    view.step_button.click()
+def test_hello_sends_a_full_frame_and_ticks_train_up_to_the_target(view):
+    sent = frames(view)
+    view.receive({"type": "hello"})
+    assert sent[-1][0]["full"] and sent[-1][0]["epoch"] == 0
+    view.receive({"type": "tick", "target": 3})
+    assert view.session.epoch == 3 and [h["epoch"] for h, _ in sent[1:]] == [1, 2, 3]
+    assert all(not h["full"] and "kernel_ms" in h for h, _ in sent[1:])
+    view.receive({"type": "tick", "target": 3})                  # a second view asking for the same epochs
+    assert view.session.epoch == 3 and len(sent) == 4
+    view.receive({"type": "tick", "target": 1000})
+    assert view.session.epoch == 3 + MAX_TICKS_PER_MESSAGE
+    header, arrays = sent[-1]
+    assert arrays["losses"].shape == (1, 2) and header["loss_start"] == view.session.epoch
+
+
+def test_step_reset_and_the_same_initial_weights(view):
+    sent = frames(view)
+    first = view.session.snapshot.output.copy()
+    view.receive({"type": "step"})
     view.step()
-    assert view.session.epoch == 3 and "epoch <b>3</b>" in view.readout.value
-    view.play.value = 0                                 # the stop button rewinds: no training
-    assert view.session.epoch == 3
-    view.reset_button.click()
-    assert view.session.epoch == 0
-    np.testing.assert_array_equal(view.view.image_array(), first)      # the same initial weights
+    assert view.session.epoch == 2 and sent[-1][0]["epoch"] == 2
+    assert not np.array_equal(first, view.session.snapshot.output)
+    view.receive({"type": "reset"})
+    assert view.session.epoch == 0 and sent[-1][0]["loss_start"] == 0
+    np.testing.assert_array_equal(sent[-1][1]["output"], first[::-1])
 
 
 def test_changing_data_noise_layers_and_learning_rate(view):
+    sent = frames(view)
     view.step()
-    points = view.figure.train_points[0].get_xydata().copy()
-    view.noise.value = 0.2
-    assert view.session.settings.noise == 0.2 and view.session.epoch == 0
-    assert not np.array_equal(points, view.figure.train_points[0].get_xydata())
-    view.layers.value = 3
-    assert view.session.settings.hidden == (4, 2, 4) and view.neurons[2].layout.display is None
-    assert view.figure.headers[3].get_text().startswith("layer 3")
+    points = view.session.data.X_train.copy()
+    view.noise = 0.2
+    assert view.session.settings.noise == 0.2 and view.session.epoch == 0 and sent[-1][0]["full"]
+    assert not np.array_equal(points, view.session.data.X_train)
+    view.hidden = [4, 2, 3]
+    assert view.session.settings.hidden == (4, 2, 3) and sent[-1][0]["sizes"] == [2, 4, 2, 3, 1]
     view.step()
-    view.lr.value = 0.1
-    assert view.session.epoch == 1 and view.session.trainer.optimizer.lr == 0.1
-    view.dataset.value = "plane"
-    assert view.problem.value == "regression" and view.session.data.task == "regression"
-    assert view.figure.out_title.get_text() == "output: the predicted value"
-    view.problem.value = "classification"
-    assert view.dataset.value == "circle" and view.session.data.task == "classification"
-    view.features["x1^2"].value = True
+    frames_before = len(sent)
+    view.lr = 0.1
+    assert view.session.epoch == 1 and view.session.trainer.optimizer.lr == 0.1 and len(sent) == frames_before
+    assert "lr=0.1;" in view.state_text
+    view.dataset = "plane"
+    assert view.session.data.task == "regression" and sent[-1][0]["output_range"] == [-1.0, 1.0]
+    view.features = ["x1", "x2", "x1^2"]
     assert view.session.settings.features == ("x1", "x2", "x1^2") and view.message_text == ""
 
 
-def test_toggles_change_the_image(view):
+def test_a_drawn_point_trains_at_once_and_clearing_removes_it(view):
+    sent = frames(view)
     view.step()
-    image = view.view.image_array()
-    view.show_test.value = False
-    assert not any(line.get_visible() for line in view.figure.test_points)
-    view.show_test.value = True
-    assert [len(line.get_xdata()) > 0 for line in view.figure.test_points] == \
-        [line.get_visible() for line in view.figure.test_points]
-    view.show_test.value = False
-    assert not np.array_equal(image, view.view.image_array())
-    view.discretize.value = True
-    assert set(np.unique(view.figure.output.get_array())) <= {0.0, 1.0}
-    assert not np.array_equal(image, view.view.image_array())
+    view.points = [[0.5, -0.5, 1]]
+    assert view.session.epoch == 1 and view.session.trainer.X.shape[0] == 41
+    header, arrays = sent[-1]
+    assert header["full"] and header["n_drawn"] == 1 and arrays["points"][-1, 3] == 2
+    assert "points=0.5:-0.5:1" in view.state_text
+    view.points = []
+    assert view.session.trainer.X.shape[0] == 40 and sent[-1][0]["n_drawn"] == 0
+
+
+def test_a_link_edited_in_the_browser(view):
+    sent = frames(view)
+    view.receive({"type": "set_weight", "layer": 2, "i": 3, "j": 1, "value": -1.5})
+    assert view.session.model.params["W2"][3, 1] == -1.5
+    assert sent[-1][1]["weights"][8 + 3 * 2 + 1] == -1.5                      # after W1's 2 x 4 links
+    view.receive({"type": "set_weight", "layer": 9, "i": 0, "j": 0, "value": 1.0})
+    assert "layer must be 1 to 3" in view.message_text
+
+
+def test_the_focused_neuron_is_sent_at_full_resolution(view):
+    sent = frames(view)
+    view.focus_node = 4
+    header, arrays = sent[-1]
+    assert header["focus"] == 4 and arrays["focus"].shape == (105, 105) and arrays["neurons"].shape == (6, 35, 35)
+    view.focus_node = -1
+    view.step()
+    assert "focus" not in sent[-1][1]
+
+
+def test_restoring_the_state_string_in_a_fresh_widget_gives_the_same_picture():
+    original = playground("xor", hidden=[3], **FAST)
+    original.noise = 0.1
+    original.seed = 7
+    original.points = [[1.0, 1.0, 0], [-2.0, 3.0, 1]]
+    original.features = ["x1", "x2", "x1*x2"]
+    original.reset()
+    original.step(epochs=5)
+    fresh = playground(**FAST)
+    sent = frames(fresh)
+    fresh.receive({"type": "restore", "text": original.state_text})
+    assert fresh.message_text == "" and fresh.state_text == original.state_text and sent[-1][0]["full"]
+    assert fresh.seed == 7 and fresh.points == [[1.0, 1.0, 0], [-2.0, 3.0, 1]] and fresh.hidden == [3]
+    fresh.step(epochs=5)
+    np.testing.assert_array_equal(fresh.session.snapshot.output, original.session.snapshot.output)
+    assert fresh.session.train_losses == original.session.train_losses
+    fresh.receive({"type": "restore", "text": "hidden=0"})
+    assert "playground state: hidden layer 1 has 0 neurons" in fresh.message_text
+    assert fresh.session.settings.hidden == (3,) and fresh.session.epoch == 5
 
 
 def test_zero_neurons_show_a_message_and_the_widget_recovers(view):
     view.step()
-    view.neurons[1].value = 0
+    view.hidden = [4, 0]
     assert "hidden layer 2 has 0 neurons" in view.message_text
     assert view.session.settings.hidden == (4, 2) and view.session.epoch == 1
-    view.play.playing = True
-    assert view.play.playing is False and "0 neurons" in view.message_text
-    view.play.value += 1
+    view.playing = True
+    assert view.playing is False and "0 neurons" in view.message_text
+    view.tick()
     assert view.session.epoch == 1                      # nothing trained while a setting is wrong
-    view.neurons[1].value = 3
+    view.hidden = [4, 3]
     assert view.message_text == "" and view.session.settings.hidden == (4, 3)
-    view.play.value += 1
+    view.tick()
     assert view.session.epoch == 1
 
 
 def test_no_feature_shows_a_message(view):
-    view.features["x1"].value = False
-    view.features["x2"].value = False
+    view.features = []
     assert "features is empty" in view.message_text
-    view.features["sin(x1)"].value = True
+    view.features = ["sin(x1)"]
     assert view.message_text == "" and view.session.settings.features == ("sin(x1)",)
 
 
 def test_a_diverging_learning_rate_pauses_play_and_reset_recovers():
     view = playground("plane", lr=3.0, **FAST)
-    view.play.playing = True
-    for _ in range(4):
-        view.play.value += 1
-    assert view.session.diverged and view.play.playing is False
+    sent = frames(view)
+    view.playing = True
+    view.receive({"type": "tick", "target": 4})
+    assert view.session.diverged and view.playing is False
     assert "diverged" in view.message_text and "Press reset" in view.message_text
-    image = view.view.image_array()
+    assert sent[-1][0]["diverged"]
+    picture = view.session.snapshot.output.copy()
     view.step()
-    np.testing.assert_array_equal(image, view.view.image_array())   # the last finite picture stays
-    view.lr.value = 0.03
-    view.reset_button.click()
+    np.testing.assert_array_equal(picture, view.session.snapshot.output)   # the last finite picture stays
+    view.lr = 0.03
+    view.receive({"type": "reset"})
     assert view.message_text == "" and not view.session.diverged
     view.step()
     assert view.session.epoch == 1
 
 
-def test_export_button_writes_the_file_and_shows_the_json(view, tmp_path):
+def test_export_writes_the_file_and_shows_the_json(view, tmp_path):
     view.step()
     path = tmp_path / "weights.json"
-    view.export_path.value = str(path)
-    view.export_button.click()
+    view.export_path = str(path)
+    view.receive({"type": "export"})
     text = path.read_text()
-    assert text == view.export_json() == view.export_text.value
-    assert view.export_text.layout.display is None and "wrote the weights of epoch 1" in view.message_text
+    assert text == view.export_json() == view.export_text
+    assert view.message_level == "info" and "wrote the weights of epoch 1" in view.message_text
     np.testing.assert_array_equal(mlp_from_json(text).params["W1"], view.session.model.params["W1"])
 
 
@@ -426,12 +611,13 @@ def test_the_learners_raising_function_shows_a_message_and_reference_works():
         raise NotImplementedError()
 
     view = playground(functions={"activation_backward": relu_backward}, activation="relu", **FAST)
-    assert view.activation.disabled and view.model_choice.layout.display is None
-    view.play.playing = True
-    view.play.value += 1
+    assert view.options["activation_locked"] and view.options["has_learner_model"]
+    assert view.model_choice == "yours"
+    view.playing = True
+    view.receive({"type": "tick", "target": 1})
     assert "not written yet" in view.message_text and "set 'model' to 'reference'" in view.message_text
-    assert view.play.playing is False and view.session.epoch == 0
-    view.model_choice.value = "reference"
+    assert view.playing is False and view.session.epoch == 0
+    view.model_choice = "reference"
     view.step()
     assert view.session.epoch == 1 and view.message_text == ""
 
@@ -442,11 +628,11 @@ def test_a_model_factory_that_raises_falls_back_to_the_reference():
 
     view = playground(model_factory=broken, **FAST)
     assert "my model is not finished" in view.message_text and "the reference MLP" in view.message_text
-    assert view.model_choice.value == "reference" and isinstance(view.session.model, MLP)
+    assert view.model_choice == "reference" and isinstance(view.session.model, MLP)
     view.step()
     assert view.session.epoch == 1
-    view.model_choice.value = "yours"                    # it fails again: said, and the toggle goes back
-    assert "my model is not finished" in view.message_text and view.model_choice.value == "reference"
+    view.model_choice = "yours"                          # it fails again: said, and the choice goes back
+    assert "my model is not finished" in view.message_text and view.model_choice == "reference"
     view.step()
     assert view.session.epoch == 2
 
@@ -456,14 +642,15 @@ def test_the_learners_own_data():
     X = rng.normal(size=(60, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(int)
     view = playground(X=X, y=y, hidden=[4], n_points=60)
-    assert view.dataset.value == "custom" and view.session.data.name == "your data"
+    assert view.dataset == "custom" and view.session.data.name == "your data"
+    assert ["custom", "your data", "classification"] in view.options["datasets"]
     assert view.session.data.X_train.shape[0] + view.session.data.X_test.shape[0] == 60
     view.step()
-    view.dataset.value = "xor"
-    view.dataset.value = "custom"
+    view.dataset = "xor"
+    view.dataset = "custom"
     assert view.session.data.name == "your data" and view.message_text == ""
     values = playground(X=X, y=X[:, 0] * 0.5, n_points=60)
-    assert values.problem.value == "regression"
+    assert values.session.data.task == "regression"
 
 
 def test_data_with_one_class_shows_a_message_and_the_circle():
@@ -471,18 +658,11 @@ def test_data_with_one_class_shows_a_message_and_the_circle():
     view = playground(X=X, y=np.zeros(30, dtype=int), **FAST)
     assert "holds only class 0" in view.message_text
     assert "showing the circle data set instead" in view.message_text
-    assert view.dataset.value == "circle"
+    assert view.dataset == "circle"
     view.step()
     assert view.session.epoch == 1
-    view.dataset.value = "custom"
+    view.dataset = "custom"
     assert "holds only class 0" in view.message_text and view.session.settings.dataset == "circle"
-
-
-def test_the_timer_slows_down_for_slow_ticks(view):
-    view._adapt_interval(0.2)
-    assert view.play.interval == 260
-    view._adapt_interval(0.001)
-    assert view.play.interval >= 40
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -499,7 +679,8 @@ def test_the_timer_slows_down_for_slow_ticks(view):
      r"playground: model_factory must be a class or function called like MLP"),
     (dict(model_factory=MLP, functions={}), ValueError,
      r"playground: pass functions or model_factory, not both"),
-    (dict(epochs_per_tick=0), ValueError, r"playground: epochs_per_tick must be a positive integer"),
+    (dict(epochs_per_tick=0), ValueError, r"playground: epochs_per_tick must be an integer from 1 to 100"),
+    (dict(grid_size=4), ValueError, r"playground: grid_size must be an integer from 8 to 200"),
 ])
 def test_factory_bad_arguments_are_named(kwargs, error, message):
     with pytest.raises(error, match=message):

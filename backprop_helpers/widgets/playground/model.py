@@ -12,7 +12,8 @@ the view.
   :func:`feature_matrix` maps ``X`` (N, 2) to (N, F). A straight line in the features
   ``(x1^2, x2^2)`` is a circle in the plane.
 - **Data.** :func:`make_data` draws a built-in set and splits it; :func:`split_data` splits the
-  learner's own :class:`~backprop_helpers.data.Dataset`.
+  learner's own :class:`~backprop_helpers.data.Dataset`. Points the learner draws on the output
+  (``settings.points``) join the training points: :func:`drawn_points` gives them as ``X`` and ``y``.
 - **Network.** :func:`layer_sizes` gives ``(F, H_1, ..., H_L, C)`` with ``C = 2`` classes (softmax
   cross-entropy) or ``C = 1`` value (mean squared error); :func:`build_model` builds the reference
   ``MLP``, a ``FunctionMLP`` of the learner's functions, or the learner's own model class.
@@ -39,9 +40,9 @@ from ...layers import ACTIVATIONS, sigmoid
 from ...network import MLP
 
 __all__ = ["FEATURES", "FEATURE_LABELS", "DATASETS", "DATASET_LABELS", "PLAYGROUND_ACTIVATIONS", "LEARNING_RATES",
-           "REG_RATES", "MAX_LAYERS", "MAX_NEURONS", "PlaygroundSettings", "PlaygroundData",
-           "check_settings", "feature_matrix", "make_data", "split_data", "layer_sizes", "build_model",
-           "forward_layers", "output_values", "data_loss"]
+           "REG_RATES", "MAX_LAYERS", "MAX_NEURONS", "MAX_POINTS", "PlaygroundSettings", "PlaygroundData",
+           "check_settings", "feature_matrix", "make_data", "split_data", "drawn_points", "layer_sizes",
+           "build_model", "forward_layers", "output_values", "data_loss"]
 
 #: feature name -> its value at the points (x1, x2), elementwise
 FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -67,6 +68,8 @@ LEARNING_RATES = (1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_RATES = (0.0, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATIONS = ("none", "l1", "l2")
 MAX_LAYERS, MAX_NEURONS = 6, 8
+#: the most points a learner may draw on the output
+MAX_POINTS = 500
 #: the built-in sets live on [-5, 5]^2; the plots show a little more, like TensorFlow Playground
 BUILTIN_EXTENT = (-6.0, 6.0, -6.0, 6.0)
 
@@ -79,7 +82,9 @@ class PlaygroundSettings:
     ``train_fraction`` the share of points used for training (the rest is the test set);
     ``hidden`` the neurons of each hidden layer, ``()`` for none; ``regularization`` "none", "l1"
     or "l2" with strength ``reg_rate``; ``seed`` fixes the data, the initial weights and the
-    order of the mini-batches, so the same settings give the same run.
+    order of the mini-batches, so the same settings give the same run. ``points`` are the points the
+    learner drew, ``(x1, x2, label)`` each, label 0 or 1 (for regression: the value -1 or +1); they
+    are training points too.
     """
     dataset: str = "circle"
     noise: float = 0.0
@@ -93,6 +98,7 @@ class PlaygroundSettings:
     reg_rate: float = 0.0
     n_points: int = 500
     seed: int = 0
+    points: tuple[tuple[float, float, int], ...] = ()
 
     @property
     def task(self) -> str | None:
@@ -154,6 +160,7 @@ def check_settings(settings: PlaygroundSettings, fn: str = "playground") -> Play
             raise ValueError(f"{fn}: hidden layer {i} has {h} neurons, expected 1 to {MAX_NEURONS}{hint}")
     return replace(
         s, dataset=dataset, features=features, hidden=tuple(int(h) for h in hidden),
+        points=_check_points(fn, s.points),
         noise=_number(fn, "noise", s.noise, 0.0, 0.5),
         train_fraction=_number(fn, "train_fraction", s.train_fraction, 0.1, 0.9),
         batch_size=_integer(fn, "batch_size", s.batch_size, 1),
@@ -163,6 +170,33 @@ def check_settings(settings: PlaygroundSettings, fn: str = "playground") -> Play
         reg_rate=_number(fn, "reg_rate", s.reg_rate, 0.0, 100.0),
         n_points=_integer(fn, "n_points", s.n_points, 10, 100_000),
         seed=_integer(fn, "seed", s.seed, 0))
+
+
+def _check_points(fn: str, points: Any) -> tuple[tuple[float, float, int], ...]:
+    """The drawn points as a tuple of ``(x1, x2, label)`` with finite coordinates and labels 0 or 1."""
+    if not isinstance(points, (list, tuple)):
+        raise TypeError(f"{fn}: points must be a list of (x1, x2, label) triples, got {describe(points)}")
+    if len(points) > MAX_POINTS:
+        raise ValueError(f"{fn}: points holds {len(points)} points; at most {MAX_POINTS} may be drawn")
+    checked = []
+    for k, point in enumerate(points, 1):
+        if not isinstance(point, (list, tuple)) or len(point) != 3:
+            raise TypeError(f"{fn}: point {k} must be (x1, x2, label), got {describe(point)}")
+        x1 = _number(fn, f"point {k}'s x1", point[0], -1e6, 1e6)
+        x2 = _number(fn, f"point {k}'s x2", point[1], -1e6, 1e6)
+        label = _integer(fn, f"point {k}'s label", point[2], 0, 1)
+        checked.append((x1, x2, label))
+    return tuple(checked)
+
+
+def drawn_points(points: tuple[tuple[float, float, int], ...], task: str) -> tuple[np.ndarray, np.ndarray]:
+    """The drawn points as training data: ``X`` (P, 2) and ``y`` as ``MLP`` wants it, class indices
+    (P,) for classification, values (P, 1) of -1 (label 0) or +1 (label 1) for regression."""
+    P = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    X, labels = P[:, :2].copy(), P[:, 2].astype(np.int64)
+    if task == "classification":
+        return X, labels
+    return X, (2.0 * labels - 1.0)[:, None]
 
 
 def feature_matrix(X: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
