@@ -47,7 +47,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import check as _gc
+from . import check as gradient_checks
 from ..validation import check_positive, describe
 from ..layers import ACTIVATIONS
 from ..network import MLP
@@ -366,8 +366,8 @@ def _check(fn, model, X, y, grads, h, rtol):
                          f"got {describe(grads) if not isinstance(grads, dict) else list(grads)}")
     low = model.dtype == np.float32
     if low:
-        _gc.warn_float32(fn, "the model is")
-    rtol = _gc.DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else \
+        gradient_checks.warn_float32(fn, "the model is")
+    rtol = gradient_checks.DEFAULT_RTOL["float32" if low else "float64"] if rtol is None else \
         check_positive(fn, "rtol", rtol)
     numeric, plus, minus, base = mlp_numerical_gradient(model, X, y, h)
     Xc = model.check_inputs(fn, X)
@@ -382,7 +382,7 @@ def _check(fn, model, X, y, grads, h, rtol):
         a = g.reshape(-1)
         n = numeric[name].reshape(-1).copy()
         fp, fm = plus[name].reshape(-1), minus[name].reshape(-1)
-        noise = _gc.NOISE_FACTOR * eps * np.maximum(abs(base), np.maximum(np.abs(fp), np.abs(fm))) / h
+        noise = gradient_checks.NOISE_FACTOR * eps * np.maximum(abs(base), np.maximum(np.abs(fp), np.abs(fm))) / h
         floor = noise.copy()
         excused = np.zeros(a.size, dtype=bool)     # crossed a kink, analytic matches a side
         unmatched = np.zeros(a.size, dtype=bool)   # crossed a kink, analytic matches neither side
@@ -396,7 +396,7 @@ def _check(fn, model, X, y, grads, h, rtol):
                 fp_s, fm_s = _nudged_losses(model, X, y, p, index, KINK_H)
                 f0 = model.loss(X, y)
                 candidates = ((fp_s - fm_s) / (2 * KINK_H), (fp_s - f0) / KINK_H, (f0 - fm_s) / KINK_H)
-                noise_s = _gc.NOISE_FACTOR * eps * max(abs(f0), 1.0) / KINK_H
+                noise_s = gradient_checks.NOISE_FACTOR * eps * max(abs(f0), 1.0) / KINK_H
                 match = any(abs(a[i] - c) <= max(noise_s, rtol * (abs(a[i]) + abs(c)))
                             for c in candidates)
                 excused[i], unmatched[i] = match, not match
@@ -404,7 +404,7 @@ def _check(fn, model, X, y, grads, h, rtol):
                 n[i] = (4 * _central(model, X, y, p, index, h / 2) - n[i]) / 3
                 floor[i] = 3 * noise[i]
         indices = list(zip(*(r.tolist() for r in np.unravel_index(np.arange(p.size), p.shape))))
-        reports[name] = _gc.judge(a, n, floor, rtol, indices, kink=excused, unmatched=unmatched, low=low,
+        reports[name] = gradient_checks.judge(a, n, floor, rtol, indices, kink=excused, unmatched=unmatched, low=low,
                                    method="central", h=h, x_shape=p.shape)
     worst = max(reports, key=lambda k: reports[k].max_rel_error)
     return ModelGradCheckReport(passed=all(r.passed for r in reports.values()), reports=reports,
