@@ -112,30 +112,28 @@ def test_a_gradient_that_turns_nan_ends_the_run():
 
 
 def test_loss_axis_is_log_when_the_values_span_decades():
-    assert loss_axis([5.0, 0.3, 2e-4]) == ("log", 1e-5, 10.0)          # a decade of room below
+    assert loss_axis([5.0, 0.3, 2e-4]) == ("log", 1e-6, 10.0)          # at least a decade of room below
+    assert loss_axis([5.0, 0.3, 2e-3]) == ("log", 1e-6, 10.0)          # the lower limit a power of 1000
+    assert loss_axis([5.0, 0.3, 2e-2]) == ("log", 1e-3, 10.0)
     assert loss_axis([100.0, 10.0]) == ("log", 1.0, 100.0)
     assert loss_axis([5.0, 0.0]) == ("log", FLOOR, 10.0)                # zero sits on the floor
+    assert loss_axis([5.0, 1e-9]) == ("log", FLOOR, 10.0)
     assert loss_axis([6.0, 1.4, 0.9]) == ("linear", 0.0, 10.0)          # 1.3 * 6 -> 10
     assert loss_axis([0.6, 0.59]) == ("linear", 0.0, 1.0)
     assert loss_axis([0.15, 0.1]) == ("linear", 0.0, 0.2)
     assert loss_axis([0.0]) == ("linear", 0.0, 2e-12)
 
 
-def test_loss_axis_keeps_the_current_axes_while_they_suit():
-    log = ("log", 1e-5, 10.0)
-    assert loss_axis([5.0, 3e-4], current=log) == log
-    short = ("log", 0.01, 10.0)
-    assert loss_axis([5.0, 1.0], current=short) == short                # a span of 5: still log
-    assert loss_axis([5.0, 2.0], current=short) == ("linear", 0.0, 10.0)  # 2.5: linear again
-    assert loss_axis([0.02, 3e-4], current=log) == log                  # under three empty decades on top
-    assert loss_axis([0.005, 3e-4], current=log) == ("log", 1e-5, 0.01)
-    assert loss_axis([5.0, 1e-9], current=log) == ("log", 1e-10, 10.0)  # below the axes
-    assert loss_axis([5.0, 5e-9], current=("log", 1e-14, 10.0)) == ("log", 1e-10, 10.0)  # too much room
-    linear = ("linear", 0.0, 10.0)
-    assert loss_axis([6.0, 0.3], current=linear) == linear              # a span of 20: still linear
-    assert loss_axis([6.0, 0.1], current=linear) == ("log", 0.01, 10.0)
-    assert loss_axis([1.8, 1.0], current=linear) == ("linear", 0.0, 2.5)   # less than a fifth filled
-    assert loss_axis([12.0, 3.0], current=linear) == ("linear", 0.0, 20.0)
+@settings(max_examples=60)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=30))
+def test_loss_axis_holds_every_value_and_depends_on_the_values_alone(values):
+    scale, low, high = loss_axis(values)
+    shown = np.maximum(values, FLOOR)
+    assert shown.max() <= high * (1 + 1e-12)
+    if scale == "log":
+        assert low <= shown.min() / 10 or low == FLOOR
+        assert round(np.log10(low)) % 3 == 0 or low == FLOOR
+    assert loss_axis(list(reversed(values))) == (scale, low, high)
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -267,3 +265,18 @@ def test_a_failing_update_shows_a_message_and_the_widget_recovers(explorer, monk
     monkeypatch.undo()
     explorer.x0.value = -3.0
     assert explorer.message_text == "" and explorer.start_marker.get_xdata()[0] == -3.0
+
+
+def test_a_surface_change_sends_each_start_slider_once_with_its_value_last(explorer, monkeypatch):
+    """Found in the browser: sent one change at a time, the new range made the browser's slider send
+    back the old start (rounded to its step), which then replaced the new one. Now each start slider
+    goes out in one message, its range before its value."""
+    sent = []
+    for slider in (explorer.x0, explorer.y0):
+        monkeypatch.setattr(slider, "_send", lambda msg, buffers=None, s=slider:
+                            sent.append((s.description, list(msg["state"]))))
+    explorer.surface.value = "rosenbrock"                # x: [-6, 6] -> [-2, 2], y: [-3, 3] -> [-1, 3]
+    by_slider = {name: [keys for n, keys in sent if n == name] for name in ("start x", "start y")}
+    assert by_slider["start x"] == [["max", "min", "value"]]
+    assert by_slider["start y"] == [["min", "value"]]
+    assert (explorer.x0.value, explorer.y0.value) == SURFACES["rosenbrock"].start

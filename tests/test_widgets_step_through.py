@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 pytest.importorskip("ipywidgets")
 
 from backprop_helpers.autograd import Value  # noqa: E402
+from backprop_helpers.plots.palette import STATE_FILLS, TEXT  # noqa: E402
 from backprop_helpers.gradcheck import numerical_gradient  # noqa: E402
 from backprop_helpers.widgets import StepThroughExplorer, step_through_explorer  # noqa: E402
 from backprop_helpers.widgets import step_through as step_through_module  # noqa: E402
@@ -160,9 +161,9 @@ def test_forward_steps_light_up_one_operation_at_a_time(explorer):
     explorer.forward_step.click()
     assert explorer.position == 1 and texts(explorer, "u1")[0] == "value 0.800"
     assert texts(explorer, "u2")[0] == "value ?"
-    assert explorer.box_style("u1") == (to_rgba("#FFE082"), 2.2)            # lit up
-    assert explorer.box_style("u2") == (to_rgba("white"), 1.0)              # not computed yet
-    assert explorer.box_style("w1") == (to_rgba("#E3EEF8"), 1.0)            # given
+    assert explorer.box_style("u1") == (to_rgba(STATE_FILLS["forward"]), 2.2)     # lit up
+    assert explorer.box_style("u2") == (to_rgba(STATE_FILLS["unknown"]), 1.0)     # not computed yet
+    assert explorer.box_style("w1") == (to_rgba(STATE_FILLS["value"]), 1.0)       # given
     assert explorer.forward_arrows[(0, 2)].get_visible()           # w1 -> u1 drawn in colour
     assert not np.array_equal(image, explorer.view.image_array())
     assert "Forward step 1 of 7: u1 = w1·x1" in explorer.explanation.value
@@ -230,7 +231,8 @@ def test_a_failing_update_shows_a_message_and_the_widget_recovers(explorer, monk
     assert explorer.position == 1
 
 
-def test_stamped_text_looks_like_ordinary_text():
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_stamped_text_looks_like_ordinary_text(ratio):
     from backprop_helpers.widgets.render import FigureView, new_figure
 
     def image(stamped):
@@ -241,14 +243,15 @@ def test_stamped_text_looks_like_ordinary_text():
             t.set_text("grad −0.140")
             t.set_style(fontweight="bold")
         else:
-            ax.text(0.5, 0.5, "grad −0.140", ha="center", va="center", fontsize=8, fontweight="bold")
+            ax.text(0.5, 0.5, "grad −0.140", ha="center", va="center", fontsize=8, fontweight="bold",
+                    color=TEXT)
         ax.axis("off")
-        view = FigureView(fig)
+        view = FigureView(fig, pixel_ratio=ratio)
         view.redraw()
         return view.image_array()[..., :3].astype(int)
 
     ink_text, ink_stamp = ((255 - image(s)).sum(axis=-1) for s in (False, True))
     rows, cols = np.nonzero(ink_text)
     rows_s, cols_s = np.nonzero(ink_stamp)
-    assert rows_s.size and abs(rows.mean() - rows_s.mean()) <= 1 and abs(cols.mean() - cols_s.mean()) <= 1
+    assert rows_s.size and abs(rows.mean() - rows_s.mean()) <= ratio and abs(cols.mean() - cols_s.mean()) <= ratio
     assert ink_stamp.sum() == pytest.approx(ink_text.sum(), rel=0.1)

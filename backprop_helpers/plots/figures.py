@@ -3,8 +3,10 @@ and activation functions.
 
 matplotlib only (no graphviz binary). Every function draws on ``ax`` (a new figure when ``ax`` is None)
 and returns the Axes; none calls ``plt.show()``, so they run under the non-interactive Agg backend too.
-Colours come from the Okabe-Ito palette, which stays distinguishable with colour-blindness; class 0 is
-always blue and class 1 always orange. The computational-graph drawing, ``draw_graph``, lives in
+Colours come from the course's one palette (``plots/palette.py``, Okabe-Ito colours, which stay
+distinguishable with colour-blindness): class 0 is always blue and class 1 always orange, with a marker
+of their own; several curves of one plot take ``LINE_COLORS`` and ``LINE_STYLES`` in order, so they differ
+by more than colour. The computational-graph drawing, ``draw_graph``, lives in
 ``plots/graph.py`` and is importable from ``backprop_helpers.plots``.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ from ..validation import (as_float_array, as_label_array, check_choice, check_fi
                         check_positive_int, describe)
 from ..autograd import Value, activate
 from ..layers import ACTIVATIONS
-from .palette import CLASS_COLORS
+from .palette import (CLASS_COLORS, CLASS_MARKERS, GRID, LINE_COLORS, LINE_STYLES, TEXT, ZERO,
+                      diverging_colormap)
 from .graph import draw_graph
 from ..layers import sigmoid
 
@@ -30,10 +33,11 @@ __all__ = [
     "plot_activation", "CLASS_COLORS", "CLASS_MARKERS",
 ]
 
-#: a different marker per class as well, so the classes differ by more than colour
-CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-TRAIN_COLOR, TEST_COLOR = "#0072B2", "#D55E00"
-_METHOD_COLORS = {"forward": "#0072B2", "central": "#E69F00", "complex": "#009E73", "backward": "#CC79A7"}
+#: training curves in the first line colour, test curves in the second
+TRAIN_COLOR, TEST_COLOR = LINE_COLORS[0], LINE_COLORS[1]
+#: the derivative estimates, as the step-size explorer draws them: (colour, line style) of each
+_METHOD_STYLES = {name: (LINE_COLORS[i], LINE_STYLES[i])
+                  for i, name in enumerate(("forward", "central", "complex", "backward"))}
 
 
 def _new_axes(figsize: tuple[float, float]) -> Axes:
@@ -78,10 +82,12 @@ def plot_loss_curves(history: Any, ax: Axes | None = None) -> Axes:
         y = curves[key]
         if y.size and np.isfinite(y).any():
             x = epoch[:y.size] if epoch.size >= y.size else np.arange(1, y.size + 1)
-            axes.plot(x, y, style, color=color, lw=1.8, label=label, marker="o" if y.size == 1 else None)
+            axes.plot(x, y, ls=style, color=color, lw=1.8, label=label, marker="o" if y.size == 1 else None)
 
-    draw(ax, "loss", TRAIN_COLOR, "-", "train loss")
-    draw(ax, "test_loss", TEST_COLOR, "-", "test loss")
+    # four curves, each its own (colour, line style): train blue, test vermilion; losses solid and
+    # dashed, accuracies dash-dotted and dotted
+    draw(ax, "loss", TRAIN_COLOR, LINE_STYLES[0], "train loss")
+    draw(ax, "test_loss", TEST_COLOR, LINE_STYLES[1], "test loss")
     losses = np.concatenate([loss, curves["test_loss"]])
     losses = losses[np.isfinite(losses)]
     if losses.size and losses.min() > 0 and losses.max() / losses.min() > 100:
@@ -92,12 +98,12 @@ def plot_loss_curves(history: Any, ax: Axes | None = None) -> Axes:
     handles, labels = ax.get_legend_handles_labels()
     if any(np.isfinite(curves[k]).any() for k in ("train_accuracy", "test_accuracy")):
         twin = ax.twinx()
-        draw(twin, "train_accuracy", TRAIN_COLOR, "--", "train accuracy")
-        draw(twin, "test_accuracy", TEST_COLOR, "--", "test accuracy")
+        draw(twin, "train_accuracy", TRAIN_COLOR, LINE_STYLES[2], "train accuracy")
+        draw(twin, "test_accuracy", TEST_COLOR, LINE_STYLES[3], "test accuracy")
         accuracies = np.concatenate([curves["train_accuracy"], curves["test_accuracy"]])
         if np.nanmax(accuracies) <= 1:
             twin.set_ylim(0, 1.02)
-        twin.set_ylabel("accuracy (dashed)")
+        twin.set_ylabel("accuracy (dash-dotted, dotted)")
         more_handles, more_labels = twin.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
         twin.legend(handles, labels, loc="center right", fontsize="small")
@@ -187,15 +193,16 @@ def plot_decision_boundary(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
                     alpha=0.25)
         boundary = 0.5 if len(colors) == 2 else None
     else:
-        cmap = LinearSegmentedColormap.from_list("class0_class1", [colors[0], "white", colors[1]])
+        cmap = (diverging_colormap() if colors[:2] == list(CLASS_COLORS[:2]) else
+                LinearSegmentedColormap.from_list("class0_class1", [colors[0], ZERO, colors[1]]))
         ax.contourf(xx, yy, z, levels=np.linspace(0, 1, 11), cmap=cmap, alpha=0.35)
         boundary = 0.5
     if boundary is not None and z.min() < boundary < z.max():
-        ax.contour(xx, yy, z, levels=[boundary], colors="#333333", linewidths=1.2)
+        ax.contour(xx, yy, z, levels=[boundary], colors=TEXT, linewidths=1.2)
     for c in range(k):
         style = dict(marker=CLASS_MARKERS[c % len(CLASS_MARKERS)], s=28, zorder=3)
         if np.any(y == c):
-            ax.scatter(X[y == c, 0], X[y == c, 1], color=colors[c], edgecolors="white", linewidths=0.6,
+            ax.scatter(X[y == c, 0], X[y == c, 1], color=colors[c], edgecolors=ZERO, linewidths=0.6,
                        label=f"class {c}", **style)
         if y_test is not None and np.any(y_test == c):
             ax.scatter(X_test[y_test == c, 0], X_test[y_test == c, 1], facecolors="none",
@@ -240,18 +247,18 @@ def plot_step_size_errors(hs: Any, errors: Mapping[str, Any], ax: Axes | None = 
         ax = _new_axes((6.4, 4.5))
     order = np.argsort(hs)
     for i, (name, e) in enumerate(curves.items()):
-        color = next((c for key, c in _METHOD_COLORS.items() if key in name.lower()),
-                     CLASS_COLORS[(i + 3) % len(CLASS_COLORS)])
+        color, style = next((cs for key, cs in _METHOD_STYLES.items() if key in name.lower()),
+                            (LINE_COLORS[i % len(LINE_COLORS)], LINE_STYLES[i % len(LINE_STYLES)]))
         shown = np.where(e == 0, floor, e)
         label = name
         if np.isfinite(e).any():
             j = int(np.nanargmin(e))
             label += f" (min {e[j]:.1e} at h={hs[j]:.0e})"
-            ax.loglog(hs[j], shown[j], marker="*", ms=14, color=color, mec="black", ls="none", zorder=4,
+            ax.loglog(hs[j], shown[j], marker="*", ms=14, color=color, mec=TEXT, ls="none", zorder=4,
                       label="_nolegend_")
         if np.any(e == 0):
             label += f", zeros drawn at {floor:.0e}"
-        ax.loglog(hs[order], shown[order], marker="o", ms=3, lw=1.5, color=color, label=label)
+        ax.loglog(hs[order], shown[order], marker="o", ms=3, lw=1.5, color=color, ls=style, label=label)
     ax.set_xlabel("step size h")
     ax.set_ylabel("absolute error")
     ax.grid(True, which="both", alpha=0.3)
@@ -296,10 +303,10 @@ def plot_activation(name_or_fn: str | Callable[[np.ndarray], Any], ax: Axes | No
                         f"or a function, got {describe(name_or_fn)}")
     if ax is None:
         ax = _new_axes((5.0, 3.5))
-    ax.axhline(0, color="0.7", lw=0.8)
-    ax.axvline(0, color="0.7", lw=0.8)
-    ax.plot(x, f, color=TRAIN_COLOR, lw=2, label=f"{name}(x)")
-    ax.plot(x, df, "--", color=TEST_COLOR, lw=2, label=f"{name}'(x)")
+    ax.axhline(0, color=GRID, lw=0.8)
+    ax.axvline(0, color=GRID, lw=0.8)
+    ax.plot(x, f, color=LINE_COLORS[0], ls=LINE_STYLES[0], lw=2, label=f"{name}(x)")
+    ax.plot(x, df, color=LINE_COLORS[1], ls=LINE_STYLES[1], lw=2, label=f"{name}'(x)")
     ax.set_title(name)
     ax.set_xlabel("x")
     ax.grid(True, alpha=0.3)

@@ -19,13 +19,39 @@ from typing import Any
 import numpy as np
 
 from ..validation import check_choice, check_positive, check_positive_int, describe
-from .render import ExplorerView, FigureView, new_figure, text_block
+from ..plots.palette import GRID, LINE_COLORS, MUTED, TEXT, ZERO, sequential_colormap, tint
+from .render import ExplorerView, FigureView, new_figure, small_text, text_block
 from .surfaces import (DESCENT_OPTIMIZERS, FLOOR, SURFACES, DescentRun, Surface, descend, loss_axis,
                        where_it_ended)
 
 __all__ = ["DescentExplorer", "descent_explorer"]
 
-_RED = "#d62728"
+# the run: its path over the surface and its loss per step, in one colour
+_RUN = LINE_COLORS[1]
+_START_SLIDER: Any = None
+
+
+def _start_slider(**kwargs: Any) -> Any:
+    """A FloatSlider whose range and value, when changed together under ``hold_sync``, reach the
+    browser in one message with the value last.
+
+    Sent one by one, each change makes the browser's slider re-place its handle and send back the
+    value it shows, which is still the old one (rounded to the slider's step): it arrived after the
+    kernel's own changes and replaced the new start. In one message with the range first, the
+    browser has the new range and value before it places the handle.
+    """
+    global _START_SLIDER
+    if _START_SLIDER is None:
+        import ipywidgets
+
+        class StartSlider(ipywidgets.FloatSlider):
+            def send_state(self, key: Any = None) -> None:
+                if key is not None and not isinstance(key, str):
+                    key = sorted(key, key=lambda name: (name == "value", name))
+                super().send_state(key)
+
+        _START_SLIDER = StartSlider
+    return _START_SLIDER(**kwargs)
 
 
 class DescentExplorer(ExplorerView):
@@ -39,7 +65,7 @@ class DescentExplorer(ExplorerView):
                  steps: int) -> None:
         import ipywidgets as W
 
-        super().__init__(FigureView(new_figure((8.8, 3.6), dpi=100)))
+        super().__init__(FigureView(new_figure((8.4, 3.6), dpi=100)))
         s = SURFACES[surface]
         wide = dict(style={"description_width": "110px"}, layout=W.Layout(width="400px"))
         self.surface = W.Dropdown(options=list(SURFACES), value=surface, description="surface", **wide)
@@ -48,9 +74,9 @@ class DescentExplorer(ExplorerView):
                                    description="learning rate η", **wide)
         self.momentum = W.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum μ",
                                       readout_format=".2f", **wide)
-        self.x0 = W.FloatSlider(value=start[0], min=s.xlim[0], max=s.xlim[1], step=0.01, description="start x",
+        self.x0 = _start_slider(value=start[0], min=s.xlim[0], max=s.xlim[1], step=0.01, description="start x",
                                 readout_format=".2f", **wide)
-        self.y0 = W.FloatSlider(value=start[1], min=s.ylim[0], max=s.ylim[1], step=0.01, description="start y",
+        self.y0 = _start_slider(value=start[1], min=s.ylim[0], max=s.ylim[1], step=0.01, description="start y",
                                 readout_format=".2f", **wide)
         self.steps = W.IntSlider(value=steps, min=1, max=300, description="steps", **wide)
         self.readout = W.HTML()
@@ -59,10 +85,10 @@ class DescentExplorer(ExplorerView):
         self._static: tuple | None = None
         self._contours: list = []
         self._build_figure()
-        self.widget = W.VBox([
+        self._finish(W.VBox([
             W.HBox([W.VBox([self.lr, self.momentum, self.optimizer, self.surface]),
                     W.VBox([self.x0, self.y0, self.steps])]),
-            self.view.widget, self.readout, self.message])
+            self.figure_box(), self.readout, self.message]))
         self._watch(self.lr, self.momentum, self.x0, self.y0, self.steps)
         self.surface.observe(self._on_surface, names="value")
         self.optimizer.observe(self._on_optimizer, names="value")
@@ -76,19 +102,19 @@ class DescentExplorer(ExplorerView):
         self.ax = fig.add_axes((0.065, 0.13, 0.52, 0.77))
         self.ax_loss = fig.add_axes((0.66, 0.13, 0.32, 0.77))
         ax, axl = self.ax, self.ax_loss
-        self.minima_marker, = ax.plot([], [], "*", ms=14, color="white", mec="black", zorder=4, label="minimum")
-        self.saddle_marker, = ax.plot([], [], "X", ms=9, color="white", mec="black", zorder=4,
+        self.minima_marker, = ax.plot([], [], "*", ms=14, color=ZERO, mec=TEXT, zorder=4, label="minimum")
+        self.saddle_marker, = ax.plot([], [], "X", ms=9, color=ZERO, mec=TEXT, zorder=4,
                                       label="saddle point")
-        self.path_line, = ax.plot([], [], "-o", color=_RED, lw=1.3, ms=2.5, zorder=5)
-        self.start_marker, = ax.plot([], [], "o", ms=8, mfc="white", mec="black", mew=1.5, zorder=6)
-        self.end_marker, = ax.plot([], [], "o", ms=7, color=_RED, mec="black", zorder=7)
+        self.path_line, = ax.plot([], [], "-o", color=_RUN, lw=1.3, ms=2.5, zorder=5)
+        self.start_marker, = ax.plot([], [], "o", ms=8, mfc=ZERO, mec=TEXT, mew=1.5, zorder=6)
+        self.end_marker, = ax.plot([], [], "o", ms=7, color=_RUN, mec=TEXT, zorder=7)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        self.loss_line, = axl.plot([], [], "-", color=_RED, lw=1.6)
-        axl.axhline(1e-3, ls="--", lw=0.8, color="#777777")
+        self.loss_line, = axl.plot([], [], "-", color=_RUN, lw=1.6)
+        axl.axhline(1e-3, ls="--", lw=0.8, color=MUTED)
         axl.set_xlabel("step")
         axl.set_title("loss above the minimum, L − L*", fontsize=10)
-        axl.grid(True, alpha=0.3)
+        axl.grid(True, color=GRID)
         self.view.animate(self.path_line, self.start_marker, self.end_marker, self.loss_line)
 
     def _draw_surface(self) -> None:
@@ -105,9 +131,10 @@ class DescentExplorer(ExplorerView):
         clipped = np.clip(above, levels[0] * 0.5, None)
         norm = LogNorm(levels[0] * 0.5, top)
         self._contours = [self.ax.contourf(gx, gy, clipped, levels=np.r_[levels[0] * 0.5, levels], norm=norm,
-                                           cmap="YlGnBu_r", alpha=0.45, zorder=1),
-                          self.ax.contour(gx, gy, clipped, levels=levels, norm=norm, colors="#5f7f99",
-                                          linewidths=0.6, zorder=2)]
+                                           cmap=sequential_colormap(), zorder=1),
+                          self.ax.contour(gx, gy, clipped, levels=levels, norm=norm,
+                                          colors=[tint(LINE_COLORS[2], 0.1)], linewidths=0.6, alpha=0.6,
+                                          zorder=2)]
         self.minima_marker.set_data(s.minima[:, 0], s.minima[:, 1])
         self.saddle_marker.set_data(s.saddles[:, 0], s.saddles[:, 1])
         self.ax.set_xlim(*s.xlim)
@@ -145,9 +172,10 @@ class DescentExplorer(ExplorerView):
             s = SURFACES[self.surface.value]
             self._holding = True
             for slider, (lo, hi), value in ((self.x0, s.xlim, s.start[0]), (self.y0, s.ylim, s.start[1])):
-                slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)   # never min > max
-                slider.value = value
-                slider.min, slider.max = lo, hi
+                with slider.hold_sync():             # one message to the browser, the value last
+                    slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)   # never min > max
+                    slider.value = value
+                    slider.min, slider.max = lo, hi
             self.lr.value, self.steps.value = s.lr, s.steps
             self._draw_surface()
         except Exception as exc:  # noqa: BLE001 - never raise into the front end
@@ -169,7 +197,8 @@ class DescentExplorer(ExplorerView):
         self.end_marker.set_data(run.path[-1:, 0], run.path[-1:, 1])
         above = np.maximum(run.losses - s.min_value, FLOOR)
         self.loss_line.set_data(np.arange(len(above)), above)
-        static = (*loss_axis(above, self._static[:3] if self._static else None), int(self.steps.value))
+        # the loss axes follow from the run alone (the same settings always give the same picture)
+        static = (*loss_axis(above), int(self.steps.value))
         if static != self._static:                 # the loss axes' scale or limits change: draw it all
             scale, low, high, steps = static
             self.ax_loss.set_yscale(scale)
@@ -181,6 +210,24 @@ class DescentExplorer(ExplorerView):
             self.view.refresh()
         self._report(s, run)
 
+    def describe(self) -> str:
+        s, run = SURFACES[self.surface.value], self.run
+        scale, low, high, steps = self._static
+        kind = self.optimizer.value
+        mu = "" if kind == "sgd" else f", {self.momentum.description} = {self.momentum.value:.2f}"
+        end = (f"it diverged after {run.diverged_at} steps" if run.diverged_at is not None else
+               f"it ends {where_it_ended(s, run)}")
+        return (f"Left: contours of the {s.name} surface {s.formula} (darker is lower, stars mark the minima"
+                f"{', a cross the saddle point' if len(s.saddles) else ''}), with the path of {kind} "
+                f"(η = {self.lr.value:.3g}{mu}) from the circle at ({self.x0.value:.2f}, {self.y0.value:.2f}); "
+                f"{end}. Right: the loss above the minimum per step, from step 0 to {steps} on a {scale} "
+                f"axis from {low:.0e} to {high:.0e}, ending at {run.losses[-1] - s.min_value:.2e}.")
+
+    def settings(self) -> dict[str, Any]:
+        return dict(surface=self.surface.value, optimizer=self.optimizer.value, lr=float(self.lr.value),
+                    momentum=float(self.momentum.value), start=(float(self.x0.value), float(self.y0.value)),
+                    steps=int(self.steps.value))
+
     def _report(self, s: Surface, run: DescentRun) -> None:
         k = len(run.losses) - 1
         final = run.losses[-1] - s.min_value
@@ -189,7 +236,7 @@ class DescentExplorer(ExplorerView):
                if run.steps_to_tolerance is not None else "never within 1e-3 of the minimum")
         head = "loss at the last finite point" if run.diverged_at is not None else "final loss"
         self.readout.value = text_block(f"{head} <b>{run.losses[-1]:.4g}</b> (L − L* = {final:.2e}) after "
-                                        f"{k} steps, {where}; {tol}.<br><small>{s.name}: {s.note}.</small>")
+                                        f"{k} steps, {where}; {tol}.<br>{small_text(f'{s.name}: {s.note}.')}")
         if run.diverged_at is not None:
             self.show_message(
                 f"diverged after {run.diverged_at} steps: the point flew off (|x| or |y| > {run.bound:g}, "

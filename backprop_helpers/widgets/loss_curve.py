@@ -25,6 +25,7 @@ import numpy as np
 
 from ..validation import as_float_array, check_choice, describe
 from ..losses import binary_cross_entropy, mse_loss, softmax, softmax_cross_entropy
+from ..plots.palette import GRID, LINE_COLORS, LINE_STYLES, MUTED, TEXT
 from .render import ExplorerView, FigureView, new_figure, text_block
 
 __all__ = ["LOSS_KINDS", "LossPoint", "loss_point", "loss_curve", "tangent_line", "LossExplorer",
@@ -134,7 +135,7 @@ class LossExplorer(ExplorerView):
     def __init__(self, kind: str, other_scores: np.ndarray, values: dict[str, float]) -> None:
         import ipywidgets as W
 
-        super().__init__(FigureView(new_figure((5.6, 3.9), dpi=100)))
+        super().__init__(FigureView(new_figure((5.4, 3.9), dpi=100)))
         self.other_scores = other_scores
         wide = {"description_width": "90px"}
         self.kind = W.Dropdown(options=[(label, k) for k, label in _LABELS.items()], value=kind,
@@ -154,7 +155,7 @@ class LossExplorer(ExplorerView):
                           "binary_cross_entropy": (self.probability, self.label)}
         self._build_figure()
         self._assemble([self.kind, self.prediction, self.target, self.score, self.probability, self.label],
-                       [self.readout], controls_width="340px")
+                       [self.readout])
         self._watch(self.prediction, self.target, self.score, self.probability, self.label)
         self.kind.observe(self._on_kind, names="value")
         self._set_kind()
@@ -163,11 +164,13 @@ class LossExplorer(ExplorerView):
     def _build_figure(self) -> None:
         ax = self.view.figure.add_axes((0.12, 0.14, 0.84, 0.76))
         self.ax = ax
-        ax.axhline(0.0, color="0.75", lw=0.8, zorder=0)
-        self.curve, = ax.plot([], [], color="#1f77b4", lw=2, zorder=2, label="loss L")
-        self.target_line = ax.axvline(0.0, color="0.4", lw=1, ls=":", zorder=1)
-        self.tangent, = ax.plot([], [], color="#d62728", lw=2, zorder=3, label="tangent: slope = dL/dx")
-        self.marker, = ax.plot([], [], "o", color="#d62728", ms=8, zorder=4)
+        ax.axhline(0.0, color=GRID, lw=0.8, zorder=0)
+        # two curves: the loss (first line colour, solid), its tangent (second colour, dashed)
+        self.curve, = ax.plot([], [], color=LINE_COLORS[0], ls=LINE_STYLES[0], lw=2, zorder=2, label="loss L")
+        self.target_line = ax.axvline(0.0, color=MUTED, lw=1, ls=":", zorder=1)
+        self.tangent, = ax.plot([], [], color=LINE_COLORS[1], ls=LINE_STYLES[1], lw=2, zorder=3,
+                                label="tangent: slope = dL/dx")
+        self.marker, = ax.plot([], [], "o", color=LINE_COLORS[1], mec=TEXT, ms=8, zorder=4)
         ax.legend(loc="upper center", fontsize=9, frameon=False)
         self.title = ax.set_title("", fontsize=10)
         self.view.animate(self.curve, self.target_line, self.tangent, self.marker)
@@ -229,6 +232,21 @@ class LossExplorer(ExplorerView):
             text += "<br>steep near the wrong end: a confident mistake costs most"
         self.readout.value = text_block(text)
         self.view.refresh()
+
+    def describe(self) -> str:
+        kind = self.kind.value
+        name = LOSS_KINDS[kind][0]
+        x, target = self.current()
+        point = self.point
+        where = {"mse": f", the target y = {target:.2f} marked by a dotted vertical line",
+                 "cross_entropy": "", "binary_cross_entropy": f", for the true label y = {target:g}"}[kind]
+        return (f"The {_LABELS[kind]} L (solid line) against the {name}{where}; the point at {x:.3g} has "
+                f"loss {point.loss:.3g}, and its tangent (dashed) has slope {point.gradient:+.3g}, the gradient.")
+
+    def settings(self) -> dict[str, Any]:
+        return dict(kind=self.kind.value, prediction=self.prediction.value, target=self.target.value,
+                    score=self.score.value, probability=self.probability.value, label=self.label.value,
+                    other_scores=tuple(float(v) for v in self.other_scores))
 
 
 def loss_explorer(kind: str = "mse", *, prediction: float = 1.5, target: float = 0.0, score: float = 0.0,

@@ -15,24 +15,29 @@ import math
 import numbers
 from typing import Any
 
-import matplotlib
 import numpy as np
-from matplotlib.colors import ListedColormap
 
 from ..validation import as_float_array, as_label_array, check_choice, check_finite, describe
 from ..layers import ACTIVATIONS
+from ..plots.palette import CLASS_COLORS, CLASS_MARKERS, TEXT, centred_colormap
 from .render import ExplorerView, FigureView, Heatmap, new_figure, text_block
 
-__all__ = ["NEURON_ACTIVATIONS", "neuron_output", "decision_line", "line_accuracy", "NeuronExplorer",
-           "neuron_explorer"]
+__all__ = ["NEURON_ACTIVATIONS", "neuron_output", "decision_line", "line_accuracy", "on_the_line",
+           "NeuronExplorer", "neuron_explorer"]
 
 #: the activations the explorer offers (names of ``layers.ACTIVATIONS``), in the dropdown's order
 NEURON_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 # colour scale of each activation's output: (low, high); outputs beyond are shown saturated
 _COLOUR_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 4.0), "linear": (-4.0, 4.0)}
-# the output on the decision line z = 0
-_ON_THE_LINE = {"sigmoid": 0.5, "tanh": 0.0, "relu": 0.0, "linear": 0.0}
+# how much paler than the points the plane is drawn (0: the palette's full colours)
+_PALE = 0.3
+
+
+def on_the_line(activation: str) -> float:
+    """The activation's output at ``z = 0``, on the decision line: where the colour scale is white."""
+    name = check_choice("on_the_line", "activation", activation, NEURON_ACTIVATIONS)
+    return float(ACTIVATIONS[name](np.zeros(1))[0])
 
 
 def _real(fn: str, name: str, value: Any) -> float:
@@ -131,21 +136,27 @@ class NeuronExplorer(ExplorerView):
     ``readout`` (HTML) gives z's formula and the accuracy of the line; ``message`` says when there is
     no line. ``X``, ``y``: the points shown. ``grid`` (G, G, 2): where the output is computed.
     ``accuracy``: the accuracy of the line after the last update.
+
+    Colours (``plots/palette.py``): class 0 blue circles, class 1 orange squares; the plane from blue
+    through white to orange with the white at the activation's output on the decision line
+    (``a = σ(0) = 0.5``, ``tanh(0) = 0``, ...), so the white band is the line, whatever the activation.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, w1: float, w2: float, b: float,
-                 activation: str, resolution: int = 160) -> None:
+                 activation: str, resolution: int = 160, data: Any = "gauss", seed: int = 0) -> None:
         import ipywidgets as W
 
         super().__init__(FigureView(new_figure((5.4, 4.3), dpi=100)))
         self.X, self.y = X, y
+        self._data, self._seed = data, seed
         self.extent = float(max(3.0, np.ceil(1.1 * np.abs(X).max()))) if X.size else 5.0
         ticks = np.linspace(-self.extent, self.extent, resolution)
         self.grid = np.stack(np.meshgrid(ticks, ticks), axis=-1)            # (G, G, 2)
         slider = dict(min=-3.0, max=3.0, step=0.05, continuous_update=True, readout_format=".2f")
         self.w1 = W.FloatSlider(value=w1, description="w1", **slider)
         self.w2 = W.FloatSlider(value=w2, description="w2", **slider)
-        self.b = W.FloatSlider(value=b, min=-6.0, max=6.0, step=0.1, description="b", readout_format=".1f")
+        self.b = W.FloatSlider(value=b, min=-6.0, max=6.0, step=0.1, description="b", readout_format=".1f",
+                               continuous_update=True)
         self.activation = W.Dropdown(options=list(NEURON_ACTIVATIONS), value=activation, description="activation")
         self.readout = W.HTML()
         self._build_figure()
@@ -161,18 +172,18 @@ class NeuronExplorer(ExplorerView):
         e = self.extent
         self.ax = ax
         # the plane in paler colours than the points, so that both classes' points stand out
-        pale = ListedColormap(matplotlib.colormaps["RdBu_r"](np.linspace(0.18, 0.82, 256)))
-        self.image = Heatmap(ax, (-e, e, -e, e), cmap=pale)
+        self.image = Heatmap(ax, (-e, e, -e, e), cmap=centred_colormap(0.0, 1.0, 0.5, pale=_PALE))
         self.colorbar = fig.colorbar(self.image.mappable, cax=fig.add_axes((0.8, 0.11, 0.035, 0.8)))
-        colours = np.where(self.y == 1, "#b2182b", "#2166ac")
-        self.points = ax.scatter(self.X[:, 0], self.X[:, 1], c=colours, s=26, edgecolors="black",
-                                 linewidths=0.7, zorder=3)
-        self.wrong = ax.scatter([], [], marker="x", s=46, c="black", linewidths=1.4, zorder=4,
+        # one scatter per class: its own colour and marker (class 0 circles, class 1 squares)
+        self.points = [ax.scatter(self.X[self.y == k, 0], self.X[self.y == k, 1], color=CLASS_COLORS[k],
+                                  marker=CLASS_MARKERS[k], s=28 if k == 0 else 24, edgecolors=TEXT,
+                                  linewidths=0.7, zorder=3, label=f"class {k}") for k in (0, 1)]
+        self.wrong = ax.scatter([], [], marker="x", s=46, color=TEXT, linewidths=1.4, zorder=4,
                                 label="on the wrong side")
-        self.line, = ax.plot([], [], color="black", lw=2, zorder=5)
+        self.line, = ax.plot([], [], color=TEXT, lw=2, zorder=5)
         self.arrow = ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
-                                 arrowprops=dict(arrowstyle="->", lw=2, color="black"))
-        self.arrow_label = ax.text(0, 0, "$w$", fontsize=13, zorder=6)
+                                 arrowprops=dict(arrowstyle="->", lw=2, color=TEXT))
+        self.arrow_label = ax.text(0, 0, "$w$", fontsize=13, color=TEXT, zorder=6)
         ax.set_xlim(-e, e)
         ax.set_ylim(-e, e)
         ax.set_aspect("equal")
@@ -183,10 +194,12 @@ class NeuronExplorer(ExplorerView):
 
     def _set_colour_scale(self) -> None:
         name = self.activation.value
-        self.image.set_clim(*_COLOUR_RANGE[name])
+        low, high = _COLOUR_RANGE[name]
+        self.image.set_cmap(centred_colormap(low, high, on_the_line(name), pale=_PALE))
+        self.image.set_clim(low, high)
         self.colorbar.set_label(f"neuron output a = {name}(z)")
         self.title.set_text(f"a = {name}(w1 x1 + w2 x2 + b); the line is z = 0 "
-                            f"(a = {_ON_THE_LINE[name]:g})")
+                            f"(a = {on_the_line(name):g}, white)")
         self.title.set_fontsize(10)
 
     def _on_activation(self, change: Any = None) -> None:
@@ -227,6 +240,27 @@ class NeuronExplorer(ExplorerView):
                               f"× marks the others)")
         self.view.refresh()
 
+    def describe(self) -> str:
+        name, (w1, w2, b) = self.activation.value, (self.w1.value, self.w2.value, self.b.value)
+        middle = on_the_line(name)
+        low, high = _COLOUR_RANGE[name]
+        shades = (f"orange where a > {middle:g} (the class 1 side), " +
+                  (f"white where a = {middle:g} (the line and the class 0 side)" if low == middle else
+                   f"white on the line, blue where a < {middle:g} (the class 0 side)"))
+        if w1 == 0 and w2 == 0:
+            line = f"no decision line (w1 = w2 = 0: z = b = {b:g} everywhere)"
+        else:
+            line = f"the decision line {w1:.2f}·x1 {'+' if w2 >= 0 else '−'} {abs(w2):.2f}·x2 " \
+                   f"{'+' if b >= 0 else '−'} {abs(b):.1f} = 0 with the arrow w pointing to the class 1 side"
+        right = int(round(self.accuracy * len(self.y))) if len(self.y) else 0
+        return (f"The plane x1, x2 from −{self.extent:g} to {self.extent:g}, coloured by the output a = {name}(z): "
+                f"{shades}; {line}; {len(self.y)} points (class 0 blue circles, class 1 orange squares), "
+                f"{right} on their class's side, crosses on the {len(self.y) - right} others.")
+
+    def settings(self) -> dict[str, Any]:
+        return dict(w1=self.w1.value, w2=self.w2.value, b=self.b.value, activation=self.activation.value,
+                    data=self._data, seed=self._seed)
+
 
 def neuron_explorer(w1: float = 1.0, w2: float = -1.0, b: float = 0.0, activation: str = "sigmoid",
                     data: Any = "gauss", seed: int = 0) -> NeuronExplorer:
@@ -248,4 +282,4 @@ def neuron_explorer(w1: float = 1.0, w2: float = -1.0, b: float = 0.0, activatio
             raise ValueError(f"{fn}: {name} must be in [{lo}, {hi}] (the slider's range), got {v}")
     activation = check_choice(fn, "activation", activation, NEURON_ACTIVATIONS)
     X, y = _data(fn, data, seed)
-    return NeuronExplorer(X, y, float(w1), float(w2), float(b), activation)
+    return NeuronExplorer(X, y, float(w1), float(w2), float(b), activation, data=data, seed=seed)

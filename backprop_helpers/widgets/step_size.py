@@ -26,7 +26,8 @@ import numpy as np
 
 from ..validation import check_choice, describe
 from ..gradcheck.step_sizes import StepSizeErrors, step_size_errors
-from .render import ExplorerView, FigureView, new_figure, text_block
+from ..plots.palette import GRID, LINE_COLORS, LINE_MARKERS, LINE_STYLES, TEXT
+from .render import ExplorerView, FigureView, new_figure, small_text, text_block
 
 __all__ = ["FUNCTIONS", "METHODS", "error_curves", "errors_at", "best_h_theory", "best_h_measured",
            "explain_best_h", "StepSizeExplorer", "step_size_explorer"]
@@ -143,26 +144,31 @@ class StepSizeExplorer(ExplorerView):
     ``current_errors``: the three errors at the slider's h (a dict, as :func:`errors_at` returns).
     """
 
-    _COLOURS = {"forward": "#1f77b4", "central": "#ff7f0e", "complex_step": "#2ca02c"}
+    # each estimate: its colour, line style and marker (the palette's first three), and the words for
+    # its line style, so that the curves differ by more than colour
+    _COLOURS = dict(zip(METHODS, LINE_COLORS))
+    _STYLES = dict(zip(METHODS, LINE_STYLES))
+    _MARKERS = dict(zip(METHODS, LINE_MARKERS))
+    _STYLE_WORDS = {"forward": "solid", "central": "dashed", "complex_step": "dash-dotted"}
+    _LABELS = {"forward": "forward", "central": "central", "complex_step": "complex step"}
 
     def __init__(self, function: str, h: float, dtype: str, x0: float) -> None:
         import ipywidgets as W
 
-        super().__init__(FigureView(new_figure((5.6, 4.0), dpi=100)))
+        super().__init__(FigureView(new_figure((5.4, 4.0), dpi=100)))
         self.x0 = x0
         # the slider's own readout is too narrow for "3.2e-09": h is written in the readout below
-        self.h = W.FloatLogSlider(value=h, base=10, min=-16, max=-1, step=0.25, description="h",
+        self.h = W.FloatLogSlider(value=h, base=10, min=-16, max=-1, step=0.25, description="step h",
                                   readout=False)
-        self.dtype = W.ToggleButtons(options=list(_DTYPES), value=dtype,
+        self.dtype = W.ToggleButtons(options=list(_DTYPES), value=dtype, description="precision",
                                      tooltips=["compute f in double precision",
                                                "compute f in single precision"],
-                                     style={"button_width": "80px"}, layout=W.Layout(margin="2px 0 2px 92px"))
+                                     style={"button_width": "84px", "description_width": "64px"})
         self.function = W.Dropdown(options=list(FUNCTIONS), value=function, description="f(x)")
         self.readout = W.HTML()
         self.explanation = W.HTML()
         self._build_figure()
-        self._assemble([self.function, self.dtype, self.h], [self.readout, self.explanation],
-                       controls_width="340px")
+        self._assemble([self.function, self.dtype, self.h], [self.readout, self.explanation])
         self._watch(self.h)
         self.dtype.observe(self._on_curves, names="value")
         self.function.observe(self._on_curves, names="value")
@@ -170,7 +176,7 @@ class StepSizeExplorer(ExplorerView):
         self.safe_update()
 
     def _build_figure(self) -> None:
-        ax = self.view.figure.add_axes((0.12, 0.13, 0.84, 0.78))
+        ax = self.view.figure.add_axes((0.15, 0.13, 0.82, 0.78))
         self.ax = ax
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -178,16 +184,16 @@ class StepSizeExplorer(ExplorerView):
         ax.set_ylim(ERROR_FLOOR / 3, 30)
         ax.set_xlabel("step h")
         ax.set_ylabel("relative error of f'(x0)")
-        ax.grid(True, which="major", color="0.9", lw=0.6)
-        labels = {"forward": "forward", "central": "central", "complex_step": "complex step"}
-        self.curves = {m: ax.plot(CURVE_H, np.ones_like(CURVE_H), color=c, lw=1.6, label=labels[m])[0]
+        ax.grid(True, which="major", color=GRID, lw=0.6)
+        self.curves = {m: ax.plot(CURVE_H, np.ones_like(CURVE_H), color=c, ls=self._STYLES[m], lw=1.8,
+                                  label=self._LABELS[m])[0]
                        for m, c in self._COLOURS.items()}
         self.theory = {m: ax.axvline(1.0, color=self._COLOURS[m], lw=1, ls=":")
                        for m in ("forward", "central")}
         ax.legend(loc="lower left", fontsize=9)
         self.title = ax.set_title("", fontsize=10)
-        self.h_line = ax.axvline(1e-5, color="black", lw=1.2, zorder=4)
-        self.markers = {m: ax.plot([], [], "o", color=c, ms=8, mec="black", zorder=5)[0]
+        self.h_line = ax.axvline(1e-5, color=TEXT, lw=1.2, zorder=4)
+        self.markers = {m: ax.plot([], [], self._MARKERS[m], color=c, ms=8, mec=TEXT, zorder=5)[0]
                         for m, c in self._COLOURS.items()}
         self.view.animate(self.h_line, *self.markers.values())
 
@@ -200,7 +206,7 @@ class StepSizeExplorer(ExplorerView):
         for m, h in best_h_theory(dtype).items():
             self.theory[m].set_xdata([h, h])
         self.title.set_text(f"{function} at x0 = {self.x0:g} in {dtype}; dotted: eps^(1/2), eps^(1/3)")
-        self.explanation.value = text_block(f"<small>{explain_best_h(dtype)}</small>")
+        self.explanation.value = text_block(small_text(explain_best_h(dtype)))
 
     def _on_curves(self, change: Any = None) -> None:
         try:
@@ -220,7 +226,7 @@ class StepSizeExplorer(ExplorerView):
             marker.set_data([h], [max(errs[m], ERROR_FLOOR)])
         best = best_h_measured(self.errors)
         rows = []
-        for m, label in (("forward", "forward"), ("central", "central"), ("complex_step", "complex step")):
+        for m, label in self._LABELS.items():
             err = errs[m]
             shown = f"{err:.1e}" if err > 0 else "0 (exact)"
             if m == "complex_step":
@@ -228,13 +234,37 @@ class StepSizeExplorer(ExplorerView):
             else:
                 best_h = best[m][0]
                 side = "round-off side" if h < best_h else "truncation side" if h > best_h else "best h"
-            rows.append(f"<tr><td style='color:{self._COLOURS[m]}'><b>{label}</b></td>"
-                        f"<td style='text-align:right; padding: 0 8px'>{shown}</td><td>{side}</td></tr>")
+            rows.append(f"<tr><td style='padding-right: 8px'>{self._swatch(m)} <b>{label}</b><br>"
+                        f"{small_text(self._STYLE_WORDS[m])}</td>"
+                        f"<td style='text-align:right; padding-right: 8px; white-space: nowrap'>{shown}</td>"
+                        f"<td>{side}</td></tr>")
         self.readout.value = text_block(
             f"<b>h = {h:.1e}</b>, {dtype}, errors:<table>" + "".join(rows) + "</table>"
             f"best h measured: forward {best['forward'][0]:.0e}, central {best['central'][0]:.0e}, "
             f"complex step {best['complex_step'][0]:.0e} and below")
         self.view.refresh()
+
+    def _swatch(self, method: str) -> str:
+        """A short piece of the method's curve (its colour and dashes), as in the plot's legend; the
+        name next to it is in the text colour, which is easier to read than the line colours."""
+        dash = {"solid": "", "dashed": "6 3", "dash-dotted": "6 2 1.5 2"}[self._STYLE_WORDS[method]]
+        return (f'<svg width="26" height="8" aria-hidden="true" style="vertical-align: middle">'
+                f'<line x1="0" y1="4" x2="26" y2="4" stroke="{self._COLOURS[method]}" stroke-width="2.5" '
+                f'stroke-dasharray="{dash}"/></svg>')
+
+    def describe(self) -> str:
+        h, errs = float(self.h.value), self.current_errors
+        best = best_h_measured(self.errors)
+        now = ", ".join(f"{self._LABELS[m]} {errs[m]:.1e}" for m in METHODS)
+        return (f"Log-log plot of the relative error of f'(x0) against the step h from 1e-16 to 1e-1, for "
+                f"{self.function.value} at x0 = {self.x0:g} in {self.dtype.value}: forward difference "
+                f"(solid), central difference (dashed), complex step (dash-dotted). A vertical line marks "
+                f"h = {h:.1e}, where the errors are: {now}. Smallest errors at h = "
+                f"{best['forward'][0]:.0e} (forward), {best['central'][0]:.0e} (central) and "
+                f"{best['complex_step'][0]:.0e} and below (complex step).")
+
+    def settings(self) -> dict[str, Any]:
+        return dict(function=self.function.value, h=float(self.h.value), dtype=self.dtype.value, x0=self.x0)
 
 
 def step_size_explorer(function: str = "exp(x) sin(x)", h: float = 1e-5, dtype: Any = "float64",

@@ -25,6 +25,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
 
 from ..validation import describe
+from ..plots.palette import BACKWARD_PASS, FORWARD_PASS, MUTED, STATE_FILLS, TEXT
 from .render import ExplorerView, FigureView, new_figure, text_block
 from .graph_walk import Walk, fmt, neuron_loss_graph, walk_graph
 
@@ -34,11 +35,13 @@ __all__ = ["SLIDER_RANGES", "StepThroughExplorer", "step_through_explorer"]
 SLIDER_RANGES = {"x1": (-2.0, 2.0, 0.1), "x2": (-2.0, 2.0, 0.1), "y": (0.0, 1.0, 0.05),
                  "w1": (-3.0, 3.0, 0.1), "w2": (-3.0, 3.0, 0.1), "b": (-3.0, 3.0, 0.1)}
 
-# face colours: a value not yet known, a known value, the node computed now (forward), the node whose
-# gradient is computed now (backward), a node whose gradient is known
-_UNKNOWN, _KNOWN, _FORWARD, _BACKWARD, _GRAD = "#FFFFFF", "#E3EEF8", "#FFE082", "#FFB74D", "#D7ECC4"
-_FORWARD_EDGE, _BACKWARD_EDGE = "#C77700", "#B23A00"
-_COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.16, 0.8, 0.94, 0.56, 0.12, 0.55   # inches
+# face colours (the palette's STATE_FILLS): a value not yet known, a known value, the node computed now
+# (forward), the node whose gradient is computed now (backward), a node whose gradient is known
+_UNKNOWN, _KNOWN, _FORWARD, _BACKWARD, _GRAD = (STATE_FILLS[k] for k in
+                                                 ("unknown", "value", "forward", "backward", "gradient"))
+_COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN, _TOP = 1.17, 0.8, 1.05, 0.56, 0.12, 0.55   # inches
+# the smallest text: 8 pt is 11 CSS px at the figure's 100 dpi
+_SMALL = 8.0
 
 
 class _Line:
@@ -46,7 +49,7 @@ class _Line:
 
     def __init__(self, layer: _TextLayer, xy: tuple[float, float], fontsize: float) -> None:
         self._layer, self.xy = layer, xy
-        self.text, self.style = "", dict(fontsize=fontsize, color="black", fontweight="normal")
+        self.text, self.style = "", dict(fontsize=fontsize, color=TEXT, fontweight="normal")
 
     def set_text(self, text: str) -> None:
         self.text = str(text)
@@ -148,12 +151,12 @@ class StepThroughExplorer(ExplorerView):
     (:meth:`box_style` reads one node's).
     """
 
-    def __init__(self, values: dict[str, float]) -> None:
+    def __init__(self, values: dict[str, float], position: int = 0) -> None:
         import ipywidgets as W
 
         self.walk: Walk = walk_graph(neuron_loss_graph(**values))
         self._walk_key = tuple(values.values())
-        self.position = 0
+        self.position = position
         nodes = self.walk.nodes
         columns = max(n.column for n in nodes) + 1
         rows = max(n.row for n in nodes) + 1
@@ -177,10 +180,10 @@ class StepThroughExplorer(ExplorerView):
         self.explanation = W.HTML(layout=W.Layout(width=f"{int(self._size[0] * 100)}px", min_height="5.5em"))
         self._build_figure()
         sliders = [getattr(self, name) for name in SLIDER_RANGES]
-        self.widget = W.VBox([
+        self._finish(W.VBox([
             W.HBox([self.forward_step, self.backward_step, self.run_all, self.reset]),
-            self.view.widget, self.explanation,
-            W.HBox([W.VBox(sliders[:3]), W.VBox(sliders[3:])]), self.message])
+            self.figure_box(), self.explanation,
+            W.HBox([W.VBox(sliders[:3]), W.VBox(sliders[3:])]), self.message]))
         self._watch(*sliders)
         self.safe_update()
 
@@ -206,14 +209,14 @@ class StepThroughExplorer(ExplorerView):
                                          boxstyle="round,pad=0.02").get_path())
             kind = "" if node.kind in ("operation", "constant") else f" ({node.kind})"
             ax.text(x, y + _BOX_H / 2 + 0.1, node.formula + kind, fontweight="bold", ha="center",
-                    va="center", fontsize=8.5)
-            self.value_texts[node.label] = self.texts.line(x, y + 0.17)
-            self.product_texts[node.label] = self.texts.line(x, y, fontsize=7.5)
-            self.product_texts[node.label].set_style(color="#555555")
-            self.grad_texts[node.label] = self.texts.line(x, y - 0.17)
+                    va="center", fontsize=8.5, color=TEXT)
+            self.value_texts[node.label] = self.texts.line(x, y + 0.17, fontsize=_SMALL)
+            self.product_texts[node.label] = self.texts.line(x, y, fontsize=_SMALL)
+            self.product_texts[node.label].set_style(color=MUTED)
+            self.grad_texts[node.label] = self.texts.line(x, y - 0.17, fontsize=_SMALL)
         # one collection for all the boxes: one draw instead of one per box
         self.boxes = ax.add_collection(PathCollection(
-            shapes, facecolors=_UNKNOWN, edgecolors="#444444", linewidths=1.0, zorder=2,
+            shapes, facecolors=_UNKNOWN, edgecolors=TEXT, linewidths=1.0, zorder=2,
             transform=ax.transData), autolim=False)
         self.forward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
         self.backward_arrows: dict[tuple[int, int], FancyArrowPatch] = {}
@@ -225,21 +228,23 @@ class StepThroughExplorer(ExplorerView):
                 shrink = dict(shrinkA=0, shrinkB=0)
                 tail = (start[0] + _BOX_W / 2, start[1])
                 head = (end[0] - _BOX_W / 2, end[1])
-                ax.add_patch(FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=9, color="#9E9E9E",
+                ax.add_patch(FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=9, color="#9e9e9e",
                                              lw=0.9, zorder=1, **shrink))
+                # the forward pass's arrow solid, the backward pass's dashed: more than colour apart
                 self.forward_arrows[(p, i)] = ax.add_patch(FancyArrowPatch(
-                    tail, head, arrowstyle="-|>", mutation_scale=13, color=_FORWARD_EDGE, lw=2.2, zorder=3,
+                    tail, head, arrowstyle="-|>", mutation_scale=13, color=FORWARD_PASS, lw=2.2, zorder=3,
                     visible=False, **shrink))
                 self.backward_arrows[(p, i)] = ax.add_patch(FancyArrowPatch(
-                    head, tail, arrowstyle="-|>", mutation_scale=13, color=_BACKWARD_EDGE, lw=2.2, zorder=3,
-                    visible=False, **shrink))
-        ax.text(_MARGIN, -0.17, "L = (σ(w1·x1 + w2·x2 + b) − y)²", fontsize=10, fontweight="bold", va="center")
+                    head, tail, arrowstyle="-|>", mutation_scale=13, color=BACKWARD_PASS, lw=2.2, zorder=3,
+                    linestyle=(0, (3, 1.5)), visible=False, **shrink))
+        ax.text(_MARGIN, -0.17, "L = (σ(w1·x1 + w2·x2 + b) − y)²", fontsize=10, fontweight="bold", va="center",
+                color=TEXT)
         ax.text(_MARGIN, -0.38, "in each box: the value, then local × upstream = the gradient ∂L/∂(box)",
-                fontsize=8, color="#555555", va="center")
-        ax.legend(handles=[Patch(fc=c, ec="#444444", label=t) for c, t in (
+                fontsize=_SMALL, color=MUTED, va="center")
+        ax.legend(handles=[Patch(fc=c, ec=TEXT, label=t) for c, t in (
             (_KNOWN, "value known"), (_FORWARD, "computed now"), (_BACKWARD, "gradient now"),
-            (_GRAD, "gradient known"))], loc="upper right", ncol=4, fontsize=7.5, frameon=False,
-            bbox_to_anchor=(1.0, 1.0), handlelength=1.2, columnspacing=1.2)
+            (_GRAD, "gradient known"))], loc="upper right", ncol=2, fontsize=_SMALL, frameon=False,
+            bbox_to_anchor=(1.0, 1.02), handlelength=1.2, columnspacing=1.0, labelspacing=0.3)
         self.view.animate(self.boxes, self.texts, self.forward_arrows.values(),
                           self.backward_arrows.values())
 
@@ -304,7 +309,7 @@ class StepThroughExplorer(ExplorerView):
                          _GRAD if i in with_grad else _KNOWN if i in known else _UNKNOWN)
             widths.append(2.2 if now else 1.0)
             self.value_texts[node.label].set_text(f"value {fmt(node.value)}" if i in known else "value ?")
-            self.value_texts[node.label].set_style(color="black" if i in known else "#9E9E9E")
+            self.value_texts[node.label].set_style(color=TEXT if i in known else MUTED)
             grad_step = with_grad.get(i)
             if grad_step is None:
                 product, grad = "", "grad ?"
@@ -315,7 +320,7 @@ class StepThroughExplorer(ExplorerView):
                 grad = f"grad {fmt(node.grad)}"
             self.product_texts[node.label].set_text(product)
             self.grad_texts[node.label].set_text(grad)
-            self.grad_texts[node.label].set_style(color="black" if grad_step else "#9E9E9E",
+            self.grad_texts[node.label].set_style(color=TEXT if grad_step else MUTED,
                                                   fontweight="bold" if grad_step else "normal")
         self.boxes.set_facecolors(faces)
         self.boxes.set_linewidths(widths)
@@ -332,7 +337,7 @@ class StepThroughExplorer(ExplorerView):
         forward, backward = len(self.walk.forward), len(self.walk.backward)
         if step is None:
             text = ("The sliders set the inputs x1, x2, the target y and the parameters w1, w2, b (the "
-                    "blue boxes). Press <b>forward step</b> to compute the values one operation at a "
+                    "grey boxes). Press <b>forward step</b> to compute the values one operation at a "
                     "time, from the inputs to the loss L.")
         else:
             text = html.escape(step.explanation)
@@ -347,14 +352,36 @@ class StepThroughExplorer(ExplorerView):
         progress = (f"forward {done_forward}/{forward} · backward {done_backward}/{backward}")
         self.explanation.value = text_block(f"<b>{progress}</b> · {text}")
 
+    def describe(self) -> str:
+        step, done_forward, done_backward = self._current()
+        forward, backward = len(self.walk.forward), len(self.walk.backward)
+        nodes = self.walk.nodes
+        if step is None:
+            now = "no step taken yet; the inputs and parameters are given"
+        else:
+            node = nodes[step.node]
+            now = (f"the box of {node.label} is lit up: its value {fmt(node.value)} was just computed, with "
+                   f"solid arrows from its inputs" if step.phase == "forward" else
+                   f"the box of {node.label} is lit up: its gradient {fmt(node.grad)} was just computed, with "
+                   f"dashed arrows from the boxes that send the upstream gradient")
+        given = ", ".join(f"{name} = {fmt(value)}" for name, value in self._slider_values().items())
+        return (f"The computational graph of L = (σ(w1·x1 + w2·x2 + b) − y)², one box per value, inputs on "
+                f"the left ({given}) and L on the right: {done_forward} of {forward} values computed and "
+                f"{done_backward} of {backward} gradients; {now}.")
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self._slider_values(), position=self.position)
+
 
 def step_through_explorer(x1: float = 1.0, x2: float = -0.5, w1: float = 0.8, w2: float = 0.3,
-                          b: float = 0.1, y: float = 1.0) -> StepThroughExplorer:
+                          b: float = 0.1, y: float = 1.0, position: int = 0) -> StepThroughExplorer:
     """Walk the graph of ``L = (σ(w1·x1 + w2·x2 + b) − y)²`` forward, then backward, node by node.
 
     Args:
         x1, x2: the example's inputs, in [-2, 2]. y: its target, in [0, 1].
         w1, w2, b: the neuron's weights and bias, in [-3, 3].
+        position: how many steps of the walk are done at the start (0: none; the forward steps
+            come first, then the backward ones).
     Returns:
         a :class:`StepThroughExplorer`; end a notebook cell with it to show it.
     """
@@ -366,4 +393,11 @@ def step_through_explorer(x1: float = 1.0, x2: float = -0.5, w1: float = 0.8, w2
             raise TypeError(f"{fn}: {name} must be a finite number, got {describe(value)}")
         if not lo <= value <= hi:
             raise ValueError(f"{fn}: {name} must be in [{lo:g}, {hi:g}] (the slider's range), got {value!r}")
-    return StepThroughExplorer({name: float(v) for name, v in values.items()})
+    explorer = StepThroughExplorer({name: float(v) for name, v in values.items()})
+    total = len(explorer.walk.forward) + len(explorer.walk.backward)
+    if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position <= total:
+        raise ValueError(f"{fn}: position must be a whole number of steps in 0..{total}, got {describe(position)}")
+    if position:
+        explorer.position = int(position)
+        explorer.safe_update()
+    return explorer

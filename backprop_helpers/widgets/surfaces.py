@@ -37,9 +37,9 @@ from .. import reference
 
 __all__ = ["Surface", "SURFACES", "bowl", "bowl_grad", "ravine", "ravine_grad", "saddle", "saddle_grad",
            "rosenbrock", "rosenbrock_grad", "two_minima", "two_minima_grad", "DescentRun", "descend",
-           "escape_bound", "loss_axis", "where_it_ended", "ESCAPE", "FLOOR", "DESCENT_OPTIMIZERS"]
+           "escape_bound", "loss_axis", "where_it_ended", "DESCENT_OPTIMIZERS", "ESCAPE", "FLOOR"]
 
-#: the optimizers the explorer steps with: lesson 06's sgd_step, momentum_step and adam_step
+#: the optimizers a run can use: the lesson's steps in ``backprop_helpers.reference``
 DESCENT_OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
@@ -282,29 +282,22 @@ def _nice_ceiling(v: float) -> float:
     return next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= v * (1 - 1e-12))
 
 
-def loss_axis(above_min: Any, current: tuple[str, float, float] | None = None,
-              floor: float = FLOOR) -> tuple[str, float, float]:
+def loss_axis(above_min: Any, floor: float = FLOOR) -> tuple[str, float, float]:
     """Scale and limits of the loss-per-step axes for the values ``L - L*`` (>= 0).
 
-    Log scale when the values span a factor of 10 or more: from one decade below the decade of the
-    smallest value (at least ``floor``) to the decade above the largest. Otherwise linear, from 0 to
-    a round number about a third above the largest. Changing the axes means drawing the whole
-    figure again (ten times the cost of a slider move or more), so the ``current`` axes are kept
-    while they still suit the values: every value inside; a linear axes at least a fifth filled and
-    a span below 30; a log axes a span of at least 4, at most three empty decades on top and four
-    below. Returns ``(scale, low, high)``.
+    Log scale when the values span a factor of 10 or more: from the decade above the largest value
+    down to at least one decade below the smallest (at least ``floor``), the lower limit a power of
+    1000 (1e-3, 1e-6, ...). Otherwise linear, from 0 to a round number about a third above the
+    largest. The limits depend on the values alone, so the same run is always drawn on the same axes;
+    changing the axes means drawing the whole figure again (ten times the cost of a slider move or
+    more), and the coarse lower limit keeps that rare while a slider moves. Returns
+    ``(scale, low, high)``.
     """
     v = np.maximum(np.asarray(above_min, dtype=np.float64), floor)
     top, bottom = float(v.max()), float(v.min())
-    if current is not None:
-        scale, low, high = current
-        if scale == "linear" and top <= high and 5 * top >= high and top < 30 * bottom:
-            return current
-        if (scale == "log" and low <= bottom and top <= high and top >= 4 * bottom
-                and high <= 1000 * top and low >= bottom / 1e4):
-            return current
     if top >= 10 * bottom:
-        low = max(10.0 ** (math.floor(math.log10(bottom) + 1e-9) - 1), floor)
+        exponent = 3 * math.floor((math.floor(math.log10(bottom) + 1e-9) - 1) / 3)
+        low = max(10.0 ** exponent, floor)
         return "log", low, max(10.0 ** math.ceil(math.log10(top) - 1e-9), 10 * low)
     return "linear", 0.0, _nice_ceiling(1.3 * top)
 
