@@ -111,7 +111,9 @@ def init_scale(scheme: str, fan_in: int, fan_out: int) -> float:
     """
     if scheme == "he":
         return float(np.sqrt(2.0 / fan_in))
-    return float(np.sqrt(2.0 / (fan_in + fan_out)))
+    if scheme in ("xavier", "glorot"):
+        return float(np.sqrt(2.0 / (fan_in + fan_out)))
+    raise ValueError(f"init_scale: scheme must be 'he' or 'xavier' (also called 'glorot'), got {scheme!r}")
 
 
 def network_inputs(name, X, layer_sizes, dtype):

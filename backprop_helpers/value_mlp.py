@@ -148,6 +148,12 @@ def mlp_gradients_by_value(model: Any, X: Any, y: Any) -> dict[str, np.ndarray]:
         if not hasattr(model, attr):
             raise TypeError(f"{fn}: model must have the attributes params, activation and loss_name "
                             f"(like an MLP), but {describe(model)} has no {attr!r}")
+    if getattr(model, "batchnorm", False) or getattr(model, "dropout", 0.0):
+        raise ValueError(f"{fn}: the Value engine here builds a plain network (linear layers, "
+                         f"activations, loss), but this model has "
+                         f"{'batch normalisation' if getattr(model, 'batchnorm', False) else 'dropout'}; "
+                         f"compare its gradients with gradcheck's numerical gradient instead, or build "
+                         f"an MLP without batchnorm and dropout")
     params = {k: value_array(np.asarray(v, dtype=np.float64), label=k) for k, v in model.params.items()}
     loss = mlp_loss_value(params, X, y, model.activation, model.loss_name,
                           getattr(model, "regularization", None), getattr(model, "reg_strength", 0.0))

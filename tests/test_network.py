@@ -437,3 +437,12 @@ def test_a_network_without_hidden_layers_has_nothing_to_normalise_or_drop():
     plain = bh.MLP([3, 3], seed=0)
     assert list(m.params) == ["W1", "b1"] and m.running == {}
     assert m.loss(X, y) == plain.loss(X, y)
+
+
+def test_init_scale_refuses_an_unknown_scheme():
+    from backprop_helpers.network import init_scale
+    assert init_scale("he", 8, 4) == pytest.approx(np.sqrt(2 / 8))
+    assert init_scale("xavier", 8, 4) == pytest.approx(np.sqrt(2 / 12))
+    assert init_scale("glorot", 8, 4) == init_scale("xavier", 8, 4)
+    with pytest.raises(ValueError, match=r"init_scale: scheme must be 'he' or 'xavier' .*got 'lecun'"):
+        init_scale("lecun", 8, 4)

@@ -174,3 +174,12 @@ def test_mlp_gradients_by_value_needs_an_mlp_like_model():
                                         r"activation and loss_name \(like an MLP\), "
                                         r"but .* has no 'loss_name'"):
         mlp_gradients_by_value(SimpleNamespace(params={}, activation="relu"), np.ones((1, 1)), np.zeros(1))
+
+
+@pytest.mark.parametrize("extra, named", [(dict(batchnorm=True), "batch normalisation"),
+                                          (dict(dropout=0.5), "dropout")])
+def test_mlp_gradients_by_value_refuses_what_it_cannot_build(extra, named):
+    model = MLP([2, 4, 2], seed=0, **extra)
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    with pytest.raises(ValueError, match=f"mlp_gradients_by_value: .*{named}"):
+        mlp_gradients_by_value(model, X, np.array([0, 1, 0, 1, 1]))
