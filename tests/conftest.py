@@ -109,6 +109,8 @@ LESSONS_OF_TEST_MODULE = {
     "test_checks_lesson10_*.py": (10,),
     "test_checks_lesson11_*.py": (11,),
     "test_checks_catalogue.py": (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11),   # narrowed per exercise, see below
+    "test_checks_machinery.py": (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11),   # the machinery of every check
+    "test_replay.py": (1, 2, 3, 4, 5, 6, 7, 9, 10, 11),  # learners' answers replayed against the checks
     # the widgets
     "test_widgets_render.py": WIDGET_LESSONS,
     "test_browser.py": WIDGET_LESSONS,
@@ -129,8 +131,10 @@ LESSONS_OF_TEST_MODULE = {
 
 #: test modules that serve no lesson: the course's tools, the grader, the repository itself
 NO_LESSON = ("test_course.py", "test_course_check.py", "test_grading.py", "test_grading_reference_use.py",
-             "test_grading_hidden_cases.py", "test_grading_handback.py", "test_repository.py",
-             "test_private_access.py", "test_markers.py")
+             "test_grading_hidden_cases.py", "test_grading_handback.py", "test_grading_isolation.py",
+             "test_repository.py",
+             "test_private_access.py", "test_markers.py",
+             "test_points.py", "test_guide.py")
 
 CATALOGUE = "test_checks_catalogue.py"
 TESTS = Path(__file__).resolve().parent

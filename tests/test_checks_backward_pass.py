@@ -93,7 +93,8 @@ def test_a_name_never_set_gets_a_hint():
         dW = X.T @ dout
         return dX, dW, db  # noqa: F821  (db is never set: the learner forgot the line)
     result = verdict("linear_backward", linear_backward)
-    assert result.status == "error" and "your code has to set it" in result.message
+    assert result.status == "wrong" and result.mistake == "a name without a value"
+    assert "your code has to set it" in result.message
 
 
 def test_linear_backward_written_with_loops_passes():
@@ -121,7 +122,20 @@ def test_a_crash_in_a_product_names_the_input_shapes():
         return dout @ X, X.T @ dout, dout.sum(axis=0)
     result = verdict("linear_backward", linear_backward)
     assert result.status == "error"
-    assert "shapes do not fit" in result.message and "dout (4, 2), X (4, 3), W (3, 2)" in result.message
+    assert "the product dout @ X does not fit" in result.message
+    assert "dout (4, 2), X (4, 3), W (3, 2)" in result.message
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (lambda dout, X, W: (dout @ W.T, X @ dout, dout.sum(0)), "dW without X transposed"),
+    (lambda dout, X, W: (np.dot(W, dout), X.T @ dout, dout.sum(0)), "dX: the product in the wrong order"),
+    (lambda dout, X, W: (dout.dot(W.T), dout @ X.T, dout.sum(0)), "dW: the product in the wrong order"),
+    (lambda dout, X, W: (dout.dot(W), X.T.dot(dout), dout.sum(0)), "dX without W transposed"),
+])
+@pytest.mark.parametrize("seed", [None, 13])
+def test_a_product_that_does_not_fit_is_named_from_its_operands(fn, mistake, seed):
+    result = EXERCISES["linear_backward"].run(fn, seed=seed)
+    assert result.mistake == mistake, result.message
 
 
 def test_only_shape_errors_are_reworded():
@@ -479,3 +493,271 @@ def test_loss_references_match_the_library(N, C, seed):
         mine, lib = EXERCISES[name].reference(*args), getattr(losses, name)(*args)
         assert mine[0] == pytest.approx(lib[0], rel=1e-12, abs=1e-12)
         np.testing.assert_allclose(mine[1], lib[1], rtol=1e-10, atol=1e-15)
+
+
+# ------------------------------------------------------------------ mistakes recognised by their effect
+#
+# Written the way a learner might (a mistake in one output only, np.dot for @, x.sum(0) for
+# np.sum(x, axis=0), loops), not as the catalogue's own implementation; each must get the named mistake
+# on the notebook's cases and on the grader's hidden ones.
+
+def _right(dout, X, W):
+    return np.dot(dout, W.T), np.dot(X.T, dout), dout.sum(0)
+
+
+def _replace(index, make):
+    def fn(dout, X, W):
+        grads = list(_right(dout, X, W))
+        grads[index] = make(dout, X, W)
+        return tuple(grads)
+    return fn
+
+
+def _probs(s):
+    e = np.exp(s - np.max(s, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def _ce(s, y):
+    N = len(y)
+    return float(-np.log(_probs(s)[np.arange(N), y]).mean()) if np.all(np.abs(s) < 300) else \
+        float(np.mean(np.log(np.exp(s - s.max(1, keepdims=True)).sum(1)) + s.max(1) - s[np.arange(N), y]))
+
+
+def _sce_with(dscores=None, loss=None):
+    def fn(scores, y):
+        N = scores.shape[0]
+        p = _probs(scores)
+        d = p.copy()
+        d[np.arange(N), y] -= 1
+        value = _ce(scores, y) if loss is None else loss(scores, y)
+        return value, (d / N if dscores is None else dscores(scores, y, p))
+    return fn
+
+
+def _onehot(y, C):
+    return np.eye(C)[y]
+
+
+def sce_onehot_shifted(s, y, p):
+    return (p - _onehot((y + 1) % s.shape[1], s.shape[1])) / len(y)
+
+
+def sce_columns(s, y, p):
+    d = p.copy()
+    d[:, y] -= 1
+    return d / len(y)
+
+
+def _lsm(s):
+    m = s.max(axis=1, keepdims=True)
+    return s - m - np.log(np.exp(s - m).sum(axis=1, keepdims=True))
+
+
+def tanh_backward_loop(dout, out):
+    dx = np.empty_like(dout)
+    for idx in np.ndindex(dout.shape):
+        dx[idx] = dout[idx] * (1 - out[idx] ** 2)
+    return dx
+
+
+def mse_no_mean(y_hat, y):
+    diff = y_hat - y
+    return np.mean(diff ** 2), 2 * diff / y_hat.size
+
+
+NAMED = [
+    ("linear_backward", _replace(0, lambda dout, X, W: np.dot(dout, W)), "dX without W transposed"),
+    ("linear_backward", _replace(0, lambda dout, X, W: np.dot(W, dout.T)), "dX transposed"),
+    ("linear_backward", _replace(0, lambda dout, X, W: dout @ W.T / len(X)), "dX divided by N"),
+    ("linear_backward", _replace(0, lambda dout, X, W: -dout @ W.T), "dX sign flipped"),
+    ("linear_backward", _replace(1, lambda dout, X, W: np.dot(dout.T, X)), "dW transposed"),
+    ("linear_backward", _replace(1, lambda dout, X, W: X.T @ dout / X.shape[0]), "dW divided by N"),
+    ("linear_backward", _replace(1, lambda dout, X, W: -(X.T @ dout)), "dW sign flipped"),
+    ("linear_backward", _replace(2, lambda dout, X, W: dout.copy()), "db not summed over the batch"),
+    ("linear_backward", _replace(2, lambda dout, X, W: np.mean(dout, axis=0)), "db averaged instead of summed"),
+    ("linear_backward", _replace(2, lambda dout, X, W: dout.sum(0)[None, :]), "db kept as a row"),
+    ("linear_backward", _replace(2, lambda dout, X, W: dout.sum(0).reshape(-1, 1)), "db has the wrong shape"),
+    ("linear_backward", _replace(2, lambda dout, X, W: dout.sum(1)), "db summed over the wrong axis"),
+    ("linear_backward", _replace(2, lambda dout, X, W: np.sum(dout)), "db summed over every entry"),
+    ("linear_backward", _replace(2, lambda dout, X, W: -dout.sum(0)), "db sign flipped"),
+    ("linear_backward", _replace(1, lambda dout, X, W: np.zeros_like(W)), "all zeros"),
+    ("linear_backward", lambda dout, X, W: (lambda g: (g[2], g[0], g[1]))(_right(dout, X, W)),
+     "outputs in the wrong order"),
+    ("sigmoid_backward", lambda dout, out: out - out ** 2, "upstream gradient ignored"),
+    ("sigmoid_backward", lambda dout, out: dout + out * (1 - out), "upstream gradient added instead of multiplied"),
+    ("sigmoid_backward", lambda dout, out: dout * out * (out - 1), "sign flipped"),
+    ("sigmoid_backward", lambda dout, out: dout * np.exp(-out) / (1 + np.exp(-out)) ** 2,
+     "sigmoid derivative computed from the input instead of the output"),
+    ("sigmoid_backward", lambda dout, out: dout * (1 - out * out), "tanh's derivative used"),
+    ("sigmoid_backward", lambda dout, out: dout * (1 - out), "half of out * (1 - out) missing"),
+    ("tanh_backward", lambda dout, out: dout * (1 - out) * (1 - out), "(1 - out)**2 instead of 1 - out**2"),
+    ("tanh_backward", lambda dout, out: dout * (1 - np.tanh(out) * np.tanh(out)), "tanh applied to the output again"),
+    ("tanh_backward", lambda dout, out: dout * (1 - out * 2), "out*2 instead of out**2"),
+    ("tanh_backward", lambda dout, out: dout * 1 - out ** 2, "missing parentheses: dout * 1 - out**2"),
+    ("tanh_backward", lambda dout, out: dout * (out - out ** 2), "sigmoid's derivative used"),
+    ("tanh_backward", lambda dout, out: 1.0 - np.square(out), "upstream gradient ignored"),
+    ("tanh_backward", lambda dout, out: dout * (out ** 2 - 1), "sign flipped"),
+    ("tanh_backward", lambda dout, out: dout + 1 - out ** 2, "upstream gradient added instead of multiplied"),
+    ("tanh_backward", lambda dout, out: dout * (1 - out ^ 2), "^ instead of **"),
+    ("relu_backward", lambda dout, x: np.where(dout > 0, dout, 0), "ReLU mask taken from dout instead of the input"),
+    ("relu_backward", lambda dout, x: np.where(x > 0, 0, dout), "mask inverted"),
+    ("relu_backward", lambda dout, x: dout * x * (x > 0), "ReLU's value used instead of its slope"),
+    ("relu_backward", lambda dout, x: np.where(x >= 0, dout, 0.0), "gradient passed at the kink"),
+    ("relu_backward", lambda dout, x: dout * np.sign(x), "sign(x) instead of the 0/1 mask"),
+    ("relu_backward", lambda dout, x: np.where(x > 0, 1.0, 0.0), "upstream gradient ignored"),
+    ("relu_backward", lambda dout, x: dout + (x > 0), "upstream gradient added instead of multiplied"),
+    ("relu_backward", lambda dout, x: np.where(x > 0, -dout, 0.0), "sign flipped"),
+    ("mse_loss", mse_no_mean, "MSE averaged over every element"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / y_hat.shape[1], 2 * (y_hat - y) / len(y)),
+     "MSE averaged over the wrong axis"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2), 2 * (y_hat - y) / len(y)), "MSE summed instead of averaged"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y) ** 2, 2 * (y_hat - y) / len(y)),
+     "MSE divided by N twice"),
+    ("mse_loss", lambda y_hat, y: (0.5 * np.sum((y_hat - y) ** 2) / len(y), 2 * (y_hat - y) / len(y)),
+     "MSE with a factor 1/2"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2, axis=1) / len(y), 2 * (y_hat - y) / len(y)),
+     "loss not reduced to one number"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y), (y_hat - y) / len(y)), "MSE missing the factor 2"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y), 2 * (y_hat - y)), "MSE gradient not divided by N"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y), y_hat - y), "MSE gradient missing 2/N"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y), 2 * (y_hat - y) / len(y) ** 2),
+     "MSE gradient divided by N twice"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y), 2 * (y - y_hat) / len(y)), "MSE gradient sign flipped"),
+    ("softmax_cross_entropy", _sce_with(dscores=sce_onehot_shifted), "labels shifted by one"),
+    ("softmax_cross_entropy", _sce_with(dscores=sce_columns), "p[:, y] instead of p[np.arange(N), y]"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: p - _onehot(y, s.shape[1])),
+     "cross-entropy gradient not divided by N"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (p - _onehot(y, s.shape[1])) / len(y) ** 2),
+     "dscores divided by N twice"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (_onehot(y, s.shape[1]) - p) / len(y)),
+     "cross-entropy gradient sign flipped"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: p / len(y)), "one-hot not subtracted"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (p - 1) / len(y)), "1 subtracted from every entry"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (p - y.reshape(-1, 1)) / len(y)),
+     "labels used as one-hot without conversion"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (np.exp(s - s.max(1, keepdims=True))
+                                                                  / np.exp(s - s.max(1, keepdims=True)).sum(1)
+                                                                  - _onehot(y, s.shape[1])) / len(y)),
+     "keepdims forgotten"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (np.exp(s - s.max(0)) / np.exp(s - s.max(0)).sum(0)
+                                                                  - _onehot(y, s.shape[1])) / len(y)),
+     "softmax over the wrong axis"),
+    ("softmax_cross_entropy", _sce_with(dscores=lambda s, y, p: (np.exp(s) / np.exp(s).sum(1, keepdims=True)
+                                                                  - _onehot(y, s.shape[1])) / len(y)),
+     "softmax without subtracting the max"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(np.mean(-np.log(np.exp(s[np.arange(len(y)), y])
+                                                                                 / np.exp(s).sum(1))))),
+     "softmax without subtracting the max (overflow on large logits)"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(np.mean(_lsm(s)[np.arange(len(y)), y]))),
+     "cross-entropy minus sign missing"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.sum(_lsm(s)[np.arange(len(y)), y]))),
+     "cross-entropy summed, not averaged"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.mean(_lsm(s)[np.arange(len(y)), y])) / len(y)),
+     "cross-entropy divided by N twice"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.mean(np.eye(s.shape[1])[y] * _lsm(s)))),
+     "cross-entropy averaged over every entry"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.mean(_lsm(s)[np.arange(len(y)), y])) / np.log(10)),
+     "log base 2 or 10 instead of the natural log"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.mean(_lsm(s)[np.arange(len(y)), y - 1]))),
+     "labels shifted by one"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.sum(y[:, None] * _lsm(s)) / len(y))),
+     "labels used as one-hot without conversion"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-((s - s.max(1)) - np.log(np.exp(s - s.max(1)).sum(1)))[np.arange(len(y)), y].mean())),
+     "keepdims forgotten"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.sum(_lsm(s)) / len(y))),
+     "log of every class instead of the true class"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-_lsm(s)[:, y].sum() / len(y))),
+     "p[:, y] instead of p[np.arange(N), y]"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.mean(np.exp(_lsm(s))[np.arange(len(y)), y]))),
+     "log missing"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: float(-np.mean(_lsm(s.T).T[np.arange(len(y)), y]))),
+     "softmax over the wrong axis"),
+    ("softmax_cross_entropy", _sce_with(loss=lambda s, y: -_lsm(s)[np.arange(len(y)), y]),
+     "loss not reduced to one number"),
+]
+
+
+@pytest.mark.parametrize("exercise, fn, mistake", NAMED, ids=[f"{e}: {m}" for e, _, m in NAMED])
+@pytest.mark.parametrize("seed", [None, 4, 2026])
+def test_a_mistake_written_another_way_is_named_by_its_effect(exercise, fn, mistake, seed):
+    result = EXERCISES[exercise].run(fn, seed=seed)
+    assert result.status == "wrong" and result.mistake == mistake, result.message
+
+
+def test_every_effect_of_the_lesson_is_tested():
+    tested = {m for _, _, m in NAMED} | {"a name without a value", "more than the result returned", "max not added back in log-sum-exp", "dW without X transposed", "dX: the product in the wrong order",
+                                         "dW: the product in the wrong order", "1 + out**2 instead of 1 - out**2",
+                                         "out * (1 + out) instead of out * (1 - out)", "dy_hat reduced to one number",
+                                         "dscores reduced to one number", "an output missing", "changed an input in place", "single-number function on an array",
+                                         "if or max() on a whole array", "nothing returned",
+                                         "math.exp overflows"}
+    effects = {e.name for ex in EXERCISES.values() for e in ex.effects}
+    assert effects - tested == set()
+
+
+def test_two_wrong_outputs_are_both_named():
+    result = verdict("linear_backward", lambda dout, X, W: (dout @ W.T, np.dot(dout.T, X), dout.mean(0)))
+    assert result.mistake == "dW transposed"
+    assert "averaged over the batch" in result.message
+
+
+CORRECT = [
+    ("linear_backward", _right),
+    ("linear_backward", lambda dout, X, W: ((W @ dout.T).T, np.einsum("nd,nh->dh", X, dout), np.sum(dout, axis=0))),
+    ("sigmoid_backward", lambda dout, out: dout * (out - out * out)),
+    ("tanh_backward", lambda dout, out: dout - dout * out ** 2),
+    ("relu_backward", lambda dout, x: np.where(x > 0, dout, 0.0)),
+    ("mse_loss", lambda y_hat, y: (float(np.sum(np.square(y_hat - y)) / len(y)), (y_hat - y) * (2 / len(y)))),
+    ("softmax_cross_entropy", _sce_with()),
+]
+
+
+@pytest.mark.parametrize("exercise, fn", CORRECT)
+@pytest.mark.parametrize("seed", [None, 9])
+def test_harmless_rewrites_pass(exercise, fn, seed):
+    result = EXERCISES[exercise].run(fn, seed=seed)
+    assert result.passed and "loop" not in result.message, result.message
+
+
+def linear_backward_loops(dout, X, W):
+    N, D = X.shape
+    H = W.shape[1]
+    dX, dW, db = np.zeros((N, D)), np.zeros((D, H)), np.zeros(H)
+    for n in range(N):
+        dX[n] = W @ dout[n]
+        dW += np.outer(X[n], dout[n])
+        db += dout[n]
+    return dX, dW, db
+
+
+@pytest.mark.parametrize("exercise, fn", [("linear_backward", linear_backward_loops),
+                                          ("tanh_backward", tanh_backward_loop)])
+def test_a_right_answer_with_loops_passes_with_a_note(exercise, fn):
+    result = EXERCISES[exercise].run(fn)
+    assert result.passed and "loop-free" in result.message
+
+
+@pytest.mark.parametrize("exercise, fn, mistake", [
+    ("tanh_backward", lambda dout, out: dout * (1 + out * out), "1 + out**2 instead of 1 - out**2"),
+    ("sigmoid_backward", lambda dout, out: dout * out * (out + 1), "out * (1 + out) instead of out * (1 - out)"),
+    ("mse_loss", lambda y_hat, y: (np.sum((y_hat - y) ** 2) / len(y), np.mean(2 * (y_hat - y))),
+     "dy_hat reduced to one number"),
+    ("softmax_cross_entropy", lambda s, y: (_ce(s, y), 0.0), "dscores reduced to one number"),
+    ("linear_backward", lambda dout, X, W: (dout @ W.T, X.T @ dout), "an output missing"),
+])
+def test_more_slips_are_named(exercise, fn, mistake):
+    result = EXERCISES[exercise].run(fn)
+    assert result.mistake == mistake, result.message
+
+
+def test_the_max_left_out_of_log_sum_exp_is_named_in_the_loss():
+    def sce(s, y):
+        N = len(y)
+        m = s.max(axis=1, keepdims=True)
+        loss = np.mean(np.log(np.exp(s - m).sum(axis=1)) - s[np.arange(N), y])
+        d = np.exp(s - m) / np.exp(s - m).sum(axis=1, keepdims=True)
+        d[np.arange(N), y] -= 1
+        return loss, d / N
+    result = verdict("softmax_cross_entropy", sce)
+    assert result.mistake == "max not added back in log-sum-exp", result.message

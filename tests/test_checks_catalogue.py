@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_helpers.checks import EXERCISES
+from backprop_helpers.checks import (EXERCISES, lesson01_forward_pass, lesson02_loss, lesson03_derivatives,
+                                     lesson04_backward_pass)
+from backprop_helpers.checks.effects import explains
 
 MISTAKES = [(ex_name, m) for ex_name, ex in EXERCISES.items() for m in ex.mistakes]
 
@@ -75,3 +77,43 @@ def test_every_promised_mistake_has_a_named_diagnosis(name):
     for exercise in exercises:
         mistake = next(m for m in EXERCISES[exercise].mistakes if m.name == name)
         assert EXERCISES[exercise].run(mistake.impl).mistake == name
+
+
+#: the slips of lessons 01-04 that are recognised by their effect (``checks.effects``), however written
+PROMISED_EFFECTS = [
+    ("mean_squared_error", "MSE averaged over the wrong axis"), ("softmax", "keepdims forgotten"),
+    ("cross_entropy", "labels shifted by one"), ("softmax_cross_entropy", "labels shifted by one"),
+    ("cross_entropy", "cross-entropy minus sign missing"), ("binary_cross_entropy", "minus sign missing"),
+    ("binary_cross_entropy", "p and 1 - p swapped"), ("rel_error", "np.max instead of np.maximum"),
+    ("relu", "np.max instead of np.maximum"), ("linear_backward", "dW divided by N"),
+    ("tanh_backward", "(1 - out)**2 instead of 1 - out**2"), ("linear_backward", "db has the wrong shape"),
+    ("linear_forward", "bias of the wrong shape"), ("sigmoid_backward", "upstream gradient ignored"),
+    ("tanh_backward", "tanh applied to the output again"), ("softmax", "softmax over the wrong axis"),
+    ("sigmoid", "overflow on large inputs"), ("softmax", "changed an input in place"),
+]
+LESSONS_01_TO_04 = [name for module in (lesson01_forward_pass, lesson02_loss, lesson03_derivatives,
+                                        lesson04_backward_pass) for name in module.EXERCISES]
+
+
+@pytest.mark.parametrize("exercise, name", PROMISED_EFFECTS)
+def test_promised_effects_are_recognised(exercise, name):
+    assert name in {e.name for e in EXERCISES[exercise].effects}
+
+
+@pytest.mark.parametrize("name", LESSONS_01_TO_04)
+def test_every_exercise_of_lessons_01_to_04_recognises_mistakes_by_their_effect(name):
+    ex = EXERCISES[name]
+    names = {e.name for e in ex.effects}
+    assert {"changed an input in place", "nothing returned", "all zeros"} <= names
+    for effect in ex.effects:
+        assert effect.explanation.strip() and effect.name.strip()
+        assert effect.part is None or effect.part in ex.outputs
+
+
+@pytest.mark.parametrize("name", LESSONS_01_TO_04)
+def test_no_effect_names_the_reference(name):
+    ex = EXERCISES[name]
+    for seed in (None, 11):
+        cases = ex.case_list(seed)
+        want = ex.results(ex.reference, cases)
+        assert [e.name for e in ex.effects if explains(e, ex, want, want, cases)] == []

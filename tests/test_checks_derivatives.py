@@ -368,3 +368,239 @@ def test_rel_error_must_leave_its_inputs_alone():
         return float(np.max(a / np.maximum(1e-8, np.abs(a + b) + np.abs(b))))
     result = run("rel_error", rel_error)
     assert not result.passed and "changed its input a in place" in result.message
+
+
+# ------------------------------------------------------------------ mistakes recognised by their effect
+#
+# Written the way a learner might, not as the catalogue's own implementation; each must get the named
+# mistake on the notebook's cases and on the grader's hidden ones.
+
+EXERCISES = checks.EXERCISES
+
+
+def _gradient_loop(f, x, h, step):
+    """A learner's loop over the elements; ``step(f, x, idx, old, h)`` gives grad[idx]."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    while not it.finished:
+        idx = it.multi_index
+        old = float(x[idx])
+        grad[idx] = step(f, x, idx, old, h)
+        it.iternext()
+    return grad
+
+
+def _at(f, x, idx, value, old):
+    x[idx] = value
+    out = f(x)
+    x[idx] = old
+    return out
+
+
+def ng_one_sided(f, x, h=1e-5):
+    return _gradient_loop(f, x, h, lambda f, x, i, old, h: (_at(f, x, i, old + h, old) - f(x)) / h)
+
+
+def ng_divided_by_h(f, x, h=1e-5):
+    return _gradient_loop(f, x, h, lambda f, x, i, old, h: (_at(f, x, i, old + h, old) - _at(f, x, i, old - h, old)) / h)
+
+
+def ng_precedence(f, x, h=1e-5):
+    return _gradient_loop(f, x, h, lambda f, x, i, old, h: (_at(f, x, i, old + h, old) - _at(f, x, i, old - h, old)) / 2 * h)
+
+
+def ng_reversed(f, x, h=1e-5):
+    return _gradient_loop(f, x, h, lambda f, x, i, old, h: (_at(f, x, i, old - h, old) - _at(f, x, i, old + h, old)) / (2 * h))
+
+
+def ng_drifting(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        x[idx] += h
+        plus = f(x)
+        x[idx] -= 2 * h
+        minus = f(x)
+        x[idx] += 2 * h            # meant to go back, goes to x + h
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def ng_copies(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(*x.shape):
+        e = np.zeros(x.shape)
+        e[idx] = h
+        grad[idx] = (f(x + e) - f(x - e)) / (2 * h)
+    return grad
+
+
+def ng_h_once(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        x[idx] = x[idx] + h
+        plus = f(x)
+        x[idx] = x[idx] - h
+        minus = f(x)
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def _neuron_output(w, b, x):
+    return 1 / (1 + math.exp(-(w * x + b)))
+
+
+def nlg_db_times_x(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    g = 2 * (s - y) * s * (1 - s)
+    return g * x, g * x
+
+
+def nlg_dz_dw_is_w(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    g = 2 * (s - y) * s * (1 - s)
+    return g * w, g
+
+
+def nlg_derivative_squared(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    g = 2 * (s - y) * (1 - s) ** 2
+    return g * x, g
+
+
+def nlg_db_without_sigmoid_derivative(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    return 2 * (s - y) * s * (1 - s) * x, 2 * (s - y)
+
+
+def nlg_half(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    return (s - y) * s * (1 - s) * x, 2 * (s - y) * s * (1 - s)
+
+
+def nlg_from_z(w, b, x, y):
+    z = w * x + b
+    g = 2 * (_neuron_output(w, b, x) - y) * z * (1 - z)
+    return g * x, g
+
+
+def nlg_reversed_sign_in_dw(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    return 2 * (y - s) * s * (1 - s) * x, 2 * (s - y) * s * (1 - s)
+
+
+def nlg_no_x(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    g = 2 * (s - y) * s * (1 - s)
+    return float(g), float(g)
+
+
+NAMED = [
+    ("forward_difference", lambda f, x, h: (f(x) - f(x + h)) / h, "difference reversed"),
+    ("forward_difference", lambda f, x, h: h * (f(x + h) - f(x)), "multiplied by h instead of divided"),
+    ("forward_difference", lambda f, x, h: f(x + h) - f(x) / h, "missing parentheses around the difference"),
+    ("forward_difference", lambda f, x, h: (f(x + h) - f(x - h)) / (h + h), "forward and central difference mixed up"),
+    ("central_difference", lambda f, x, h: -(f(x + h) - f(x - h)) / (2 * h), "x + h and x - h swapped"),
+    ("central_difference", lambda f, x, h: (f(x + h) - f(x - h)) / h, "divided by h instead of 2h"),
+    ("central_difference", lambda f, x, h: 0.5 * (f(x + h) - f(x - h)), "not divided by h"),
+    ("central_difference", lambda f, x, h: f(x + h) - f(x - h) / (h * 2), "missing parentheses around the difference"),
+    ("central_difference", lambda f, x, h: (f(x + h) - f(x)) / (2 * h), "forward and central difference mixed up"),
+    ("rel_error", lambda a, b: np.max(np.abs(a - b) / np.max(1e-8, abs(a) + abs(b))), "np.max instead of np.maximum"),
+    ("rel_error", lambda a, b: np.max(abs(a - b) / max(1e-8, abs(a) + abs(b))), "max() instead of np.maximum"),
+    ("rel_error", lambda a, b: (np.abs(a - b) / (np.abs(a) + np.abs(b))).max(),
+     "relative error without the max/abs guard (division by zero)"),
+    ("rel_error", lambda a, b: np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8), "worst element not taken"),
+    ("rel_error", lambda a, b: np.sum(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)), "sum instead of max"),
+    ("rel_error", lambda a, b: np.max(np.abs(a - b)) / np.max(np.maximum(1e-8, np.abs(a) + np.abs(b))),
+     "max of the top over max of the bottom"),
+    ("rel_error", lambda a, b: (np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)).mean(), "mean instead of max"),
+    ("numerical_gradient", ng_one_sided, "forward and central difference mixed up"),
+    ("numerical_gradient", ng_divided_by_h, "divided by h instead of 2h"),
+    ("numerical_gradient", ng_precedence, "2*h without parentheses"),
+    ("numerical_gradient", ng_reversed, "difference reversed"),
+    ("numerical_gradient", ng_drifting, "numerical_gradient not restoring x"),
+    ("numerical_gradient", ng_copies, "perturbed a copy of x"),
+    ("numerical_gradient", ng_h_once, "h applied once instead of 2h"),
+    ("neuron_loss_gradient", nlg_db_times_x, "dL/db with a factor x"),
+    ("neuron_loss_gradient", nlg_dz_dw_is_w, "dz/dw = w instead of x"),
+    ("neuron_loss_gradient", nlg_derivative_squared, "(1 - s)**2 instead of s (1 - s)"),
+    ("neuron_loss_gradient", nlg_db_without_sigmoid_derivative, "sigmoid derivative missing"),
+    ("neuron_loss_gradient", nlg_half, "factor 2 of the square missing"),
+    ("neuron_loss_gradient", nlg_from_z, "sigmoid derivative from z instead of s"),
+    ("neuron_loss_gradient", nlg_reversed_sign_in_dw, "sign flipped"),
+    ("neuron_loss_gradient", nlg_no_x, "dL/dw without the factor x"),
+    ("neuron_loss_gradient", lambda w, b, x, y: (lambda g: (g[1], g[0]))(_by_hand(w, b, x, y)),
+     "outputs in the wrong order"),
+]
+
+
+def _by_hand(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    g = 2 * (s - y) * s * (1 - s)
+    return g * x, g
+
+
+@pytest.mark.parametrize("exercise, fn, mistake", NAMED, ids=[f"{e}: {m}" for e, _, m in NAMED])
+@pytest.mark.parametrize("seed", [None, 3, 41])
+def test_a_mistake_written_another_way_is_named_by_its_effect(exercise, fn, mistake, seed):
+    result = EXERCISES[exercise].run(fn, seed=seed)
+    assert result.status == "wrong" and result.mistake == mistake, result.message
+
+
+def test_every_effect_of_the_lesson_is_tested():
+    tested = {m for _, _, m in NAMED} | {"a name without a value", "more than the result returned", "an output missing", "1e-8 added instead of max(1e-8, ...)", "|a + b| instead of |a| + |b|",
+                                         "sum instead of difference", "dL/db with a factor w", "changed an input in place", "single-number function on an array",
+                                         "if or max() on a whole array", "nothing returned", "all zeros",
+                                         "^ instead of **", "math.exp overflows"}
+    effects = {e.name for ex in EXERCISES.values() for e in ex.effects}
+    assert effects - tested == set()
+
+
+def rel_error_loop(a, b):
+    worst = 0.0
+    for x, y in zip(np.ravel(a), np.ravel(b)):
+        worst = max(worst, abs(x - y) / max(1e-8, abs(x) + abs(y)))
+    return worst
+
+
+CORRECT = [
+    ("forward_difference", lambda f, x, h: (f(x + h) - f(x)) * (1 / h)),
+    ("central_difference", lambda f, x, h: (f(x + h) - f(x - h)) / 2 / h),
+    ("rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.clip(np.abs(a) + np.abs(b), 1e-8, None)))),
+    ("neuron_loss_gradient", _by_hand),
+]
+
+
+@pytest.mark.parametrize("exercise, fn", CORRECT)
+@pytest.mark.parametrize("seed", [None, 8])
+def test_harmless_rewrites_pass(exercise, fn, seed):
+    result = EXERCISES[exercise].run(fn, seed=seed)
+    assert result.passed and "loop" not in result.message, result.message
+
+
+def test_rel_error_with_a_loop_passes_with_a_note():
+    result = EXERCISES["rel_error"].run(rel_error_loop)
+    assert result.passed and "loop-free" in result.message
+
+
+def nlg_db_times_w(w, b, x, y):
+    s = _neuron_output(w, b, x)
+    g = 2 * (s - y) * s * (1 - s)
+    return g * x, g * w
+
+
+@pytest.mark.parametrize("exercise, fn, mistake", [
+    ("rel_error", lambda a, b: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + 1e-8)), "1e-8 added instead of max(1e-8, ...)"),
+    ("rel_error", lambda a, b: np.max(np.abs(a - b) / np.maximum(a + b, 1e-8)), "|a + b| instead of |a| + |b|"),
+    ("forward_difference", lambda f, x, h: (f(x + h) + f(x)) / h, "sum instead of difference"),
+    ("central_difference", lambda f, x, h: (f(x + h) + f(x - h)) / (2 * h), "sum instead of difference"),
+    ("neuron_loss_gradient", nlg_db_times_w, "dL/db with a factor w"),
+])
+@pytest.mark.parametrize("seed", [None, 17])
+def test_more_slips_are_named(exercise, fn, mistake, seed):
+    result = EXERCISES[exercise].run(fn, seed=seed)
+    assert result.mistake == mistake, result.message
+
+
+def test_a_missing_output_is_named():
+    result = EXERCISES["neuron_loss_gradient"].run(lambda w, b, x, y: (_by_hand(w, b, x, y)[0],))
+    assert result.mistake == "an output missing", result.message

@@ -275,3 +275,289 @@ def test_gradients_handed_to_a_step_are_fresh_copies():
             grads[name] *= lr
             params[name] -= grads[name]
     assert verdict(gd.SGD_STEP, scales_grads).passed
+
+
+# ------------------------------------------------------------------ mistakes recognised by their effect
+#
+# Each answer below is written differently from the catalogue's implementation (and sometimes with a
+# harmless difference besides), so only the mistake's effect can name it.
+
+def named(exercise, fn, mistake):
+    result = exercise.run(fn)
+    assert result.status == "wrong", result.message
+    assert result.mistake == mistake, result.message
+    return result
+
+
+def sgd_ascent_by_values(params, grads, lr):
+    for p, g in zip(params.values(), grads.values()):
+        np.add(p, g * lr, out=p)
+
+
+def sgd_lr_squared(params, grads, lr):
+    for name in params:
+        params[name] -= (lr ** 2) * grads[name]
+
+
+def sgd_whole_dict(params, grads, lr):
+    for name in params:
+        params[name] = params[name] - lr * grads
+
+
+def sgd_over_names(params, grads, lr):
+    for theta, grad in zip(params, grads):
+        theta -= lr * grad
+
+
+def sgd_returns_new_values(params, grads, lr):
+    return {name: value - lr * grads[name] for name, value in params.items()}
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (sgd_ascent_by_values, "gradient descent adding the gradient"),
+    (sgd_lr_squared, "learning rate applied twice"),
+    (sgd_whole_dict, "whole dict used as an array"),
+    (sgd_over_names, "looping over a dict's names as if they were arrays"),
+    (sgd_returns_new_values, "update not in place"),
+])
+def test_sgd_step_mistakes_named_by_effect(fn, mistake):
+    result = named(gd.SGD_STEP, fn, mistake)
+    assert result.hint and "✘" in result.hint
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sgd_step_effects_hold_on_hidden_cases(seed):
+    assert gd.SGD_STEP.run(sgd_lr_squared, seed=seed).mistake == "learning rate applied twice"
+    assert gd.SGD_STEP.run(sgd_correct_by_items, seed=seed).passed
+
+
+def gd_aliasing_with_copy_first(grad_fn, theta0, lr, steps):
+    theta = np.array(theta0, dtype=float)
+    path = []
+    path.append(theta)
+    for _ in range(steps):
+        theta -= lr * grad_fn(theta)
+        path.append(theta)
+    return np.stack(path)
+
+
+def gd_aliasing_rows_after_start(grad_fn, theta0, lr, steps):
+    path = [list(theta0)]
+    theta = theta0.astype(float)
+    for step in range(steps):
+        theta[:] = theta - lr * grad_fn(theta)
+        path.append(theta)
+    return np.array(path)
+
+
+def gd_extra_step(grad_fn, theta0, lr, steps):
+    path = [theta0.copy()]
+    for _ in range(steps + 1):
+        path.append(path[-1] - lr * grad_fn(path[-1]))
+    return np.array(path)
+
+
+def gd_range_from_one(grad_fn, theta0, lr, steps):
+    path = [theta0.copy()]
+    for _ in range(1, steps):
+        path.append(path[-1] - lr * grad_fn(path[-1]))
+    return np.array(path)
+
+
+def gd_final_only(grad_fn, theta0, lr, steps):
+    theta = theta0.copy()
+    for _ in range(steps):
+        theta = theta - lr * grad_fn(theta)
+    return theta
+
+
+def gd_fixed_gradient(grad_fn, theta0, lr, steps):
+    g = grad_fn(theta0)
+    return np.array([theta0 - k * lr * g for k in range(steps + 1)])
+
+
+def gd_no_return(grad_fn, theta0, lr, steps):
+    path = [theta0.copy()]
+    for _ in range(steps):
+        path.append(path[-1] - lr * grad_fn(path[-1]))
+
+
+def gd_lr_twice(grad_fn, theta0, lr, steps):
+    path = [theta0.copy()]
+    for _ in range(steps):
+        step = lr * grad_fn(path[-1])
+        path.append(path[-1] - lr * step)
+    return np.array(path)
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (gd_aliasing_with_copy_first, "same array appended every step"),
+    (gd_aliasing_rows_after_start, "same array appended every step"),
+    (gd_extra_step, "one step too many"),
+    (gd_range_from_one, "one step too few"),
+    (gd_final_only, "only the last point returned"),
+    (gd_fixed_gradient, "gradient computed once, before the loop"),
+    (gd_no_return, "nothing returned"),
+    (gd_lr_twice, "learning rate applied twice"),
+])
+def test_gradient_descent_mistakes_named_by_effect(fn, mistake):
+    named(gd.GRADIENT_DESCENT, fn, mistake)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_gradient_descent_aliasing_named_on_hidden_cases(seed):
+    assert gd.GRADIENT_DESCENT.run(gd_aliasing_with_copy_first, seed=seed).mistake == \
+        "same array appended every step"
+
+
+def gd_correct_while_loop(grad_fn, theta0, lr, steps):
+    points = np.empty((steps + 1, len(theta0)))
+    points[0] = theta0
+    k = 0
+    while k < steps:
+        points[k + 1] = points[k] - lr * grad_fn(points[k])
+        k += 1
+    return points
+
+
+def test_gradient_descent_while_loop_passes():
+    assert gd.GRADIENT_DESCENT.run(gd_correct_while_loop).passed
+
+
+def momentum_mixed_signs(params, grads, velocity, lr, mu):
+    for name in params:
+        velocity[name] = mu * velocity[name] + lr * grads[name]
+        params[name] += velocity[name]
+
+
+def momentum_mixed_signs_other_way(params, grads, velocity, lr, mu):
+    for name in params:
+        velocity[name] *= mu
+        velocity[name] -= lr * grads[name]
+        params[name] -= velocity[name]
+
+
+def momentum_average(params, grads, velocity, lr, mu):
+    for name in params:
+        velocity[name] = mu * velocity[name] + (1 - mu) * grads[name]
+        params[name] -= lr * velocity[name]
+
+
+def momentum_not_stored_and_lr_twice(params, grads, velocity, lr, mu):
+    for name, theta in params.items():
+        v = velocity[name] * mu - lr * grads[name]
+        theta += lr * v
+
+
+def momentum_pytorch_style(params, grads, velocity, lr, mu):
+    for name in params:
+        velocity[name] = mu * velocity[name] + grads[name]
+        params[name] -= lr * velocity[name]
+
+
+def momentum_loop_over_items(params, grads, velocity, lr, mu):
+    for name, theta in params.items():
+        v = velocity[name]
+        v *= mu
+        v += -lr * grads[name]
+        theta += v
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (momentum_mixed_signs, "gradient descent adding the gradient"),
+    (momentum_mixed_signs_other_way, "gradient descent adding the gradient"),
+    (momentum_average, "velocity averaged with (1 - mu)"),
+    (momentum_not_stored_and_lr_twice, "momentum velocity not kept between steps"),
+])
+def test_momentum_mistakes_named_by_effect(fn, mistake):
+    result = named(gd.MOMENTUM_STEP, fn, mistake)
+    if fn is momentum_not_stored_and_lr_twice:   # two mistakes together: both are explained
+        assert "Also:" in result.message and "lr times too small" in result.message
+
+
+@pytest.mark.parametrize("fn", [momentum_pytorch_style, momentum_loop_over_items])
+def test_momentum_other_correct_forms_pass(fn):
+    assert gd.MOMENTUM_STEP.run(fn).passed, gd.MOMENTUM_STEP.run(fn).message
+
+
+def adam_written(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, *, eps_inside=False,
+                 abs_g=False, store_hat=False, count="first", correct="both", root=True):
+    """An Adam step written the way a learner writes it, with one slip switched on."""
+    if count == "first":
+        state["t"] = state["t"] + 1
+    if count == "twice":
+        state["t"] += 1
+        state["t"] += 1
+    t = state["t"] if count != "local" else state["t"] + 1
+    for key in params.keys():
+        grad = grads[key]
+        m = beta1 * state["m"][key] + (1 - beta1) * grad
+        s = beta2 * state["s"][key] + (1 - beta2) * (np.abs(grad) if abs_g else grad * grad)
+        m_hat = m / (1 - beta1 ** t) if correct in ("both", "m") else m
+        s_hat = s / (1 - beta2 ** t) if correct in ("both", "s") else s
+        state["m"][key], state["s"][key] = (m_hat, s_hat) if store_hat else (m, s)
+        denominator = np.sqrt(s_hat + eps) if eps_inside else (s_hat ** 0.5 if root else s_hat) + eps
+        params[key] = params[key] - lr * m_hat / denominator
+    if count == "last":
+        state["t"] += 1
+
+
+@pytest.mark.parametrize("options, mistake", [
+    ({"eps_inside": True}, "epsilon inside the square root"),
+    ({"abs_g": True}, "absolute gradient instead of its square"),
+    ({"store_hat": True}, "bias-corrected moments stored back"),
+    ({"correct": "none"}, "bias correction forgotten"),
+    ({"correct": "m"}, "bias correction forgotten"),
+    ({"count": "none"}, "step count not increased"),
+    ({"count": "last"}, "step count increased after its use"),
+    ({"count": "local"}, "step count not stored"),
+    ({"count": "twice"}, "step count off by one"),
+    ({"root": False}, "square root forgotten"),
+    ({"eps_inside": True, "store_hat": True}, "bias-corrected moments stored back"),
+])
+def test_adam_mistakes_named_by_effect(options, mistake):
+    def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        adam_written(params, grads, state, lr, beta1, beta2, eps, **options)
+    result = named(gd.ADAM_STEP, adam_step, mistake)
+    if len(options) == 2:                       # two slips together: both are explained
+        assert "Also:" in result.message and "sqrt(s_hat + eps)" in result.message
+
+
+def test_adam_written_differently_passes():
+    assert gd.ADAM_STEP.run(adam_written).passed
+
+
+def adam_local_update(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] += 1
+    for name, theta in params.items():
+        m = state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * grads[name]
+        s = state["s"][name] = beta2 * state["s"][name] + (1 - beta2) * grads[name] ** 2
+        theta = theta - lr * (m / (1 - beta1 ** state["t"])) / (np.sqrt(s / (1 - beta2 ** state["t"])) + eps)
+
+
+def gd_appends_before_step(grad_fn, theta0, lr, steps):
+    theta, path = theta0.copy(), []
+    for _ in range(steps):
+        path.append(theta)
+        theta = theta - lr * grad_fn(theta)
+    return np.array(path).reshape(steps, -1) if steps else np.array([theta0])
+
+
+def test_adam_update_not_in_place_is_named():
+    named(gd.ADAM_STEP, adam_local_update, "update not in place")
+
+
+def test_a_path_without_its_last_point_is_named():
+    named(gd.GRADIENT_DESCENT, gd_appends_before_step, "one step too few")
+
+
+def gd_np_append_flat(grad_fn, theta0, lr, steps):
+    path, theta = np.copy(theta0), theta0.copy()
+    for _ in range(steps):
+        theta = theta - lr * grad_fn(theta)
+        path = np.append(path, theta)
+    return path
+
+
+def test_a_flattened_path_is_named():
+    named(gd.GRADIENT_DESCENT, gd_np_append_flat, "path flattened")

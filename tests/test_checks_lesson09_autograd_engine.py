@@ -872,6 +872,7 @@ def test_a_step_that_replaces_the_parameters_is_told_to_update_them_in_place():
         return loss
     result = verdict("value_train_step", fn)
     assert not result.passed and "update each node in place" in result.message
+    assert result.mistake == "parameter nodes replaced"
 
 
 # ==================================================================== what the grader needs
@@ -984,3 +985,606 @@ def test_a_name_never_set_is_explained():
         return out                                        # noqa: F821 - the mistake under test
     result = verdict("value_exp", value_exp)
     assert "name 'out' is not defined" in result.message and "return line" in result.message
+
+
+# ==================================================================== more slips, recognised by their effect
+
+def add_keeping_numbers_out_of_the_graph(a, b):
+    if isinstance(b, Value):
+        out = Value(a.data + b.data, [a, b], "+")
+    else:
+        out = Value(a.data + b, [a], "+")            # the constant is not a parent
+
+    def backward_step():
+        a.grad += out.grad
+        if isinstance(b, Value):
+            b.grad += out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def add_times_the_value(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    out = Value(a.data + b.data, (a, b), "+")
+
+    def backward_step():
+        a.grad += out.data                          # the value, not the gradient from above
+        b.grad += out.data
+    out.backward_step = backward_step
+    return out
+
+
+def mul_times_the_value(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def backward_step():
+        a.grad += b.data * out.data
+        b.grad += a.data * out.data
+    out.backward_step = backward_step
+    return out
+
+
+def add_with_a_closure_argument(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    out = Value(a.data + b.data, (a, b), "+")
+
+    def backward_step(upstream):
+        a.grad += upstream
+        b.grad += upstream
+    out.backward_step = backward_step
+    return out
+
+
+def mul_by_its_own_value(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    product = a.data * b.data
+    out = Value(product, (a, b), "*")
+
+    def backward_step():
+        a.grad += product * out.grad
+        b.grad += product * out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def pow_with_k_as_a_parent(a, k):
+    exponent = Value(k, label="k")
+    out = Value(a.data ** exponent.data, (a, exponent), "**")
+
+    def backward_step():
+        a.grad += exponent.data * a.data ** (exponent.data - 1) * out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def pow_without_parentheses(a, k):
+    out = Value(a.data ** k, (a,), "**")
+
+    def backward_step():
+        local = k * a.data ** k-1
+        a.grad += local * out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def pow_without_parentheses_on_one_line(a, k):
+    out = Value(a.data ** k, (a,), "**")
+
+    def backward_step():
+        a.grad += k * a.data ** k - 1 * out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def log_in_base_ten(a):
+    out = Value(math.log10(a.data), (a,), "log")
+
+    def backward_step():
+        a.grad += out.grad / a.data
+    out.backward_step = backward_step
+    return out
+
+
+def relu_gated_by_the_upstream_gradient(a):
+    out = Value(max(0.0, a.data), (a,), "relu")
+
+    def backward_step():
+        if out.grad > 0:
+            a.grad += out.grad
+    out.backward_step = backward_step
+    return out
+
+
+MORE_OP_MISTAKES = [
+    ("value_add", add_keeping_numbers_out_of_the_graph, "an input missing from the parents", "Value(b)"),
+    ("value_add", add_times_the_value, "out.data used instead of out.grad", "result's VALUE"),
+    ("value_mul", mul_times_the_value, "out.data used instead of out.grad", "out.grad"),
+    ("value_add", add_with_a_closure_argument, "backward_step takes an argument", "empty parentheses"),
+    ("value_mul", mul_by_its_own_value, "product's value used as its local gradient", "the OTHER input"),
+    ("value_pow", pow_with_k_as_a_parent, "exponent made a parent", "only parent is a"),
+    ("value_pow", pow_without_parentheses, "k - 1 without parentheses", "k * a.data ** (k - 1)"),
+    ("value_pow", pow_without_parentheses_on_one_line, "k - 1 without parentheses", "binds tighter"),
+    ("value_exp", unary(math.exp, lambda x, o: math.exp(o), "exp"), "exp applied again", "its own derivative"),
+    ("value_exp", unary(math.exp, lambda x, o: 1, "exp"), "local gradient of 1 (as for +)", "the output"),
+    ("value_log", unary(math.log, lambda x, o: -1 / (x * x), "log"), "log's local gradient taken as -1/x**2",
+     "1/x"),
+    ("value_log", log_in_base_ten, "logarithm in another base", "natural"),
+    ("value_tanh", unary(math.tanh, lambda x, o: 1 - o, "tanh"), "tanh's local gradient without the square",
+     "1 - t**2"),
+    ("value_tanh", unary(math.tanh, lambda x, o: (1 - o) ** 2, "tanh"), "tanh's local gradient as (1 - t)**2",
+     "1 - t**2"),
+    ("value_relu", relu_gated_by_the_upstream_gradient, "ReLU gated on the sign of out.grad", "its INPUT"),
+    ("value_relu", unary(lambda x: max(0.0, x), lambda x, o: 1.0, "relu"), "ReLU's gate missing", "flat"),
+]
+
+
+@pytest.mark.parametrize("name, fn, mistake, phrase", MORE_OP_MISTAKES,
+                         ids=[f"{n}: {m} ({f.__name__})" for n, f, m, _ in MORE_OP_MISTAKES])
+def test_more_operation_slips_are_named(name, fn, mistake, phrase):
+    assert_named(verdict(name, fn), mistake, phrase)
+    assert_named(EXERCISES[name].run(fn, seed=3), mistake, phrase)
+
+
+def order_forgetting_to_visit(root):
+    order, visited = [], set()
+
+    def visit(node):
+        if node not in visited:
+            visited.add(node)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    return order
+
+
+_KEPT_ORDER = []
+
+
+def order_in_a_list_made_outside(root):
+    seen = set()
+
+    def visit(node):
+        if node in seen:
+            return
+        seen.add(node)
+        for parent in node.parents:
+            visit(parent)
+        _KEPT_ORDER.append(node)
+    visit(root)
+    return _KEPT_ORDER
+
+
+def order_of_the_parents_only(root):
+    order, visited = [], set()
+
+    def visit(node):
+        if node in visited:
+            return
+        visited.add(node)
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
+    for parent in root.parents:
+        visit(parent)
+    return order
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (order_forgetting_to_visit, "empty order", "visit(root)"),
+    (order_in_a_list_made_outside, "nodes of other graphs in the order", "afresh at every call"),
+    (order_of_the_parents_only, "root left out", "Visit the root like any other node"),
+])
+def test_more_topological_order_slips_are_named(fn, mistake, phrase):
+    assert_named(verdict("topological_order", fn), mistake, phrase)
+
+
+def backward_naming_the_steps(root):
+    order = topological_order_iterative(root)
+    root.grad = 1.0
+    for node in order[::-1]:
+        node.backward_step                          # noqa: B018 - the mistake under test
+
+
+def backward_seeding_last(root):
+    order = topological_order_iterative(root)
+    for i in range(len(order) - 1, -1, -1):
+        order[i].backward_step()
+    root.grad = 1
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (backward_naming_the_steps, "backward_step never called", "without parentheses"),
+    (backward_seeding_last, "seed set after the backward steps", "Seed first"),
+])
+def test_more_backward_slips_are_named(fn, mistake, phrase):
+    assert_named(verdict("backward", fn), mistake, phrase)
+
+
+def zero_grad_skipping_the_first(nodes):
+    for node in nodes[1:]:
+        node.grad = 0.0
+
+
+def zero_grad_on_the_list(nodes):
+    nodes.grad = 0
+
+
+def zero_grad_indexing_by_node(nodes):
+    for n in nodes:
+        nodes[n].grad = 0.0
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (zero_grad_skipping_the_first, "some nodes not reset", "did not reach every node"),
+    (zero_grad_on_the_list, "grad set on the list", "each node in it"),
+    (zero_grad_indexing_by_node, "nodes used as indices", "not their positions"),
+])
+def test_more_zero_grad_slips_are_named(fn, mistake, phrase):
+    assert_named(verdict("zero_grad", fn), mistake, phrase)
+
+
+def _activate(z, activation):
+    if activation == "tanh":
+        return z.tanh()
+    if activation == "relu":
+        return z.relu()
+    return z
+
+
+def neuron_bias_outside(w, b, x, activation="tanh"):
+    total = w[0] * x[0]
+    for d in range(1, len(w)):
+        total = total + w[d] * x[d]
+    return _activate(total, activation) + b
+
+
+def neuron_bias_in_every_term(w, b, x, activation="tanh"):
+    z = sum(w[d] * x[d] + b for d in range(len(w)))
+    return _activate(z, activation)
+
+
+def neuron_linear_as_relu(w, b, x, activation="tanh"):
+    z = b
+    for wd, xd in zip(w, x):
+        z = z + wd * xd
+    return z.tanh() if activation == "tanh" else z.relu()
+
+
+def neuron_multiplying_whole_lists(w, b, x, activation="tanh"):
+    return _activate(sum(w * x) + b, activation)
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (neuron_bias_outside, "bias added after the activation", "belongs inside"),
+    (neuron_bias_in_every_term, "bias added for every input", "counts D times"),
+    (neuron_linear_as_relu, "another activation than the one asked for", "'linear' none at all"),
+    (neuron_multiplying_whole_lists, "lists multiplied as a whole", "one pair at a time"),
+])
+def test_more_neuron_slips_are_named(fn, mistake, phrase):
+    assert_named(verdict("value_neuron", fn), mistake, phrase)
+
+
+def layer_per_input(W, b, x, activation="tanh"):
+    return [neuron_with_a_loop(W[:, j], b[j], x, activation) for j in range(len(x))]
+
+
+def layer_activating_again(W, b, x, activation="tanh"):
+    units = [neuron_with_a_loop(W[:, h], b[h], x, activation) for h in range(W.shape[1])]
+    return [_activate(u, activation) for u in units]
+
+
+def layer_of_linear_as_relu_neurons(W, b, x, activation="tanh"):
+    return [neuron_linear_as_relu(W[:, h], b[h], x, activation) for h in range(len(b))]
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (layer_per_input, "one unit per input", "one per OUTPUT"),
+    (layer_activating_again, "activation applied twice", "act(act(z))"),
+    (layer_of_linear_as_relu_neurons, "another activation than the one asked for", "'linear' none at all"),
+])
+def test_more_layer_slips_are_named(fn, mistake, phrase):
+    assert_named(verdict("value_layer", fn), mistake, phrase)
+
+
+def mlp_feeding_x_everywhere(params, x, activation="tanh"):
+    L = len(params) // 2
+    out = None
+    for l in range(1, L + 1):
+        out = layer_with_a_loop(params[f"W{l}"], params[f"b{l}"], x, activation if l < L else "linear")
+    return out
+
+
+def mlp_feeding_x_everywhere_with_zip(params, x, activation="tanh"):
+    L = len(params) // 2
+    out = None
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        out = [_activate(sum((w * v for w, v in zip(W[:, h], x)), b[h]), activation if l < L else "linear")
+               for h in range(len(b))]
+    return out
+
+
+def mlp_forgetting_the_activation_argument(params, x, activation="tanh"):
+    L = len(params) // 2
+    h = x
+    for l in range(1, L):
+        h = layer_with_a_loop(params["W%d" % l], params["b%d" % l], h)
+    return layer_with_a_loop(params["W%d" % L], params["b%d" % L], h, "linear")
+
+
+def mlp_from_layer_zero(params, x, activation="tanh"):
+    h = x
+    n = len(params) // 2
+    for l in range(n):
+        h = layer_with_a_loop(params["W" + str(l)], params["b" + str(l)], h, activation if l < n - 1 else "linear")
+    return h
+
+
+def mlp_counting_every_array(params, x, activation="tanh"):
+    h = x
+    for l in range(1, len(params) + 1):
+        h = layer_with_a_loop(params[f"W{l}"], params[f"b{l}"], h, "linear" if l == len(params) else activation)
+    return h
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (mlp_feeding_x_everywhere, "x fed to every layer", "previous layer's OUTPUT"),
+    (mlp_feeding_x_everywhere_with_zip, "x fed to every layer", "layers compose"),
+    (mlp_forgetting_the_activation_argument, "activation not passed on", "'relu' case"),
+    (mlp_from_layer_zero, "layers numbered from 0", "no 'W0'"),
+    (mlp_counting_every_array, "too many layers", "len(params) // 2"),
+])
+def test_more_mlp_slips_are_named(fn, mistake, phrase):
+    assert_named(verdict("value_mlp", fn), mistake, phrase)
+
+
+def step_with(flaw):
+    def fn(params, X, Y, lr, activation="tanh"):
+        weights = [p for key in params if key.startswith("W") for p in params[key].ravel()]
+        every = [p for key in params for p in params[key].ravel()]
+        zero_grad_by_index(weights if flaw == "weights only" else every)
+        errors = []
+        for x, y in zip(X, Y):
+            scores = mlp_with_a_loop(params, x, "tanh" if flaw == "default activation" else activation)
+            errors += [(s - t) ** 2 for s, t in zip(scores, y)]
+        loss = sum(errors) * (1 / (len(errors) if flaw == "every entry" else len(X)))
+        backward_with_loops(loss)
+        for p in every:
+            p.data -= (1.0 if flaw == "no lr" else lr) * p.grad
+        return loss.data
+    return fn
+
+
+@pytest.mark.parametrize("flaw, mistake, phrase", [
+    ("weights only", "some gradients not zeroed", "every array in params"),
+    ("every entry", "loss averaged over every score", "N * C"),
+    ("no lr", "learning rate left out", "lr times the gradient"),
+    ("default activation", "activation not passed on", "value_mlp(params, x, activation)"),
+])
+def test_more_training_step_slips_are_named(flaw, mistake, phrase):
+    assert_named(verdict("value_train_step", step_with(flaw)), mistake, phrase)
+
+
+def test_a_correct_step_written_like_the_slips_passes():
+    passes("value_train_step", step_with(None))
+
+
+def mul_forgetting_b(a, b):
+    if not isinstance(b, Value):
+        b = Value(b)
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def backward_step():
+        a.grad += b.data * out.grad                 # and nothing for b
+    out.backward_step = backward_step
+    return out
+
+
+def mul_adding_a_node(a, b):
+    if not isinstance(b, Value):
+        b = Value(b)
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def backward_step():
+        a.grad += b * out.grad                      # b, the node, where b.data belongs
+        b.grad += a * out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def exp_of_the_node(a):
+    out = Value(math.exp(a), (a,), "exp")
+
+    def backward_step():
+        a.grad += out.data * out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def add_of_the_nodes(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    out = Value(a + b, (a, b), "+")                 # uses the class's + (the course's, attached above)
+
+    def backward_step():
+        a.grad += out.grad
+        b.grad += out.grad
+    out.backward_step = backward_step
+    return out
+
+
+@pytest.mark.parametrize("name, fn, mistake, phrase", [
+    ("value_mul", mul_forgetting_b, "an input left out of backward_step", "one line per input"),
+    ("value_mul", mul_adding_a_node, "a node where its number belongs", "not b * out.grad"),
+    ("value_exp", exp_of_the_node, "a node where its number belongs", "math.exp"),
+    ("value_add", add_of_the_nodes, "node wrapped again", "(a.data + b.data)"),
+])
+def test_a_node_or_an_input_mixed_up_in_an_operation_is_named(name, fn, mistake, phrase):
+    assert_named(verdict(name, fn), mistake, phrase)
+
+
+def test_a_neuron_without_a_branch_for_linear_is_named():
+    def value_neuron(w, b, x, activation="tanh"):
+        z = b
+        for d in range(len(x)):
+            z = z + w[d] * x[d]
+        if activation == "tanh":
+            out = z.tanh()
+        elif activation == "relu":
+            out = z.relu()
+        return out                                  # noqa: F821 - unset for 'linear': the mistake under test
+    assert_named(verdict("value_neuron", value_neuron), "'linear' not handled", "else branch")
+
+
+@pytest.mark.parametrize("local", [lambda x, o: o * o - 1, lambda x, o: 1 + o ** 2], ids=["t**2 - 1", "1 + t**2"])
+def test_a_sign_slip_in_tanhs_local_gradient_is_named(local):
+    fn = unary(math.tanh, local, "tanh")
+    assert_named(verdict("value_tanh", fn), "sign slip in tanh's local gradient", "between 0 and 1")
+
+
+def backward_seeding_every_node(root):
+    for node in reversed(topological_order_kahn(root)):
+        node.grad = 1
+        node.backward_step()
+
+
+def zero_grad_popping(nodes):
+    while len(nodes) > 0:
+        node = nodes.pop()
+        node.grad = 0.0
+
+
+def neuron_forgetting_linear(w, b, x, activation="tanh"):
+    z = b
+    for d in range(len(w)):
+        z = z + w[d] * x[d]
+    if activation == "tanh":
+        return z.tanh()
+    if activation == "relu":
+        return z.relu()
+    if activation == "none":
+        return z
+
+
+def layer_returning_in_the_loop(W, b, x, activation="tanh"):
+    units = []
+    for h in range(W.shape[1]):
+        units.append(neuron_with_a_loop(W[:, h], b[h], x, activation))
+        return units
+
+
+def layer_returning_the_last_unit(W, b, x, activation="tanh"):
+    for h in range(W.shape[1]):
+        unit = neuron_with_a_loop(W[:, h], b[h], x, activation)
+    return unit
+
+
+def mlp_activating_only_the_scores(params, x, activation="tanh"):
+    L = len(params) // 2
+    h = x
+    for l in range(1, L + 1):
+        h = layer_with_a_loop(params[f"W{l}"], params[f"b{l}"], h, "linear" if l < L else activation)
+    return h
+
+
+def step_returning_the_new_loss(params, X, Y, lr, activation="tanh"):
+    train_step_with_loops(params, X, Y, lr, activation)
+    nodes = [p for array in params.values() for p in array.flat]
+    loss = sum((s - t) ** 2 for x, y in zip(X, Y) for s, t in zip(mlp_with_a_loop(params, x, activation), y))
+    zero_grad_by_index(nodes)
+    return (loss / len(X)).data
+
+
+def step_with_a_backward_per_example(params, X, Y, lr, activation="tanh"):
+    nodes = [p for array in params.values() for p in array.flat]
+    zero_grad_by_index(nodes)
+    total = 0.0
+    for x, y in zip(X, Y):
+        loss_n = sum((s - t) ** 2 for s, t in zip(mlp_with_a_loop(params, x, activation), y))
+        backward_with_loops(loss_n)
+        total += loss_n.data
+    for p in nodes:
+        p.data -= lr * p.grad
+    return total / len(X)
+
+
+@pytest.mark.parametrize("name, fn, mistake, phrase", [
+    ("backward", backward_seeding_every_node, "every node's grad set to 1", "Only the root is seeded"),
+    ("zero_grad", zero_grad_popping, "list of nodes emptied", "Leave the list as it is"),
+    ("value_neuron", neuron_forgetting_linear, "'linear' not handled", "z itself"),
+    ("value_layer", layer_returning_in_the_loop, "return inside the loop", "after the loop"),
+    ("value_layer", layer_returning_the_last_unit, "one node returned instead of the list", "outputs.append"),
+    ("value_mlp", mlp_activating_only_the_scores, "activations of the hidden and output layers swapped",
+     "other way round"),
+    ("value_train_step", step_returning_the_new_loss, "loss returned after the update", "before the update"),
+    ("value_train_step", step_with_a_backward_per_example, "gradients of the summed loss", "Divide by N"),
+])
+def test_slips_found_by_a_second_look_are_named(name, fn, mistake, phrase):
+    assert_named(verdict(name, fn), mistake, phrase)
+
+
+def test_a_correct_step_with_a_scaled_backward_per_example_passes():
+    def value_train_step(params, X, Y, lr, activation="tanh"):
+        nodes = [p for array in params.values() for p in array.flat]
+        zero_grad_by_index(nodes)
+        total = 0.0
+        for x, y in zip(X, Y):
+            loss_n = sum((s - t) ** 2 for s, t in zip(mlp_with_a_loop(params, x, activation), y)) / len(X)
+            backward_with_loops(loss_n)
+            total += loss_n.data
+        for p in nodes:
+            p.data -= lr * p.grad
+        return total
+    passes("value_train_step", value_train_step)
+
+
+def test_a_power_with_the_plain_exponent_among_its_parents_is_named():
+    def value_pow(a, k):
+        out = Value(a.data ** k, (a, k), "**")
+
+        def backward_step():
+            a.grad += k * a.data ** (k - 1) * out.grad
+        out.backward_step = backward_step
+        return out
+    assert_named(verdict("value_pow", value_pow), "exponent made a parent", "only parent is a")
+
+
+def add_into_a(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    a.data = a.data + b.data                        # the input itself changed
+    out = Value(a.data, (a, b), "+")
+
+    def backward_step():
+        a.grad += out.grad
+        b.grad += out.grad
+    out.backward_step = backward_step
+    return out
+
+
+def exp_returning_its_input(a):
+    a.data = math.exp(a.data)
+    return a
+
+
+@pytest.mark.parametrize("name, fn, mistake, phrase", [
+    ("value_add", add_into_a, "an input node changed", "into a NEW node"),
+    ("value_exp", exp_returning_its_input, "an input returned as the result", "a node of its own"),
+])
+def test_an_operation_writing_into_its_input_is_named(name, fn, mistake, phrase):
+    assert_named(verdict(name, fn), mistake, phrase)
+
+
+def add_setting_the_gradients_to_one(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    out = Value(a.data + b.data, (a, b), "+")
+
+    def backward_step():
+        a.grad = 1.0
+        b.grad = 1.0
+    out.backward_step = backward_step
+    return out
+
+
+def test_a_local_gradient_assigned_alone_is_named():
+    assert_named(verdict("value_add", add_setting_the_gradients_to_one), "local gradient assigned without out.grad",
+                 "a.grad = 1")

@@ -708,3 +708,277 @@ def test_loss_from_refuses_an_unknown_node_by_name():
         softmax_ce_loss_from("q", np.zeros(1), np.zeros((1, 2)), np.array([0]))
     with pytest.raises(ValueError, match="batchnorm_loss_from: node must be one of"):
         batchnorm_loss_from("dX", np.zeros(1), np.zeros((2, 1)), np.ones(1), np.zeros(1), np.ones((2, 1)))
+
+
+# =========================================================================== more slips, named by their effect
+
+def sm_forward_by(slip):
+    """softmax_ce_forward_intermediates written out by a learner, with one ``slip``."""
+    def softmax_ce_forward_intermediates(scores, y):
+        N = scores.shape[0]
+        m = np.max(scores, axis=1, keepdims=True)
+        shifted = scores - m
+        if slip == "in place":
+            shifted = scores
+            shifted -= m
+        e = np.exp(scores) if slip == "exp of scores" else np.exp(shifted)
+        s = np.sum(e, axis=1, keepdims=True)
+        p = e / s
+        logp = np.log(p)
+        picked = logp[y] if slip == "rows by y" else logp[range(N), y]
+        loss = -np.mean(logp) if slip == "every class" else -np.sum(picked) / N
+        return {"m": m, "shifted": shifted, "e": e, "s": s, "p": p, "logp": logp, "picked": picked,
+                "loss": loss}
+    return softmax_ce_forward_intermediates
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("exp of scores", "exp of the scores instead of shifted", "the shift is missing"),
+    ("rows by y", "picked with logp[y]", "logp[np.arange(N), y]"),
+    ("every class", "loss averaged over every class", "correct class's log-probability"),
+    ("in place", "input changed in place", "does not copy"),
+])
+def test_more_softmax_forward_slips_are_named(slip, mistake, phrase):
+    expect("softmax_ce_forward_intermediates", sm_forward_by(slip), mistake, phrase)
+
+
+def sm_backward_by(slip):
+    """softmax_ce_backward_by_hand with loops over the rows and one ``slip``."""
+    def softmax_ce_backward_by_hand(scores, y, fwd):
+        N, C = scores.shape
+        e, s, p, logp = fwd["e"], fwd["s"], fwd["p"], fwd["logp"]
+        dpicked = -1.0 / N if slip == "one number" else -np.ones(N) / N
+        dlogp = np.zeros((N, C))
+        for n in range(N):
+            dlogp[n, y[n]] = dpicked if slip == "one number" else dpicked[n]
+        dp = dlogp / logp if slip == "over logp" else dlogp * p ** -1
+        if slip == "no square":
+            ds = -np.sum(dp * e / s, axis=1, keepdims=True)
+        else:
+            ds = -np.sum(dp * e * s ** -2, axis=1, keepdims=True)
+        de = dp / s + ds
+        dshifted = e * de
+        dm = -np.sum(dshifted, axis=1, keepdims=True)
+        dscores = dshifted + dm * (scores == scores.max(axis=1, keepdims=True))
+        return {"dpicked": dpicked, "dlogp": dlogp, "dp": dp, "ds": ds, "de": de, "dshifted": dshifted,
+                "dm": dm, "dscores": dscores}
+    return softmax_ce_backward_by_hand
+
+
+def test_the_softmax_backward_with_loops_and_ties_routed_to_the_max_passes():
+    assert verdict("softmax_ce_backward_by_hand", sm_backward_by(None)).passed
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("one number", "dpicked a single number", "shape (N,)"),
+    ("over logp", "log's derivative divided by logp", "over p itself"),
+    ("no square", "quotient rule without the square", "-1/s**2"),
+])
+def test_more_softmax_backward_slips_are_named(slip, mistake, phrase):
+    expect("softmax_ce_backward_by_hand", sm_backward_by(slip), mistake, phrase)
+
+
+def bn_forward_by(slip):
+    def batchnorm_forward_intermediates(X, gamma, beta, eps=1e-5):
+        mean = np.mean(X) if slip == "whole mean" else np.mean(X, axis=0)
+        if slip == "in place":
+            xmu = X
+            xmu -= mean
+        else:
+            xmu = X - mean
+        sq = xmu * xmu
+        var = np.mean(sq) if slip == "whole var" else np.mean(sq, axis=0)
+        std = (var + eps) ** 0.5
+        inv_std = std ** -1
+        x_hat = xmu / (var + eps) if slip == "over var" else xmu * inv_std
+        out = x_hat * gamma + beta
+        return {"mean": mean, "xmu": xmu, "sq": sq, "var": var, "std": std, "inv_std": inv_std,
+                "x_hat": x_hat, "out": out}
+    return batchnorm_forward_intermediates
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("whole mean", "mean of the whole batch", "X.mean(axis=0)"),
+    ("whole var", "variance of the whole array", "sq.mean(axis=0)"),
+    ("over var", "divided by the variance", "instead of the standard deviation"),
+    ("in place", "input changed in place", "X.copy()"),
+])
+def test_more_batchnorm_forward_slips_are_named(slip, mistake, phrase):
+    expect("batchnorm_forward_intermediates", bn_forward_by(slip), mistake, phrase)
+
+
+def bn_staged_by(slip):
+    def batchnorm_backward_staged(dout, gamma, fwd):
+        N = len(dout)
+        xmu, var, std, inv_std, x_hat = fwd["xmu"], fwd["var"], fwd["std"], fwd["inv_std"], fwd["x_hat"]
+        dbeta = np.sum(dout, axis=0)
+        dgamma = np.sum(dout * (xmu if slip == "dgamma xmu" else x_hat), axis=0)
+        if slip == "in place":
+            dx_hat = dout
+            dx_hat *= gamma
+        else:
+            dx_hat = gamma * dout
+        dinv_std = np.sum(dx_hat * xmu, axis=0)
+        if slip == "dstd over var":
+            dstd = -dinv_std / var
+        elif slip == "own eps":
+            dstd = -dinv_std / (var + 1e-5)
+        else:
+            dstd = -dinv_std * inv_std ** 2
+        dvar = dstd / (2 * std)
+        dsq = np.tile(dvar / N, (N, 1))
+        if slip == "minus variance path":
+            dxmu = dx_hat * inv_std - 2 * xmu * dsq
+        else:
+            dxmu = dx_hat * inv_std + 2 * xmu * dsq
+        dmean = -np.mean(dxmu, axis=0) if slip == "dmean mean" else -np.sum(dxmu, axis=0)
+        dX = dxmu - dmean / N if slip == "minus mean share" else dxmu + dmean / N
+        return {"dbeta": dbeta, "dgamma": dgamma, "dx_hat": dx_hat, "dinv_std": dinv_std, "dstd": dstd,
+                "dvar": dvar, "dsq": dsq, "dxmu": dxmu, "dmean": dmean, "dX": dX}
+    return batchnorm_backward_staged
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("dgamma xmu", "dgamma from xmu instead of x_hat", "local gradient is x_hat"),
+    ("dstd over var", "eps left out of dstd", "std**2 = var + eps"),
+    ("own eps", "eps of your own", "fwd['std']"),
+    ("minus variance path", "path through the variance subtracted", "both paths ADD"),
+    ("dmean mean", "dmean averaged instead of summed", "SUM of dxmu"),
+    ("minus mean share", "mean's share subtracted", "the two paths ADD"),
+    ("in place", "input changed in place", "changed its input dout in place"),
+])
+def test_more_batchnorm_staged_slips_are_named(slip, mistake, phrase):
+    expect("batchnorm_backward_staged", bn_staged_by(slip), mistake, phrase)
+
+
+def test_the_staged_backward_written_with_tile_and_powers_passes():
+    assert verdict("batchnorm_backward_staged", bn_staged_by(None)).passed
+
+
+def bn_simplified_by(slip):
+    def batchnorm_backward_simplified(dout, gamma, fwd):
+        N = dout.shape[0]
+        x_hat, inv_std = fwd["x_hat"], fwd["inv_std"]
+        dbeta = dout.sum(0)
+        dgamma = np.einsum("nd,nd->d", dout, x_hat)
+        front = {"no inv_std": gamma / N, "std": gamma * np.sqrt(fwd["var"] + 1e-5) / N}.get(slip, gamma * inv_std / N)
+        first = dout if slip == "no N" else N * dout
+        second = dbeta if slip == "plus dbeta" else -dbeta
+        third = x_hat * dgamma if slip == "plus x_hat" else -(x_hat * dgamma)
+        return {"dbeta": dbeta, "dgamma": dgamma, "dX": front * (first + second + third)}
+    return batchnorm_backward_simplified
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("plus x_hat", "x_hat term with the wrong sign", "subtracted, like the dbeta term"),
+    ("plus dbeta", "dbeta term with the wrong sign", "sum to 0 over the batch"),
+    ("no inv_std", "inv_std missing from dX", "scaled by it"),
+    ("no N", "N missing before dout", "N * dout"),
+])
+def test_more_batchnorm_simplified_slips_are_named(slip, mistake, phrase):
+    expect("batchnorm_backward_simplified", bn_simplified_by(slip), mistake, phrase)
+
+
+def test_the_closed_form_with_einsum_passes():
+    assert verdict("batchnorm_backward_simplified", bn_simplified_by(None)).passed
+
+
+def test_a_slip_is_named_on_hidden_cases_too():
+    exercise = EXERCISES["batchnorm_backward_staged"]
+    result = exercise.run(bn_staged_by("minus variance path"), seed=4)
+    assert result.mistake == "path through the variance subtracted", result.message
+
+
+def test_log_of_e_is_named():
+    def softmax_ce_forward_intermediates(scores, y):
+        N = len(y)
+        m = scores.max(1, keepdims=True)
+        shifted = scores - m
+        e = np.exp(shifted)
+        s = e.sum(1, keepdims=True)
+        p = e / s
+        logp = np.log(e)
+        picked = logp[np.arange(N), y]
+        return {"m": m, "shifted": shifted, "e": e, "s": s, "p": p, "logp": logp, "picked": picked,
+                "loss": -picked.mean()}
+    expect("softmax_ce_forward_intermediates", softmax_ce_forward_intermediates, "log of e instead of p",
+           "division by s is missing")
+
+
+def sm_backward_second_look(slip):
+    def softmax_ce_backward_by_hand(scores, y, fwd):
+        N, C = scores.shape
+        e, s, p = fwd["e"], fwd["s"], fwd["p"]
+        onehot = np.eye(C)[y]
+        dpicked = -np.ones(N) / N
+        dlogp = onehot * dpicked[:, None]
+        dp = dlogp / p
+        ds = -(dp * e).sum(axis=1, keepdims=True) / s ** 2
+        de = dp / s - ds if slip == "minus ds" else dp / s + ds
+        dshifted = de * p if slip == "times p" else de * e
+        dm = -dshifted.sum(axis=1, keepdims=True)
+        return {"dpicked": dpicked, "dlogp": dlogp, "dp": dp, "ds": ds, "de": de, "dshifted": dshifted,
+                "dm": dm, "dscores": dshifted + 0 * dm}
+    return softmax_ce_backward_by_hand
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("minus ds", "denominator's path subtracted", "two paths of e ADD"),
+    ("times p", "exp's local gradient taken as p", "kept as e"),
+])
+def test_more_softmax_backward_slips_of_a_second_look_are_named(slip, mistake, phrase):
+    expect("softmax_ce_backward_by_hand", sm_backward_second_look(slip), mistake, phrase)
+
+
+def test_a_softmax_backward_with_a_onehot_matrix_passes():
+    assert verdict("softmax_ce_backward_by_hand", sm_backward_second_look(None)).passed
+
+
+def bn_staged_second_look(slip):
+    def batchnorm_backward_staged(dout, gamma, fwd):
+        N = dout.shape[0]
+        dbeta = dout.sum(axis=0)
+        dgamma = (dout * fwd["x_hat"]).sum(axis=0)
+        dx_hat = dout * gamma
+        dinv_std = (dx_hat * fwd["xmu"]).sum(axis=0)
+        dstd = -dinv_std / fwd["std"] ** 2
+        dvar = dstd * fwd["std"] / 2 if slip == "times std" else dstd / fwd["std"] / 2
+        dsq = np.broadcast_to(dvar / N, fwd["xmu"].shape)
+        second = 2 * dsq if slip == "no xmu" else 2 * fwd["xmu"] * dsq
+        dxmu = dx_hat * fwd["inv_std"] + second
+        dmean = -dxmu.sum(axis=0)
+        return {"dbeta": dbeta, "dgamma": dgamma, "dx_hat": dx_hat, "dinv_std": dinv_std, "dstd": dstd,
+                "dvar": dvar, "dsq": dsq, "dxmu": dxmu, "dmean": dmean, "dX": dxmu + dmean / N}
+    return batchnorm_backward_staged
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("times std", "square root's derivative multiplied by std", "a division"),
+    ("no xmu", "square's local gradient without xmu", "d(xmu**2)/dxmu = 2 xmu"),
+])
+def test_more_staged_slips_of_a_second_look_are_named(slip, mistake, phrase):
+    expect("batchnorm_backward_staged", bn_staged_second_look(slip), mistake, phrase)
+
+
+def bn_forward_second_look(slip):
+    def batchnorm_forward_intermediates(X, gamma, beta, eps=1e-5):
+        mean = X.sum(axis=0) / len(X)
+        xmu = X - mean
+        sq = xmu ** 2
+        var = sq.sum(axis=0) / len(X)
+        std = np.sqrt(var + (1e-5 if slip == "own eps" else eps))
+        inv_std = 1 / std
+        x_hat = xmu * inv_std
+        out = {"no beta": gamma * x_hat, "no gamma": x_hat + beta}.get(slip, gamma * x_hat + beta)
+        return {"mean": mean, "xmu": xmu, "sq": sq, "var": var, "std": std, "inv_std": inv_std,
+                "x_hat": x_hat, "out": out}
+    return batchnorm_forward_intermediates
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("own eps", "eps of your own", "the eps the function was given"),
+    ("no beta", "beta left out", "offset beta is missing"),
+    ("no gamma", "gamma left out", "scale gamma is missing"),
+])
+def test_more_batchnorm_forward_slips_of_a_second_look_are_named(slip, mistake, phrase):
+    expect("batchnorm_forward_intermediates", bn_forward_second_look(slip), mistake, phrase)

@@ -245,8 +245,9 @@ def test_l2_mistakes_are_named(flaw, mistake, phrase):
 
 def test_l2_changing_the_weights_in_place_is_explained():
     result = verdict("l2_loss_and_grad", learner_l2("in place"))
-    assert not result.passed
+    assert not result.passed and result.mistake == "weights changed in place"
     assert "changed params['W1'] in place" in result.message
+    assert "reg_grads[k] = reg * params[k]" in result.message
 
 
 @pytest.mark.parametrize("flaw, mistake, phrase", [
@@ -317,6 +318,7 @@ def test_a_dropout_forward_changing_X_in_place_is_explained():
         return X, mask
     result = verdict("inverted_dropout_forward", in_place)
     assert "changed its input X in place" in result.message
+    assert result.mistake == "X changed in place" and "out = X * mask" in result.message
 
 
 def test_a_batchnorm_layer_changing_X_in_place_is_explained():
@@ -325,6 +327,7 @@ def test_a_batchnorm_layer_changing_X_in_place_is_explained():
         return gamma * X / np.sqrt(X.var(axis=0) + eps) + beta
     result = verdict("batchnorm_layer_forward", in_place)
     assert "changed its input X in place" in result.message
+    assert result.mistake == "X centred in place" and "xmu = X - mean" in result.message
 
 
 # =========================================================================== not yours
@@ -516,3 +519,229 @@ def test_the_running_averages_converge_to_the_data_s_statistics():
                                 running, True)
     np.testing.assert_allclose(running["mean"], [3.0, -1.0], atol=0.1)
     np.testing.assert_allclose(running["var"], [4.0 * 63 / 64, 0.25 * 63 / 64], rtol=0.15)
+
+
+# =========================================================================== more slips, named by their effect
+
+def init_std_by(slip):
+    def init_std(scheme, fan_in, fan_out):
+        if scheme == "he":
+            return {"root of the numerator": math.sqrt(2) / fan_in,
+                    "root of the denominator": 2 / math.sqrt(fan_in)}.get(slip, math.sqrt(2 / fan_in))
+        if slip == "product":
+            return float(np.sqrt(2 / (fan_in * fan_out)))
+        if slip == "root of the numerator":
+            return math.sqrt(2) / (fan_in + fan_out)
+        return math.sqrt(2 / (fan_in + fan_out))
+    return init_std
+
+
+def test_init_std_with_the_root_of_part_of_the_fraction_in_one_branch_is_named():
+    def he_only(scheme, fan_in, fan_out):                     # Xavier right, He's root misplaced
+        return 2 / np.sqrt(fan_in) if scheme == "he" else np.sqrt(2 / (fan_in + fan_out))
+    expect("init_std", he_only, "square root of part of the fraction", "whole variance")
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("root of the numerator", "square root of part of the fraction", "np.sqrt(2.0 / fan_in)"),
+    ("root of the denominator", "square root of part of the fraction", "whole variance"),
+    ("product", "Xavier with the product of the fans", "SUM of the fans"),
+])
+def test_more_init_std_slips_are_named(slip, mistake, phrase):
+    expect("init_std", init_std_by(slip), mistake, phrase)
+
+
+def test_l2_with_the_half_kept_in_the_gradient_is_named():
+    def l2_loss_and_grad(params, reg):
+        reg_loss, reg_grads = 0.0, {}
+        for key in params:
+            if key[0] == "W":
+                reg_loss += reg / 2 * np.sum(params[key] * params[key])
+                reg_grads[key] = reg / 2 * params[key]
+            else:
+                reg_grads[key] = 0 * params[key]
+        return reg_loss, reg_grads
+    expect("l2_loss_and_grad", l2_loss_and_grad, "gradient with the 0.5: dW = 0.5 * reg * W", "cancels the 0.5")
+
+
+def test_l2_adding_the_penalty_into_the_weights_is_named():
+    def l2_loss_and_grad(params, reg):
+        grads = {}
+        loss = 0.0
+        for key, value in params.items():
+            if key.startswith("W"):
+                loss += 0.5 * reg * (value ** 2).sum()
+                value *= reg                                # the weights themselves
+                grads[key] = value
+            else:
+                grads[key] = np.zeros_like(value)
+        return loss, grads
+    expect("l2_loss_and_grad", l2_loss_and_grad, "weights changed in place", "makes no copy")
+
+
+def dropout_by(slip):
+    def inverted_dropout_forward(X, p, rng, train=True):
+        if not train:
+            return X, (None if slip == "no eval mask" else np.ones(X.shape))
+        source = np.random.default_rng(42) if slip == "own generator" else rng
+        keep = source.random(X.shape) > p
+        if slip == "over p":
+            mask = keep / p
+        else:
+            mask = keep * (1 / (1 - p))
+        if slip == "in place":
+            out = X
+            out *= mask
+            return out, mask
+        return X * mask, mask
+    return inverted_dropout_forward
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("own generator", "mask from a generator of its own", "every call drops the same units"),
+    ("over p", "survivors divided by p", "probability of keeping them"),
+    ("no eval mask", "no mask in evaluation mode", "np.ones_like(X)"),
+    ("in place", "X changed in place", "does not copy"),
+])
+def test_more_dropout_forward_slips_are_named(slip, mistake, phrase):
+    expect("inverted_dropout_forward", dropout_by(slip), mistake, phrase)
+
+
+def test_dropout_written_with_a_comparison_the_other_way_passes():
+    for seed in (None, 3):
+        assert verdict("inverted_dropout_forward", dropout_by(None), seed).passed
+
+
+def test_dropout_backward_multiplying_dout_in_place_is_named():
+    def inverted_dropout_backward(dout, mask):
+        dX = dout
+        dX *= mask
+        return dX
+    expect("inverted_dropout_backward", inverted_dropout_backward, "dout changed in place", "dX = dout * mask")
+
+
+def batchnorm_by(slip):
+    def batchnorm_layer_forward(X, gamma, beta, running, train, momentum=0.9, eps=1e-5):
+        if train:
+            mean, var = X.mean(0), ((X - X.mean(0)) ** 2).mean(0)
+            for key, value in (("mean", mean), ("var", var)):
+                running[key] = momentum * running[key] + (1 - momentum) * value
+        else:
+            mean, var = running["mean"], running["var"]
+        if slip == "in place":
+            xmu = X
+            xmu -= mean
+        else:
+            xmu = X - mean
+        x_hat = xmu / np.sqrt(var + eps)
+        if slip == "swapped":
+            return beta * x_hat + gamma
+        if slip == "no affine":
+            return x_hat
+        return gamma * x_hat + beta
+    return batchnorm_layer_forward
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("swapped", "gamma and beta swapped", "gamma scales and beta shifts"),
+    ("no affine", "gamma and beta not applied", "scale and offset are missing"),
+    ("in place", "X centred in place", "does not copy"),
+])
+def test_more_batchnorm_layer_slips_are_named(slip, mistake, phrase):
+    expect("batchnorm_layer_forward", batchnorm_by(slip), mistake, phrase)
+
+
+def test_a_batchnorm_layer_with_a_loop_over_the_statistics_passes():
+    for seed in (None, 3):
+        assert verdict("batchnorm_layer_forward", batchnorm_by(None), seed).passed
+
+
+def test_l2_with_a_plain_zero_for_the_biases_is_named():
+    def l2_loss_and_grad(params, reg):
+        reg_loss = sum(0.5 * reg * np.sum(v ** 2) for k, v in params.items() if k.startswith("W"))
+        reg_grads = {k: (reg * v if k.startswith("W") else 0) for k, v in params.items()}
+        return reg_loss, reg_grads
+    expect("l2_loss_and_grad", l2_loss_and_grad, "a plain 0 for the other parameters", "np.zeros_like(b)")
+
+
+def test_a_batchnorm_layer_normalising_with_std_in_training_is_named():
+    def batchnorm_layer_forward(X, gamma, beta, running, train, momentum=0.9, eps=1e-5):
+        if train:
+            mu, sigma = X.mean(axis=0), X.std(axis=0)
+            running["mean"] = momentum * running["mean"] + (1 - momentum) * mu
+            running["var"] = momentum * running["var"] + (1 - momentum) * sigma ** 2
+        else:
+            mu, sigma = running["mean"], np.sqrt(running["var"] + eps)
+        return gamma * (X - mu) / sigma + beta
+    expect("batchnorm_layer_forward", batchnorm_layer_forward, "eps left out in training mode", "sqrt(var + eps)")
+
+
+def test_xavier_from_fan_out_alone_is_named():
+    expect("init_std", lambda scheme, fan_in, fan_out: math.sqrt(2 / fan_in) if scheme == "he"
+           else 1 / math.sqrt(fan_out), "Xavier from fan_out alone", "balances both passes")
+
+
+def l2_second_look(slip):
+    def l2_loss_and_grad(params, reg):
+        weights = {k: v for k, v in params.items() if k.startswith("W")}
+        if slip == "square of sum":
+            reg_loss = sum(0.5 * reg * v.sum() ** 2 for v in weights.values())
+        elif slip == "L1":
+            reg_loss = sum(reg * np.abs(v).sum() for v in weights.values())
+        else:
+            reg_loss = sum(0.5 * reg * (v ** 2).sum() for v in weights.values())
+        reg_grads = {k: (reg * np.sign(v) if slip == "L1" else reg * v) if k in weights else np.zeros(v.shape)
+                     for k, v in params.items()}
+        return (reg_grads, reg_loss) if slip == "order" else (reg_loss, reg_grads)
+    return l2_loss_and_grad
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("square of sum", "square of the sum instead of the sum of squares", "np.sum(W ** 2)"),
+    ("L1", "L1 penalty instead of L2", "sign(W)"),
+    ("order", "outputs in the wrong order", "return reg_loss, reg_grads"),
+])
+def test_more_l2_slips_of_a_second_look_are_named(slip, mistake, phrase):
+    expect("l2_loss_and_grad", l2_second_look(slip), mistake, phrase)
+
+
+def test_dropout_with_one_mask_row_for_the_batch_is_named():
+    def inverted_dropout_forward(X, p, rng, train=True):
+        if not train:
+            return X, np.ones_like(X)
+        mask = (rng.uniform(size=(1, X.shape[1])) > p) / (1 - p)
+        return X * mask, mask * np.ones_like(X)
+    expect("inverted_dropout_forward", inverted_dropout_forward, "one mask for the whole batch", "shape of X")
+
+
+def test_dropout_returning_only_out_in_evaluation_is_named():
+    def inverted_dropout_forward(X, p, rng, train=True):
+        if train:
+            mask = (rng.random(X.shape) > p) / (1 - p)
+            return X * mask, mask
+        return X
+    expect("inverted_dropout_forward", inverted_dropout_forward, "no mask in evaluation mode", "all ones")
+
+
+def batchnorm_second_look(slip):
+    def batchnorm_layer_forward(X, gamma, beta, running, train, momentum=0.9, eps=1e-5):
+        m = 0.9 if slip == "fixed momentum" else momentum
+        if train:
+            mu, var = X.mean(axis=0), X.var(axis=0)
+            running["mean"] = m * running["mean"] + (1 - m) * mu
+            if slip != "mean only":
+                running["var"] = m * running["var"] + (1 - m) * var
+        else:
+            mu, var = running["mean"], running["var"]
+        scale = var + eps if slip == "no root" and not train else np.sqrt(var + eps)
+        return gamma * (X - mu) / scale + beta
+    return batchnorm_layer_forward
+
+
+@pytest.mark.parametrize("slip, mistake, phrase", [
+    ("fixed momentum", "momentum argument ignored", "use the argument"),
+    ("mean only", "one running statistic not updated", "AND the running variance"),
+    ("no root", "square root missing", "np.sqrt(var + eps)"),
+])
+def test_more_batchnorm_layer_slips_of_a_second_look_are_named(slip, mistake, phrase):
+    expect("batchnorm_layer_forward", batchnorm_second_look(slip), mistake, phrase)

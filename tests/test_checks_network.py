@@ -98,7 +98,8 @@ def test_a_pair_with_its_own_cache_format_passes_together(capsys):
         return grads
 
     # the forward's scores are right, but the reference backward could not carry on from its caches
-    assert EXERCISES["mlp_forward"].run(my_forward).passed
+    result = EXERCISES["mlp_forward"].run(my_forward)
+    assert not result.passed and result.mistake == "caches not in the format mlp_backward expects"
     assert check_mlp_forward(my_forward) is EXERCISES["mlp_forward"].reference
     out = capsys.readouterr().out
     assert "the scores are right, but the caches are not in the format" in out
@@ -188,7 +189,7 @@ def test_mlp_forward_mistakes_are_named(fn, mistake, phrase):
 
 def test_forward_returning_only_the_scores_is_explained():
     result = EXERCISES["mlp_forward"].run(lambda X, params, activation: mlp_forward(X, params, activation)[0])
-    assert result.status == "error"
+    assert result.status == "wrong" and result.mistake == "caches not returned"
     assert "must return two values, (scores, caches)" in result.message
 
 
@@ -404,3 +405,419 @@ def test_references_match_the_library_mlp(sizes, N, activation, seed):
         np.testing.assert_allclose(grads[k], expected[k], rtol=1e-10, atol=1e-13)
     norms = EXERCISES["gradient_norms"].reference(grads)
     np.testing.assert_allclose(norms, [np.linalg.norm(expected[f"W{l}"]) for l in range(1, len(sizes))])
+
+
+# ------------------------------------------------------------------ mistakes recognised by their effect
+#
+# Each wrong answer is written another way than the catalogue's implementation; the check names it from
+# what it does to the result (or from the error it makes numpy or the library raise).
+
+def named(exercise, fn, mistake, seed=None):
+    result = EXERCISES[exercise].run(fn, seed=seed)
+    assert result.status == "wrong", result.message
+    assert result.mistake == mistake, result.message
+    return result
+
+
+def fw_output_activated(X, params, activation):
+    act_forward, act_backward = ACTIVATIONS[activation]
+    caches, h = [], X
+    for l in range(1, len(params) // 2 + 1):
+        z, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        h, act = act_forward(z)
+        caches.append((lin, act, act_backward))
+    return h, caches
+
+
+def fw_no_unpacking(X, params, activation):
+    act_forward, _ = ACTIVATIONS[activation]
+    h = X
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        h = linear_forward(h, params["W%d" % l], params["b%d" % l])
+        if l != L:
+            h = act_forward(h)
+    return h, []
+
+
+def fw_calls_the_name(X, params, activation):
+    h, caches = X, []
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        h, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            h, act = activation(h)
+            caches.append((lin, act, None))
+    return h, caches
+
+
+def fw_calls_the_pair(X, params, activation):
+    act = ACTIVATIONS[activation]
+    h, caches = X, []
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        h, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            h, c = act(h)
+    return h, caches
+
+
+def fw_always_tanh(X, params, activation):
+    h, caches = X, []
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        h, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            h, act = tanh_forward(h)
+            caches.append((lin, act, tanh_backward))
+        else:
+            caches.append((lin, None, None))
+    return h, caches
+
+
+def fw_range_len(X, params, activation):
+    h, caches = X, []
+    for l in range(1, len(params) + 1):
+        h, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+    return h, caches
+
+
+def fw_swapped_return(X, params, activation):
+    scores, caches = mlp_forward(X, params, activation)
+    return caches, scores
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (fw_output_activated, "activation on the output layer"),
+    (fw_no_unpacking, "forward pair's result not unpacked"),
+    (fw_calls_the_name, "activation name called as a function"),
+    (fw_calls_the_pair, "activation pair called as a function"),
+    (fw_always_tanh, "activation argument ignored"),
+    (fw_range_len, "number of layers miscounted"),
+    (fw_swapped_return, "scores and caches returned in the wrong order"),
+])
+def test_mlp_forward_mistakes_named_by_effect(fn, mistake):
+    named("mlp_forward", fn, mistake)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_mlp_forward_effects_on_hidden_cases(seed):
+    named("mlp_forward", fw_output_activated, "activation on the output layer", seed=seed)
+    assert EXERCISES["mlp_forward"].run(mlp_forward, seed=seed).passed
+
+
+def test_caches_problems_are_named_in_words(capsys):
+    def forgets_output_entry(X, params, activation):
+        scores, caches = mlp_forward(X, params, activation)
+        return scores, caches[:-1]
+
+    def stores_forward(X, params, activation):
+        scores, caches = mlp_forward(X, params, activation)
+        return scores, [(lin, act, ACTIVATIONS[activation][0] if back else None) for lin, act, back in caches]
+
+    check_mlp_forward(forgets_output_entry)
+    assert "the output layer's entry is missing" in capsys.readouterr().out
+    check_mlp_forward(stores_forward)
+    assert "activation's FORWARD function" in capsys.readouterr().out
+
+
+def bw_dout_kept(dscores, caches, params):
+    grads = {}
+    dout = dscores
+    for i in reversed(range(len(caches))):
+        lin, act, act_backward = caches[i]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dX, dW, db = linear_backward(dout, lin)
+        grads[f"W{i + 1}"], grads[f"b{i + 1}"] = dW, db
+    return grads
+
+
+def bw_over_n(dscores, caches, params):
+    grads, dout, N = {}, dscores, dscores.shape[0]
+    for i in reversed(range(len(caches))):
+        lin, act, act_backward = caches[i]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, dW, db = linear_backward(dout, lin)
+        grads[f"W{i + 1}"], grads[f"b{i + 1}"] = dW / N, db
+    return grads
+
+
+def bw_enumerated_keys(dscores, caches, params):
+    grads, dout = {}, dscores
+    for k, (lin, act, act_backward) in enumerate(caches[::-1]):
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, grads["W" + str(k + 1)], grads["b" + str(k + 1)] = linear_backward(dout, lin)
+    return grads
+
+
+def bw_weights_only(dscores, caches, params):
+    grads, dout = {}, dscores
+    for i in reversed(range(len(caches))):
+        lin, act, act_backward = caches[i]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, grads[f"W{i + 1}"], db = linear_backward(dout, lin)
+    return grads
+
+
+def bw_wrong_unpacking(dscores, caches, params):
+    grads, dout = {}, dscores
+    for i in reversed(range(len(caches))):
+        act, lin, act_backward = caches[i]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, grads[f"W{i + 1}"], grads[f"b{i + 1}"] = linear_backward(dout, lin)
+    return grads
+
+
+def bw_tuple_kept(dscores, caches, params):
+    grads, dout = {}, dscores
+    for i in reversed(range(len(caches))):
+        lin, act, act_backward = caches[i]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout = linear_backward(dout, lin)
+        grads[f"W{i + 1}"] = dout[1]
+        grads[f"b{i + 1}"] = dout[2]
+    return grads
+
+
+def bw_index_l(dscores, caches, params):
+    grads, dout = {}, dscores
+    L = len(caches)
+    for l in range(L, 0, -1):
+        lin, act, act_backward = caches[l]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, lin)
+    return grads
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (bw_dout_kept, "upstream gradient not passed on"),
+    (bw_over_n, "gradients divided by N again"),
+    (bw_enumerated_keys, "grads keyed in reverse order"),
+    (bw_weights_only, "bias gradients missing"),
+    (bw_wrong_unpacking, "caches unpacked in the wrong order"),
+    (bw_tuple_kept, "linear_backward's result not unpacked"),
+    (bw_index_l, "caches of the wrong layer"),
+])
+def test_mlp_backward_mistakes_named_by_effect(fn, mistake):
+    named("mlp_backward", fn, mistake)
+
+
+def test_mlp_backward_effect_named_with_the_learners_own_forward(capsys):
+    assert check_mlp_backward(bw_over_n, mlp_forward) is EXERCISES["mlp_backward"].reference
+    assert "divided by N again" in capsys.readouterr().out
+
+
+def lg_scores_as_dscores(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, activation)
+    loss = softmax_cross_entropy(scores, y)[0]
+    grads = mlp_backward(scores, caches, params)
+    return loss, grads
+
+
+def lg_over_n(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, activation)
+    loss, dscores = softmax_cross_entropy(scores, y)
+    grads = mlp_backward(dscores, caches, params)
+    for name in grads:
+        grads[name] = grads[name] / X.shape[0]
+    return loss, grads
+
+
+def lg_forgets_activation(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params)
+    loss, dscores = softmax_cross_entropy(scores, y)
+    return loss, mlp_backward(dscores, caches, params)
+
+
+def lg_fixed_sigmoid(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, "sigmoid")
+    loss, dscores = softmax_cross_entropy(scores, y)
+    return loss, mlp_backward(dscores, caches, params)
+
+
+def lg_swapped(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, activation)
+    loss, dscores = softmax_cross_entropy(scores, y)
+    return mlp_backward(dscores, caches, params), loss
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (lg_scores_as_dscores, "scores passed where dscores belongs"),
+    (lg_over_n, "gradients divided by N again"),
+    (lg_forgets_activation, "activation argument left out"),
+    (lg_fixed_sigmoid, "activation not passed on"),
+    (lg_swapped, "loss and grads returned in the wrong order"),
+])
+def test_loss_and_grads_mistakes_named_by_effect(fn, mistake):
+    named("loss_and_grads", fn, mistake)
+
+
+def gn_with_bias(grads):
+    out = []
+    for l in range(1, len(grads) // 2 + 1):
+        out.append(np.sqrt((grads[f"W{l}"] ** 2).sum() + (grads[f"b{l}"] ** 2).sum()))
+    return np.array(out)
+
+
+def gn_abs(grads):
+    return np.array([np.abs(grads[f"W{l}"]).sum() for l in range(1, len(grads) // 2 + 1)])
+
+
+def gn_rms(grads):
+    return np.array([np.sqrt((grads[f"W{l}"] ** 2).mean()) for l in range(1, len(grads) // 2 + 1)])
+
+
+def gn_from_zero(grads):
+    return np.array([np.linalg.norm(grads["W" + str(l)]) for l in range(len(grads) // 2)])
+
+
+def gn_correct_loop(grads):
+    norms = []
+    l = 1
+    while f"W{l}" in grads:
+        total = 0.0
+        for value in grads[f"W{l}"].ravel():
+            total += value * value
+        norms.append(total ** 0.5)
+        l += 1
+    return norms
+
+
+@pytest.mark.parametrize("fn, mistake", [
+    (gn_with_bias, "bias inside the norm"),
+    (gn_abs, "sum of absolute values instead of the norm"),
+    (gn_rms, "mean instead of sum inside the norm"),
+    (gn_from_zero, "layers numbered from 0"),
+])
+def test_gradient_norms_mistakes_named_by_effect(fn, mistake):
+    named("gradient_norms", fn, mistake)
+
+
+def test_gradient_norms_with_loops_passes():
+    assert EXERCISES["gradient_norms"].run(gn_correct_loop).passed
+
+
+def fw_stops_one_early(X, params, activation):
+    act_forward, act_backward = ACTIVATIONS[activation]
+    h, caches = X, []
+    for l in range(1, len(params) // 2):
+        h, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        h, act = act_forward(h)
+        caches.append((lin, act, act_backward))
+    return h, caches
+
+
+def fw_input_every_time(X, params, activation):
+    act_forward, act_backward = ACTIVATIONS[activation]
+    L, caches, out = len(params) // 2, [], None
+    for l in range(1, L + 1):
+        out, lin = linear_forward(X, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            out, act = act_forward(out)
+    return out, caches
+
+
+def bw_starts_below_the_top(dscores, caches, params):
+    grads, dout = {}, dscores
+    for l in range(len(caches) - 1, 0, -1):
+        lin, act, act_backward = caches[l - 1]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, grads[f"W{l}"], grads[f"b{l}"] = linear_backward(dout, lin)
+    return grads
+
+
+@pytest.mark.parametrize("exercise, fn, mistake", [
+    ("mlp_forward", fw_stops_one_early, "last layer left out"),
+    ("mlp_forward", fw_input_every_time, "every layer fed X"),
+    ("mlp_backward", bw_starts_below_the_top, "a layer left out of the loop"),
+])
+def test_loop_bounds_and_inputs_named_by_effect(exercise, fn, mistake):
+    named(exercise, fn, mistake)
+
+
+def fw_plus_number(X, params, activation):
+    act_forward, act_backward = ACTIVATIONS[activation]
+    h, caches = X, []
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        h, lin = linear_forward(h, params["W" + l], params["b" + l])
+        if l < L:
+            h, act = act_forward(h)
+    return h, caches
+
+
+def fw_true_division(X, params, activation):
+    act_forward, act_backward = ACTIVATIONS[activation]
+    h, caches = X, []
+    L = len(params) / 2
+    for l in range(1, L + 1):
+        h, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            h, act = act_forward(h)
+    return h, caches
+
+
+def bw_always_act_backward(dscores, caches, params):
+    grads, dout = {}, dscores
+    for i in range(len(caches) - 1, -1, -1):
+        lin, act, act_backward = caches[i]
+        dout = act_backward(dout, act)
+        dout, grads[f"W{i + 1}"], grads[f"b{i + 1}"] = linear_backward(dout, lin)
+    return grads
+
+
+def lg_arguments_swapped(X, y, params, activation="relu"):
+    scores, caches = mlp_forward(X, params, activation)
+    loss, dscores = softmax_cross_entropy(y, scores)
+    return loss, mlp_backward(dscores, caches, params)
+
+
+def gn_true_division(grads):
+    return [np.linalg.norm(grads[f"W{l}"]) for l in range(1, len(grads) / 2 + 1)]
+
+
+@pytest.mark.parametrize("exercise, fn, mistake", [
+    ("mlp_forward", fw_plus_number, "layer number added to a name as a number"),
+    ("mlp_forward", fw_true_division, "number of layers as a float"),
+    ("mlp_backward", bw_always_act_backward, "activation backward called for the output layer"),
+    ("loss_and_grads", lg_arguments_swapped, "arguments of softmax_cross_entropy swapped"),
+    ("gradient_norms", gn_true_division, "number of layers as a float"),
+])
+def test_python_errors_translated_into_named_causes(exercise, fn, mistake):
+    named(exercise, fn, mistake)
+
+
+def fw_return_in_loop(X, params, activation):
+    act_forward, act_backward = ACTIVATIONS[activation]
+    h, caches = X, []
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        z, lin = linear_forward(h, params[f"W{l}"], params[f"b{l}"])
+        h = z
+        if l < L:
+            h, act = act_forward(z)
+        caches.append((lin, act if l < L else None, act_backward if l < L else None))
+        return h, caches
+
+
+def bw_return_in_loop(dscores, caches, params):
+    grads, dout = {}, dscores
+    for i in reversed(range(len(caches))):
+        lin, act, act_backward = caches[i]
+        if act_backward:
+            dout = act_backward(dout, act)
+        dout, grads[f"W{i + 1}"], grads[f"b{i + 1}"] = linear_backward(dout, lin)
+        return grads
+
+
+@pytest.mark.parametrize("exercise, fn", [("mlp_forward", fw_return_in_loop), ("mlp_backward", bw_return_in_loop)])
+def test_a_return_inside_the_loop_is_named(exercise, fn):
+    named(exercise, fn, "return inside the loop")

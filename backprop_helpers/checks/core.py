@@ -7,11 +7,22 @@ function runs it on every case and compares with the reference. When they differ
 the explanation a teacher would give:
 
 1. the function is not written yet (``NotImplementedError``): "not done yet";
-2. an output has the wrong shape, in a recognisable way (transposed; not summed over the batch);
-3. the learner's outputs equal those of one of the catalogued mistakes on every case: that mistake is
+2. the learner's outputs equal those of one of the catalogued mistakes on every case: that mistake is
    named, in words;
+3. a mistake recognised by its effect (``effects.Effect``: the result is the right one times 1/N,
+   transposed, computed with the upstream gradient left out, a numpy error that only this slip
+   raises ...), on the whole result or output by output: named too, with every other wrong output;
 4. otherwise: which output, which case, where and by how much (and whether it is off by a constant
-   factor or by its sign).
+   factor or by its sign, has the wrong shape in a recognisable way, or is all zeros). A generic
+   verdict (``mistake`` None) is honest: a cause is named only when the outputs show it.
+
+Agreement: an output agrees with the reference's when ``same_output`` says so; an exception never
+agrees, even with the reference's own, except on a case marked ``expects_error`` (there raising the
+same type of exception is the right answer). A reference that raises on another case is a broken
+check, reported as such, so that it cannot pass everyone.
+
+A right answer written with a Python loop passes; where the lesson asks for loop-free code
+(``loop_free=True``), the passing message adds a note saying so.
 
 Before any of that, the function must be the learner's own work: while it runs, a watch
 (``backprop_helpers.grading.watch``) sees whether it reaches the exercise's reference, a copy of it,
@@ -35,7 +46,7 @@ import inspect
 import re
 import warnings
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -43,7 +54,7 @@ import numpy as np
 from ..grading.watch import Policy, Watch, describe
 
 __all__ = ["Case", "Mistake", "CheckResult", "Raised", "Exercise", "same_output", "learner_run", "named",
-           "takes_rng", "mask_numbers"]
+           "takes_rng", "mask_numbers", "uses_loops", "copy_args"]
 
 
 def named(fn, name):
@@ -63,36 +74,52 @@ def learner_run(name, input_names=(), *, keep=None, inner=None, on_value_error=N
       function that changed its caller's array raises "<name> changed its input <arg> in place";
     - ``on_value_error(exc, *args)`` may turn a ValueError (typically numpy's shape errors, worded
       differently by ``@``, ``np.dot`` and broadcasting) into one message, or return None to keep it;
-    - ``inner(fn, *args)`` drives the function when calling it is not enough (default: ``fn(*args)``).
+    - ``inner(fn, *args, **kwargs)`` drives the function when calling it is not enough (default:
+      ``fn(*args, **kwargs)``); a case's keyword arguments are passed through (and watched like the
+      positional ones).
     """
-    def run(fn, *args):
+    def run(fn, *args, **kwargs):
         names = list(input_names) + [f"argument {i + 1}" for i in range(len(input_names), len(args))]
         watched = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)
                    and (keep is None or names[i] in keep)]
         before = {i: args[i].copy() for i in watched}
+        named_before = {k: v.copy() for k, v in kwargs.items()
+                        if isinstance(v, np.ndarray) and (keep is None or k in keep)}
         try:
-            out = inner(fn, *args) if inner else fn(*args)
+            out = inner(fn, *args, **kwargs) if inner else fn(*args, **kwargs)
         except NameError as exc:
             raise NameError(f"{exc}. Every name must get a value before it is used; if it is the name on "
                             f"the function's return line, your code has to set it") from None
         except ValueError as exc:
-            replacement = on_value_error(exc, *args) if on_value_error else None
+            try:
+                replacement = on_value_error(exc, *args) if on_value_error else None
+            except Exception:  # noqa: BLE001 - a case it cannot word (keyword arguments): numpy's words
+                replacement = None
             if replacement is None:
                 raise
             raise replacement from None
         for i in watched:
             if not np.array_equal(args[i], before[i], equal_nan=True):
                 raise ValueError(f"{name} changed its input {names[i]} in place")
+        for key, value in named_before.items():
+            if not np.array_equal(kwargs[key], value, equal_nan=True):
+                raise ValueError(f"{name} changed its input {key} in place")
         return out
     return run
 
 
 @dataclass(frozen=True)
 class Case:
-    """One input for the learner's function: positional and keyword arguments, and a short label."""
+    """One input for the learner's function: positional and keyword arguments, and a short label.
+
+    ``expects_error``: the right answer on this case is to raise (the reference raises, and a learner's
+    function passes the case by raising an exception of the same type). On any other case an exception
+    is never a right answer, even when the reference raises the same one: that would be a broken check.
+    """
     label: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    expects_error: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +193,19 @@ def mask_numbers(text: str, width: int = 200) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def uses_loops(fn) -> bool:
+    """Whether ``fn``'s source holds a Python loop: ``for``, ``while`` or a comprehension (False when
+    the source cannot be read)."""
+    import ast
+    import textwrap
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return False
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return any(isinstance(node, loops) for node in ast.walk(tree))
+
+
 def takes_rng(cases: Callable) -> bool:
     """Whether a case function accepts ``rng`` (a numpy Generator for fresh random values)."""
     try:
@@ -194,10 +234,14 @@ def _call_plainly(fn, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
-def _copy_args(args):
+def copy_args(args):
+    """``args`` with every array (and every array in a dict) copied: a fresh set of a case's arguments."""
     return tuple(a.copy() if isinstance(a, np.ndarray) else
                  ({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in a.items()}
                   if isinstance(a, dict) else a) for a in args)
+
+
+_copy_args = copy_args          # the earlier, private name
 
 
 def same_output(a, b, rtol, atol) -> bool:
@@ -242,6 +286,11 @@ class Exercise:
             yours". None (the default): only the reference and ``same_as`` are refused.
         same_as: the package functions that compute what the exercise asks (``"layers.linear_backward"``),
             refused like the reference itself.
+        effects: mistakes recognised by their effect across the cases (``effects.Effect``), tried after
+            the catalogue: on every case the output (or one named output) is the right one or shows the
+            effect, and on some case it shows it. See ``backprop_helpers.checks.effects``.
+        loop_free: the lesson asks for a loop-free (vectorised) answer; a right answer written with a
+            Python loop passes, with a note saying so.
 
     ``run(fn)`` is ``results(fn, cases)`` (the function's output on every case) followed by
     ``verdict(outputs, cases)``; the grader calls ``verdict`` on outputs computed in a grading kernel.
@@ -253,7 +302,7 @@ class Exercise:
                  mistakes: Sequence[Mistake] = (), outputs: Sequence[str] = ("result",),
                  input_names: Sequence[str] = (), run: Callable | None = None,
                  rtol: float = 1e-6, atol: float = 1e-9, may_use: Sequence[str] | None = None,
-                 same_as: Sequence[str] = ()):
+                 same_as: Sequence[str] = (), effects: Sequence = (), loop_free: bool = False):
         self.name = name
         self.reference = reference
         self.cases = cases
@@ -264,6 +313,8 @@ class Exercise:
         self.rtol, self.atol = rtol, atol
         self.may_use = None if may_use is None else tuple(may_use)
         self.same_as = tuple(same_as)
+        self.effects = tuple(effects)
+        self.loop_free = loop_free
         self._policy: Policy | None = None
 
     # ------------------------------------------------------------------ cases
@@ -278,7 +329,7 @@ class Exercise:
         drawn = list(self.cases(rng=rng))
         return [case if i < len(notebook) and case.label == notebook[i].label and
                 _same_arg((case.args, case.kwargs), (notebook[i].args, notebook[i].kwargs))
-                else Case(f"{case.label} (hidden values)", case.args, case.kwargs)
+                else replace(case, label=f"{case.label} (hidden values)")
                 for i, case in enumerate(drawn)]
 
     @property
@@ -294,7 +345,7 @@ class Exercise:
 
     # ------------------------------------------------------------------ running
     def _call(self, fn, case, watch=None):
-        args = _copy_args(case.args)
+        args = copy_args(case.args)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             call = self.runner if self.runner is not None else _call_plainly
@@ -334,7 +385,14 @@ class Exercise:
             return self.not_yours(watch.findings) if watch is not None and watch.findings else self.not_done()
         if watch is not None and watch.findings:
             return self.not_yours(watch.findings)
-        return self.verdict(got, cases)
+        result = self.verdict(got, cases)
+        if result.passed and self.loop_free and watch is not None and uses_loops(fn):
+            note = (f"\n  Note: your {self.name} uses a Python loop (for, while or a comprehension). It is "
+                    f"correct, but the lesson asks for the loop-free form: whole-array numpy operations "
+                    f"(@, np.sum(..., axis=...), elementwise arithmetic) do the loop in compiled code, "
+                    f"many times faster.")
+            result = replace(result, message=result.message + note, hint=result.hint + note)
+        return result
 
     def not_done(self) -> CheckResult:
         """The verdict on a function that still raises ``NotImplementedError``."""
@@ -358,8 +416,15 @@ class Exercise:
             def outputs_of(fn):
                 return self.results(fn, cases)
         want = outputs_of(self.reference)
-        failing = [i for i, (g, w) in enumerate(zip(got, want))
-                   if not same_output(g, w, self.rtol, self.atol)]
+        broken = [i for i, (w, c) in enumerate(zip(want, cases))
+                  if isinstance(w, Raised) and not c.expects_error]
+        if broken:
+            case = cases[broken[0]]
+            message = (f"✘ {self.name}: the check itself failed: its reference raised "
+                       f"{mask_numbers(want[broken[0]].text)} on case '{case.label}'. This is a bug in the "
+                       f"course's check, not in your code; please report it.")
+            return CheckResult(self.name, "error", message, hint=message)
+        failing = [i for i, (g, w, c) in enumerate(zip(got, want, cases)) if not self.agrees(g, w, c)]
         if not failing:
             labels = ", ".join(c.label for c in cases)
             message = f"✔ {self.name}: correct on all {len(cases)} cases ({labels})."
@@ -367,9 +432,20 @@ class Exercise:
         first = failing[0]
         case = cases[first]
         mistake = self.matching_mistake(got, want, outputs_of)
+        extra = ""
+        if mistake is None and self.effects:
+            from .effects import recognise   # the effects build on this module
+            mistake, extra = recognise(self, got, want, cases)
         if mistake is not None:
-            message = f"✘ {self.name}: {mistake.explanation} (seen on case '{case.label}')"
+            message = f"✘ {self.name}: {mistake.explanation}{extra} (seen on case '{case.label}')"
             return CheckResult(self.name, "wrong", message, mistake.name, hint=message)
+        if isinstance(want[first], Raised):             # a case that expects an error
+            kind = want[first].text.split(":", 1)[0]
+            did = (f"it raised {mask_numbers(got[first].text)}" if isinstance(got[first], Raised)
+                   else "it returned a value")
+            message = (f"✘ {self.name}: on case '{case.label}' it should refuse the input by raising "
+                       f"{kind}, but {did}.")
+            return CheckResult(self.name, "wrong", message, hint=message)
         if isinstance(got[first], Raised):
             where = f"✘ {self.name} raised an error on case '{case.label}': "
             return CheckResult(self.name, "error", where + got[first].text,
@@ -382,6 +458,17 @@ class Exercise:
             hint = "the result differs from the expected one"
         return CheckResult(self.name, "wrong", f"✘ {self.name}: {detail}{tail}",
                            hint=f"✘ {self.name}: {hint}{tail}")
+
+    def agrees(self, got, want, case: Case) -> bool:
+        """Does the learner's output ``got`` count as right where the reference gave ``want``? On a
+        case that expects an error, raising one of the same type is right; anywhere else an exception
+        never is (even the reference's own)."""
+        if case.expects_error:
+            return (isinstance(got, Raised) and isinstance(want, Raised)
+                    and got.text.split(":", 1)[0] == want.text.split(":", 1)[0])
+        if isinstance(got, Raised) or isinstance(want, Raised):
+            return False
+        return same_output(got, want, self.rtol, self.atol)
 
     def check(self, fn: Callable, *, show: bool = True) -> Callable:
         """Check ``fn``, print the verdict, and return the function to use from now on.
@@ -500,10 +587,15 @@ class Exercise:
             text = (f"{name} differs from the expected values; the largest difference is at "
                     f"index {where}: got {g[where]:.6g}, expected {w[where]:.6g}")
         nz = np.abs(w) > 1e-12
+        if g.size and not np.any(g) and nz.any():
+            return text + (". Every value is 0: nothing was written into the result (an array made "
+                           "with np.zeros and never filled?), or everything was multiplied by 0")
         if nz.sum() >= 2:                 # a pattern needs at least two values
             ratio = g[nz] / w[nz]
             r = float(np.median(ratio))
-            if np.allclose(ratio, r, rtol=1e-6) and abs(r - 1) > 1e-6:
+            if np.allclose(ratio, r, rtol=1e-6, atol=1e-12) and abs(r) < 1e-12:
+                text += ". It is 0 wherever the expected value is not"
+            elif np.allclose(ratio, r, rtol=1e-6) and abs(r - 1) > 1e-6:
                 if abs(r + 1) < 1e-6:
                     text += ". Every value has the wrong sign"
                 else:
@@ -513,11 +605,11 @@ class Exercise:
     def _shape_message(self, name, got, want, case) -> str:
         text = f"{name} has shape {got} but should have shape {want}"
         if len(got) == len(want) == 2 and got == want[::-1]:
-            text += (f": that is the expected shape transposed. A gradient always has the shape of the "
-                     f"variable it belongs to")
+            text += (": that is the expected shape transposed. A gradient always has the shape of the "
+                     "variable it belongs to")
         elif len(want) == 1 and len(got) == 2 and got[1] == want[0]:
-            text += (f": it still has one row per example. It was not summed over the batch "
-                     f"(use .sum(axis=0))")
+            text += (": it still has one row per example. It was not summed over the batch "
+                     "(use .sum(axis=0))")
         elif len(want) == 0 and len(got) >= 1:
             text += ": it should be a single number (did you forget to sum or average?)"
         return text

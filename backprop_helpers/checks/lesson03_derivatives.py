@@ -2,6 +2,10 @@
 
 Finite differences of a scalar function, the relative error, the numerical gradient of a function of an
 array (perturbed in place and restored), and one gradient worked out by hand with the chain rule.
+
+Beyond the catalogue, each exercise lists ``effects`` (``checks.effects``): ``np.max(1e-8, ...)`` and
+``max(1e-8, ...)`` are named from the errors they raise, an x that is not put back from x after the
+call whatever else is wrong, and each slip of the chain rule in dL/dw and in dL/db separately.
 """
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import numpy as np
 
 from .. import reference
 from ..reference import central_difference, forward_difference, sigmoid
-from .core import Case, Exercise, Mistake, learner_run
+from .core import Case, Exercise, Mistake, learner_run, same_output
+from .effects import Effect, common, negated, scaled
 
 __all__ = ["check_forward_difference", "check_central_difference", "check_rel_error",
            "check_numerical_gradient", "check_neuron_loss_gradient"]
@@ -80,6 +85,23 @@ FORWARD = Exercise(
         Mistake("h added to f(x), not to x",
                 "h was added to the value f(x) instead of to the input: write f(x + h), not f(x) + h "
                 "(the result was always about 1).", lambda f, x, h: (f(x) + h - f(x)) / h),
+    ],
+    effects=[
+        *common(("derivative",)),
+        negated("difference reversed", "the difference is the wrong way round: the forward difference "
+                "is (f(x + h) - f(x)) / h, the value to the right minus the value at x."),
+        Effect("sum instead of difference", "the two values were added; a slope takes their "
+               "difference: (f(x + h) - f(x)) / h.", variants=(lambda f, x, h: (f(x + h) + f(x)) / h,)),
+        Effect("multiplied by h instead of divided",
+               "the difference was multiplied by h; a slope divides by the step: (f(x + h) - f(x)) / h.",
+               variants=(lambda f, x, h: (f(x + h) - f(x)) * h,)),
+        Effect("missing parentheses around the difference",
+               "operator precedence: f(x + h) - f(x) / h divides only f(x) by h. Put the difference in "
+               "parentheses: (f(x + h) - f(x)) / h.", variants=(lambda f, x, h: f(x + h) - f(x) / h,)),
+        Effect("forward and central difference mixed up",
+               "that is the central difference (f(x + h) - f(x - h)) / 2h. The forward difference steps "
+               "forward only: (f(x + h) - f(x)) / h.",
+               variants=(central_difference, lambda f, x, h: (f(x + h) - f(x - h)) / h)),
     ])
 
 CENTRAL = Exercise(
@@ -100,6 +122,30 @@ CENTRAL = Exercise(
                 "the result has the wrong sign: the central difference is (f(x + h) - f(x - h)) / 2h, "
                 "the value to the right minus the value to the left.",
                 lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h)),
+    ],
+    effects=[
+        *common(("derivative",)),
+        negated("x + h and x - h swapped",
+                "the result has the wrong sign: the central difference is (f(x + h) - f(x - h)) / 2h, "
+                "the value to the right minus the value to the left."),
+        scaled("divided by h instead of 2h",
+               "x + h and x - h are 2h apart, so the central difference divides by 2h: "
+               "(f(x + h) - f(x - h)) / (2 * h). The result was twice the derivative.", lambda case: 2.0),
+        Effect("sum instead of difference", "the two values were added; the central difference takes "
+               "their difference: (f(x + h) - f(x - h)) / (2 * h).",
+               variants=(lambda f, x, h: (f(x + h) + f(x - h)) / (2 * h),)),
+        Effect("not divided by h",
+               "the difference was divided by 2 but not by h: (f(x + h) - f(x - h)) / (2 * h).",
+               variants=(lambda f, x, h: (f(x + h) - f(x - h)) / 2,)),
+        Effect("missing parentheses around the difference",
+               "operator precedence: f(x + h) - f(x - h) / (2 * h) divides only f(x - h). Put the "
+               "difference in parentheses: (f(x + h) - f(x - h)) / (2 * h).",
+               variants=(lambda f, x, h: f(x + h) - f(x - h) / (2 * h),)),
+        Effect("forward and central difference mixed up",
+               "that is a one-sided difference (f(x + h) - f(x)) or (f(x) - f(x - h)). The central difference "
+               "looks both ways: (f(x + h) - f(x - h)) / 2h.",
+               variants=(forward_difference, lambda f, x, h: (f(x + h) - f(x)) / (2 * h),
+                         lambda f, x, h: (f(x) - f(x - h)) / h, lambda f, x, h: (f(x) - f(x - h)) / (2 * h))),
     ])
 
 
@@ -155,6 +201,52 @@ REL_ERROR = Exercise(
                 "the difference a - b needs an absolute value: without it, negative differences count "
                 "as smaller than zero and the max misses them.",
                 lambda a, b: float(np.max((a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))),
+    ],
+    loop_free=True,
+    effects=[
+        Effect("np.max instead of np.maximum",
+               "np.max(1e-8, x) is a reduction whose second argument is an axis, so numpy tries to read the "
+               "array as an axis number and fails. The guard compares elementwise: "
+               "np.maximum(1e-8, np.abs(a) + np.abs(b)). (np.max, at the end, then takes the worst element.)",
+               raises=lambda text, case: "scalar index" in text or "cannot be interpreted as an integer" in text,
+               alone=True),
+        Effect("max() instead of np.maximum",
+               "Python's max(1e-8, x) compares one number with a whole array, which has no single truth "
+               "value. The guard compares elementwise: np.maximum(1e-8, np.abs(a) + np.abs(b)).",
+               raises=lambda text, case: "truth value of an array" in text, alone=True),
+        *common(("error",)),
+        Effect("relative error without the max/abs guard (division by zero)",
+               "where a and b are both 0, |a - b| / (|a| + |b|) is 0 / 0 = nan. Guard the denominator: "
+               "np.maximum(1e-8, np.abs(a) + np.abs(b)), so two zeros give an error of 0.",
+               shows=lambda g, w, case: not np.all(np.isfinite(np.asarray(g, dtype=float)))
+               and bool(np.any((np.asarray(case.args[0]) == 0) & (np.asarray(case.args[1]) == 0)))),
+        Effect("worst element not taken",
+               "the elementwise errors came back as an array; rel_error is one number, the worst (largest) "
+               "of them: np.max(errors).",
+               shows=lambda g, w, case: np.ndim(g) > 0 and np.size(g) > 1
+               and same_output(float(np.max(g)), w, 1e-6, 1e-9)),
+        Effect("1e-8 added instead of max(1e-8, ...)",
+               "the guard was added to the denominator (|a| + |b| + 1e-8); the lesson's relative error takes "
+               "the larger of the two, np.maximum(1e-8, np.abs(a) + np.abs(b)), which changes nothing unless "
+               "both values are (almost) zero.",
+               variants=(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + 1e-8))),)),
+        Effect("|a + b| instead of |a| + |b|",
+               "the denominator is |a| + |b|, the sum of the sizes; a + b (or |a + b|) is 0 when a = -b, and "
+               "the error explodes exactly where a and b disagree most.",
+               variants=(lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, a + b))),
+                         lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b)))))),
+        Effect("sum instead of max",
+               "the errors were added up; the relative error is the worst (largest) elementwise one: np.max.",
+               variants=(lambda a, b: float(np.sum(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),)),
+        Effect("max of the top over max of the bottom",
+               "the largest difference was divided by the largest denominator; the relative error divides "
+               "element by element first, then takes the largest ratio: "
+               "np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))).",
+               variants=(lambda a, b: float(np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b)))),)),
+        Effect("mean instead of max",
+               "the errors were averaged; the relative error is the worst (largest) elementwise one, "
+               "because a single wrong gradient entry is a bug: use np.max.",
+               variants=(lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),)),
     ])
 
 
@@ -213,6 +305,16 @@ def _h_once(f, x, h):
     return grad
 
 
+def _backward_numerical(f, x, h):
+    grad, fx = np.zeros_like(x), f(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old - h
+        grad[idx] = (fx - f(x)) / h
+        x[idx] = old
+    return grad
+
+
 def _on_a_copy(f, x, h):
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
@@ -260,6 +362,41 @@ NUMERICAL_GRADIENT = Exercise(
                 "diagonal), not a gradient. Perturb one element at a time, looping over "
                 "np.ndindex(x.shape), and fill grad[idx].",
                 lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h)),
+    ],
+    effects=[
+        *common(("grad", "x after the call")),
+        Effect("numerical_gradient not restoring x",
+               "x was not put back: after the call it differs from before, and every later element was "
+               "measured at a shifted point. Save old = x[idx] before perturbing, and set x[idx] = old "
+               "after the two evaluations.",
+               shows=lambda g, w, case: isinstance(g, (tuple, list)) and len(g) == 2
+               and not same_output(g[1], w[1], 1e-5, 1e-8)),
+        Effect("perturbed a copy of x",
+               "a copy of x was perturbed, so a function that reads x itself (like "
+               "lambda _: model.loss(X, y)) never saw the change and its gradient came out 0. "
+               "Perturb x in place, x[idx] = old + h, call f(x), and restore x[idx] = old.", part="grad",
+               shows=lambda g, w, case: case.args[0] == "closure" and not np.any(np.asarray(g, dtype=float))),
+        Effect("h applied once instead of 2h",
+               "after x[idx] += h, going to x - h takes x[idx] -= 2 * h (h back to x, and h more); "
+               "subtracting h once only returns to x, so f(x) was used in place of f(x - h). Simplest: "
+               "set x[idx] = old + h, then x[idx] = old - h, then x[idx] = old.", part="grad",
+               variants=(lambda kind, x, h: _h_once(_function(kind, x), x, h),)),
+        Effect("forward and central difference mixed up",
+               "that is a one-sided difference, (f(x + h e_i) - f(x)) / h; numerical_gradient uses the "
+               "central one, (f(x + h e_i) - f(x - h e_i)) / 2h, whose error is O(h**2) instead of O(h).",
+               part="grad", variants=(lambda kind, x, h: _forward_numerical(_function(kind, x), x, h),
+                                      lambda kind, x, h: _backward_numerical(_function(kind, x), x, h))),
+        scaled("divided by h instead of 2h",
+               "x + h e_i and x - h e_i are 2h apart, so each entry is (f_plus - f_minus) / (2 * h); "
+               "dividing by h (or by 2 and then multiplying by h) doubles it.", lambda case: 2.0, part="grad"),
+        Effect("2*h without parentheses",
+               "`/ 2 * h` divides by 2 and then multiplies by h (Python reads it left to right). "
+               "Write `/ (2 * h)`.", part="grad",
+               shows=lambda g, w, case: same_output(np.asarray(g, dtype=float),
+                                                    np.asarray(w, dtype=float) * case.args[2] ** 2, 1e-5, 1e-12)),
+        negated("difference reversed",
+                "every entry has the wrong sign: grad[idx] = (f(x + h e_i) - f(x - h e_i)) / (2h), the value "
+                "at x + h minus the value at x - h.", part="grad"),
     ])
 
 
@@ -297,6 +434,55 @@ def _neuron_mistake(dL_ds, ds_dz, dz_dw):
     return impl
 
 
+def _neuron_part_effects(part):
+    """The slips of the chain rule, each recognised in dL/dw and in dL/db on its own."""
+    index = 0 if part == "dL_dw" else 1
+
+    def made(dL_ds=lambda s, y: 2 * (s - y), ds_dz=lambda s, z: s * (1 - s), dz_dw=lambda x, w: x,
+             dz_db=lambda x, w: 1.0):
+        def value(w, b, x, y):
+            z = w * x + b
+            s = 1.0 / (1.0 + np.exp(-z))
+            g = dL_ds(s, y) * ds_dz(s, z)
+            return (g * dz_dw(x, w), g * dz_db(x, w))[index]
+        return value
+    effects = [
+        Effect("sigmoid derivative missing",
+               "the sigmoid's local derivative ds/dz = s (1 - s) is missing from the chain: "
+               "dL/dz = dL/ds * ds/dz = 2 (s - y) * s (1 - s).", part=part,
+               variants=(made(ds_dz=lambda s, z: 1.0),)),
+        Effect("factor 2 of the square missing",
+               "d(s - y)**2 / ds = 2 (s - y): the factor 2 from the square is missing.", part=part,
+               variants=(made(dL_ds=lambda s, y: s - y),)),
+        Effect("sigmoid derivative from z instead of s",
+               "the sigmoid's derivative is s (1 - s) with s = sigmoid(z), the output; z (1 - z) uses "
+               "the input instead.", part=part, variants=(made(ds_dz=lambda s, z: z * (1 - z)),)),
+        negated("sign flipped",
+                "the gradient has the wrong sign: d(s - y)**2 / ds = 2 (s - y), not 2 (y - s).", part=part),
+        Effect("(1 - s)**2 instead of s (1 - s)",
+               "the sigmoid's derivative is s (1 - s), a product of s and 1 - s.", part=part,
+               variants=(made(ds_dz=lambda s, z: (1 - s) ** 2), made(ds_dz=lambda s, z: 1 - s ** 2))),
+    ]
+    if part == "dL_dw":
+        effects += [
+            Effect("dL/dw without the factor x",
+                   "dL/dw = dL/dz * dz/dw, and dz/dw = x for z = w x + b: multiply by x (dL/db has "
+                   "dz/db = 1 instead).", part=part, variants=(made(dz_dw=lambda x, w: 1.0),)),
+            Effect("dz/dw = w instead of x",
+                   "z = w x + b changes by x per unit of w, so dz/dw = x (not w): dL/dw = dL/dz * x.",
+                   part=part, variants=(made(dz_dw=lambda x, w: w),)),
+        ]
+    else:
+        effects.append(Effect("dL/db with a factor x",
+                              "dz/db = 1 for z = w x + b (the bias is added as it is), so dL/db = dL/dz, "
+                              "without the factor x that dL/dw has.", part=part,
+                              variants=(made(dz_db=lambda x, w: x),)))
+        effects.append(Effect("dL/db with a factor w",
+                              "dz/db = 1 for z = w x + b (the bias is added as it is), so dL/db = dL/dz, "
+                              "with no factor w.", part=part, variants=(made(dz_db=lambda x, w: w),)))
+    return effects
+
+
 NEURON_GRADIENT = Exercise(
     "neuron_loss_gradient", reference.neuron_loss_gradient, _neuron_cases,
     input_names=("w", "b", "x", "y"), outputs=("dL_dw", "dL_db"), run=_runner("neuron_loss_gradient"),
@@ -320,7 +506,9 @@ NEURON_GRADIENT = Exercise(
         Mistake("sign flipped",
                 "both gradients have the wrong sign: d(s - y)**2 / ds = 2 (s - y), not 2 (y - s).",
                 _neuron_mistake(lambda s, y: 2 * (y - s), lambda s, z: s * (1 - s), lambda x: x)),
-    ])
+    ],
+    effects=[*common(("dL_dw", "dL_db")), *_neuron_part_effects("dL_dw"), *_neuron_part_effects("dL_db")])
+
 
 
 def check_neuron_loss_gradient(fn):

@@ -12,6 +12,11 @@ forward functions, outside anything a learner writes):
 The cases mix shapes so that every mistake shows: N, D and H all different (a wrong shape cannot hide),
 a square W (D = H, so a transposed matrix keeps its shape and only its values give it away), a batch
 of one, exact zeros at the ReLU's kink, saturated activations, large logits and a single class.
+
+Beyond the catalogue, each exercise lists ``effects`` (``checks.effects``), judged output by output: a
+``dW`` transposed is named even when ``db`` is also wrong (both are reported), a ``db`` of the wrong
+shape is named as such, an elementwise backward that leaves the upstream gradient out is recognised
+whatever its local gradient, and the loss and its gradient are judged separately.
 """
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ import numpy as np
 from .. import reference
 from ..reference import linear_backward, mse_loss, sigmoid, softmax_cross_entropy
 from .core import Case, Exercise, Mistake, learner_run
+from .effects import (Effect, batch_size, collapsed, common, failing_product, negated, product_failed, not_reduced, overflow, reshaped, scaled, transposed,
+                      upstream_added, upstream_ignored)
+from .lesson02_loss import ce_loss_effects
 
 __all__ = ["check_linear_backward", "check_sigmoid_backward", "check_tanh_backward",
            "check_relu_backward", "check_mse_loss", "check_softmax_cross_entropy"]
@@ -49,6 +57,10 @@ def _learner_run(name, input_names):
         if not any(s in text for s in ("not aligned", "core dimension", "could not be broadcast")):
             return None
         listing = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(input_names, args))
+        product = failing_product(exc, dict(zip(input_names, args)))
+        if product is not None:
+            return ValueError(f"{product} (the inputs were {listing}). Write the shapes next to each product: "
+                              f"(a, b) @ (b, c) -> (a, c), the inner sizes must match")
         return ValueError(f"two arrays whose shapes do not fit were combined (a matrix product or "
                           f"an elementwise operation); the inputs were {listing}. Write the shapes "
                           f"next to each product: (a, b) @ (b, c) -> (a, c), the inner sizes must match")
@@ -62,7 +74,57 @@ def _in_place(what, fix):
             f"check). Work on a new array instead: {fix}.")
 
 
+def _shape_error(text, case):
+    return "whose shapes do not fit" in text or "does not fit" in text
+
+
+def _broadcast_error(text, case):
+    return "whose shapes do not fit" in text or "could not be broadcast" in text
+
+
+def _N(case):
+    return batch_size(case)
+
+
+def _flipped(part):
+    return negated(f"{part} sign flipped", f"every value of {part} has the wrong sign: check for a minus "
+                   f"sign that should not be there (or a difference taken the wrong way round).", part=part)
+
+
+def _elementwise_backward_effects(local):
+    """The slips of an elementwise backward dx = dout * local(v), whatever the local gradient."""
+    return [
+        upstream_ignored("upstream gradient ignored",
+                         f"the result is only the local gradient {local}. The chain rule multiplies it by the "
+                         f"upstream gradient: dx = dout * {local}."),
+        upstream_added("upstream gradient added instead of multiplied",
+                       f"the upstream gradient was added to the local gradient; the chain rule multiplies "
+                       f"them: dx = dout * {local}."),
+        negated("sign flipped", f"every value has the wrong sign: dx = dout * {local}, with no minus sign."),
+    ]
+
+
 # ------------------------------------------------------------------ the linear layer
+
+_DW_WITHOUT_XT = ("dW was computed as X @ dout, which pairs X's D columns with dout's N rows. Transpose X: "
+                  "dW = X.T @ dout, (D, N) @ (N, H) -> (D, H).")
+_DX_ORDER = ("the product for dX is in the wrong order: dX = dout @ W.T, (N, H) @ (H, D) -> (N, D); W comes "
+             "second, transposed.")
+_DW_ORDER = ("the product for dW is in the wrong order: dW = X.T @ dout, (D, N) @ (N, H) -> (D, H); X comes "
+             "first, transposed.")
+
+
+def _dx_order(text, case):
+    return any(product_failed(a, b)(text, case)
+               for a, b in (("W", "dout"), ("W", "dout.T"), ("W.T", "dout"), ("W.T", "dout.T")))
+
+
+def _dw_order(text, case):
+    return any(product_failed(a, b)(text, case) for a, b in (("dout", "X.T"), ("dout.T", "X.T")))
+
+
+_DX_WITHOUT_WT = ("dX was computed as dout @ W, which runs only when W is square (elsewhere the shapes do not "
+                  "fit). dX = dout @ W.T: (N, H) @ (H, D) -> (N, D).")
 
 def _linear_cases(rng=None):
     r = _source(rng, 40)
@@ -112,6 +174,52 @@ LINEAR_BACKWARD = Exercise(
         Mistake("dX and dW returned in the wrong order", "the gradients were returned in the wrong "
                 "order; return dX, dW, db (the input's gradient first, like the arguments dout, X, W).",
                 lambda dout, X, W: (lambda g: (g[1], g[0], g[2]))(linear_backward(dout, X, W))),
+    ],
+    loop_free=True,
+    effects=[
+        *common(("dX", "dW", "db")),
+        Effect("dX without W transposed", _DX_WITHOUT_WT, raises=product_failed("dout", "W"), alone=True),
+        Effect("dX without W transposed", _DX_WITHOUT_WT, part="dX",
+               variants=(lambda dout, X, W: dout @ W,), raises=_shape_error),
+        Effect("dW without X transposed", _DW_WITHOUT_XT, raises=product_failed("X", "dout"), alone=True),
+        Effect("dW without X transposed", _DW_WITHOUT_XT, part="dW", raises=product_failed("X", "dout"),
+               variants=(lambda dout, X, W: X @ dout,)),
+        Effect("dX: the product in the wrong order", _DX_ORDER, raises=_dx_order, alone=True),
+        Effect("dX: the product in the wrong order", _DX_ORDER, part="dX", raises=_dx_order,
+               variants=(lambda dout, X, W: W @ dout, lambda dout, X, W: W.T @ dout)),
+        Effect("dW: the product in the wrong order", _DW_ORDER, raises=_dw_order, alone=True),
+        Effect("dW: the product in the wrong order", _DW_ORDER, part="dW", raises=_dw_order,
+               variants=(lambda dout, X, W: dout @ X.T, lambda dout, X, W: dout.T @ X.T)),
+        transposed("dX transposed", "dX came out transposed, shape (D, N) (W @ dout.T). A gradient has the "
+                   "shape of its variable: X is (N, D), so dX = dout @ W.T.", part="dX"),
+        scaled("dX divided by N", "dX was divided by N. The 1/N of the mean loss is already inside dout, so "
+               "dX = dout @ W.T with no extra factor.", lambda case: 1.0 / _N(case), part="dX"),
+        _flipped("dX"),
+        transposed("dW transposed", "dW came out transposed (dout.T @ X, of shape (H, D)). A gradient has "
+                   "the shape of its variable: W is (D, H), so dW = X.T @ dout, (D, N) @ (N, H) -> (D, H).",
+                   part="dW"),
+        scaled("dW divided by N", "dW was divided by N. The 1/N of the mean loss is already inside "
+               "dout, so dW = X.T @ dout with no extra factor.", lambda case: 1.0 / _N(case), part="dW"),
+        _flipped("dW"),
+        Effect("db not summed over the batch", "db still has one row per example. b was added to every "
+               "row of the batch, so its gradient adds up every row's: db = dout.sum(axis=0), shape (H,).",
+               part="db", variants=(lambda dout, X, W: dout,)),
+        scaled("db averaged instead of summed", "db was averaged over the batch (dout.mean(axis=0)); it "
+               "must be summed: dout.sum(axis=0). The loss's 1/N is already inside dout.",
+               lambda case: 1.0 / _N(case), part="db"),
+        reshaped("db kept as a row", "db has shape (1, H): sum(axis=0, keepdims=True) keeps the summed "
+                 "axis. b has shape (H,), and so must db: dout.sum(axis=0).", part="db",
+                 shape_test=lambda got, want: got == (1,) + want),
+        reshaped("db has the wrong shape", "db holds the right values in the wrong shape. A gradient has "
+                 "the shape of its variable: b is (H,), so db = dout.sum(axis=0), with no reshape.",
+                 part="db"),
+        Effect("db summed over the wrong axis", "db was summed over the units (axis=1) instead of over "
+               "the batch (axis=0): db = dout.sum(axis=0) has one entry per unit, shape (H,).", part="db",
+               variants=(lambda dout, X, W: dout.sum(axis=1), lambda dout, X, W: dout.mean(axis=1))),
+        Effect("db summed over every entry", "db was summed over every entry of dout, giving one number. "
+               "b has one entry per unit, so sum over the batch only: db = dout.sum(axis=0), shape (H,).",
+               part="db", variants=(lambda dout, X, W: dout.sum(), lambda dout, X, W: dout.mean())),
+        _flipped("db"),
     ])
 
 
@@ -149,6 +257,23 @@ SIGMOID_BACKWARD = Exercise(
                 "out * (1 - out).", lambda dout, out: dout * (1.0 - out ** 2)),
         Mistake("changed dout in place", _in_place("dout", "dx = dout * out * (1 - out)"),
                 lambda dout, out: np.multiply(dout, out * (1.0 - out), out=dout)),
+    ],
+    loop_free=True,
+    effects=[
+        *common(("dx",)),
+        *_elementwise_backward_effects("out * (1 - out)"),
+        Effect("sigmoid derivative computed from the input instead of the output", "the sigmoid was "
+               "applied again to out, as if out were the input. This function receives the sigmoid's "
+               "output out = sigmoid(x), so the local gradient is simply out * (1 - out).",
+               variants=(lambda dout, out: dout * sigmoid(out) * (1.0 - sigmoid(out)),)),
+        Effect("tanh's derivative used", "1 - out**2 is the derivative of tanh; the sigmoid's is "
+               "out * (1 - out).", variants=(lambda dout, out: dout * (1.0 - out ** 2),)),
+        Effect("out * (1 + out) instead of out * (1 - out)", "the sigmoid's local gradient is "
+               "out * (1 - out), with a minus: dx = dout * out * (1 - out).",
+               variants=(lambda dout, out: dout * out * (1.0 + out),)),
+        Effect("half of out * (1 - out) missing", "the sigmoid's local gradient is the product "
+               "out * (1 - out); one of its two factors is missing: dx = dout * out * (1 - out).",
+               variants=(lambda dout, out: dout * out, lambda dout, out: dout * (1.0 - out))),
     ])
 
 
@@ -171,6 +296,27 @@ TANH_BACKWARD = Exercise(
                 "is 1 - out**2.", lambda dout, out: dout * out * (1.0 - out)),
         Mistake("changed dout in place", _in_place("dout", "dx = dout * (1 - out**2)"),
                 lambda dout, out: np.multiply(dout, 1.0 - out ** 2, out=dout)),
+    ],
+    loop_free=True,
+    effects=[
+        *common(("dx",)),
+        *_elementwise_backward_effects("(1 - out**2)"),
+        Effect("(1 - out)**2 instead of 1 - out**2", "the local gradient is 1 - out**2: square out "
+               "first, then subtract from 1. (1 - out)**2 squares the difference instead.",
+               variants=(lambda dout, out: dout * (1.0 - out) ** 2,)),
+        Effect("tanh applied to the output again", "tanh was applied again to out, as if out were the "
+               "input. This function receives the output out = tanh(x), so the local gradient is "
+               "1 - out**2 directly.", variants=(lambda dout, out: dout * (1.0 - np.tanh(out) ** 2),
+                                                 lambda dout, out: dout / np.cosh(out) ** 2)),
+        Effect("1 + out**2 instead of 1 - out**2", "tanh's local gradient is 1 - out**2, with a minus: "
+               "dx = dout * (1 - out**2).", variants=(lambda dout, out: dout * (1.0 + out ** 2),)),
+        Effect("out*2 instead of out**2", "`out * 2` doubles; the square is `out ** 2` (two stars): "
+               "dx = dout * (1 - out**2).", variants=(lambda dout, out: dout * (1.0 - out * 2),)),
+        Effect("missing parentheses: dout * 1 - out**2", "operator precedence: dout * 1 - out**2 is "
+               "(dout * 1) - out**2. Put the local gradient in parentheses: dout * (1 - out**2).",
+               variants=(lambda dout, out: dout - out ** 2,)),
+        Effect("sigmoid's derivative used", "out * (1 - out) is the derivative of the sigmoid; tanh's "
+               "is 1 - out**2.", variants=(lambda dout, out: dout * out * (1.0 - out),)),
     ])
 
 
@@ -205,6 +351,26 @@ RELU_BACKWARD = Exercise(
                 lambda dout, x: dout * (x >= 0)),
         Mistake("changed dout in place", _in_place("dout", "dx = dout * (x > 0), or dx = dout.copy() "
                 "and then dx[x <= 0] = 0"), lambda dout, x: np.multiply(dout, x > 0, out=dout)),
+    ],
+    loop_free=True,
+    effects=[
+        *common(("dx",)),
+        *_elementwise_backward_effects("(x > 0)"),
+        Effect("ReLU mask taken from dout instead of the input", "the mask was taken from dout. "
+               "Whether the gradient passes depends on the ReLU's INPUT: dx = dout * (x > 0), "
+               "whatever the sign of dout.", variants=(lambda dout, x: dout * (dout > 0),
+                                                       lambda dout, x: np.maximum(dout, 0.0))),
+        Effect("mask inverted", _INVERTED, variants=(lambda dout, x: dout * (x <= 0),
+                                                     lambda dout, x: dout * (x < 0))),
+        Effect("ReLU's value used instead of its slope", "dout was multiplied by max(x, 0), the ReLU's "
+               "value. The local gradient is its slope: 1 where x > 0, else 0.",
+               variants=(lambda dout, x: dout * np.maximum(x, 0.0),)),
+        Effect("gradient passed at the kink", "at exactly x = 0 the gradient should be 0 (the usual "
+               "convention, and what the reference uses): use x > 0, not x >= 0.",
+               variants=(lambda dout, x: dout * (x >= 0),)),
+        Effect("sign(x) instead of the 0/1 mask", "np.sign(x) is -1 where x < 0, which flips the gradient "
+               "there; ReLU blocks it: the local gradient is 1 where x > 0 and 0 elsewhere, "
+               "dx = dout * (x > 0).", variants=(lambda dout, x: dout * np.sign(x),)),
     ])
 
 
@@ -256,6 +422,49 @@ def _mse_cases(rng=None):
             for N, C in [(5, 3), (1, 2), (4, 1), (3, 4)]]
 
 
+def _mse_part_effects(part):
+    """The usual slips of mse_loss, recognised in the loss and in dy_hat, each on its own."""
+    C = lambda case: np.shape(case.args[0])[1]  # noqa: E731
+    effects = [
+        scaled("MSE averaged over every element", "np.mean over the whole array divides by N*C. The "
+               "course's MSE sums over the C outputs and averages over the N examples: "
+               "L = ((y_hat - y)**2).sum() / N, dy_hat = 2 * (y_hat - y) / N.",
+               lambda case: 1.0 / C(case), part=part),
+        scaled("MSE averaged over the wrong axis", "the squared errors were divided by C, the number of "
+               "outputs, instead of by N, the number of examples. The loss is a mean over the batch: "
+               "L = (1/N) sum over n and c, dy_hat = 2 (y_hat - y) / N.",
+               lambda case: _N(case) / C(case), part=part),
+    ]
+    if part == "loss":
+        effects += [
+            scaled("MSE summed instead of averaged", "the loss was summed over the batch; it is the mean: "
+                   "L = ((y_hat - y)**2).sum() / N.", _N, part=part),
+            scaled("MSE divided by N twice", "the loss was divided by N twice; divide once: "
+                   "L = ((y_hat - y)**2).sum() / N.", lambda case: 1.0 / _N(case), part=part),
+            scaled("MSE with a factor 1/2", "the loss has an extra factor 1/2; this course's MSE has none: "
+                   "L = ((y_hat - y)**2).sum() / N (and so dy_hat = 2 * (y_hat - y) / N).",
+                   lambda case: 0.5, part=part),
+            not_reduced("loss not reduced to one number", "the loss must be a single number, but an array "
+                        "came back. Add up every squared error, then divide by N: a float.", part=part),
+        ]
+    else:
+        effects += [
+            scaled("MSE missing the factor 2", "dy_hat is missing the factor 2 from the square: "
+                   "d/dy_hat (y_hat - y)**2 = 2 (y_hat - y), so dy_hat = 2 * (y_hat - y) / N.",
+                   lambda case: 0.5, part=part),
+            scaled("MSE gradient not divided by N", "dy_hat lacks the 1/N of the mean: "
+                   "dy_hat = 2 * (y_hat - y) / N.", _N, part=part),
+            scaled("MSE gradient missing 2/N", "dy_hat is y_hat - y, without the factor 2 of the square and "
+                   "the 1/N of the mean: dy_hat = 2 * (y_hat - y) / N.", lambda case: _N(case) / 2.0, part=part),
+            scaled("MSE gradient divided by N twice", "dy_hat was divided by N twice; once: "
+                   "dy_hat = 2 * (y_hat - y) / N.", lambda case: 1.0 / _N(case), part=part),
+            collapsed("dy_hat"),
+            negated("MSE gradient sign flipped", "dy_hat has the wrong sign: it is 2 (y_hat - y) / N, "
+                    "positive where the prediction is too high.", part=part),
+        ]
+    return effects
+
+
 MSE = Exercise(
     "mse_loss", reference.mse_loss, _mse_cases, input_names=("y_hat", "y"), outputs=("loss", "dy_hat"),
     run=_learner_run("mse_loss", ("y_hat", "y")), may_use=(), same_as=("losses.mse_loss",),
@@ -278,7 +487,9 @@ MSE = Exercise(
         Mistake("MSE gradient sign flipped", "dy_hat has the wrong sign: it is 2 (y_hat - y) / N, "
                 "positive where the prediction is too high.",
                 _mse_sign_flipped),
-    ])
+    ],
+    loop_free=True,
+    effects=[*common(("loss", "dy_hat")), *_mse_part_effects("loss"), *_mse_part_effects("dy_hat")])
 
 
 def check_mse_loss(fn):
@@ -342,12 +553,85 @@ def _ce_cases(rng=None):
             Case("batch of one (C=5)", (r.standard_normal((1, 5)), _labels(rng, r, [3], 5))),
             Case("N=C=3", (r.standard_normal((3, 3)) * 2, _labels(rng, r, [2, 0, 0], 3))),
             Case("large logits", (big, np.array([0, 2, 1]))),
+            Case("a class far below the others", (np.array([[2.0, -800.0, 0.0], [0.0, 1.0, -900.0]]),
+                                                 np.array([0, 1]))),
             Case("a single class", (r.standard_normal((2, 1)), np.array([0, 0]))),
             Case("N=6 C=2", (r.standard_normal((6, 2)), _labels(rng, r, [0, 1, 1, 0, 1, 0], 2)))]
 
 
 _ONE_HOT = ("y holds class indices, shape (N,), not one-hot rows: build onehot(y) (or subtract 1 "
             "at p[np.arange(N), y]) instead of using y itself.")
+
+def _p(s, axis=1):
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _p_nokeep(s, which):
+    """Softmax with keepdims left out of the max (0), of the sum (1) or of both (2)."""
+    m = s.max(axis=1) if which in (0, 2) else s.max(axis=1, keepdims=True)
+    e = np.exp(s - m)
+    return e / (e.sum(axis=1) if which in (1, 2) else e.sum(axis=1, keepdims=True))
+
+
+def _whole_columns(s, y):
+    """dscores with p[:, y] -= 1: 1 subtracted in whole columns."""
+    d = _p(s)
+    d[:, y] -= 1.0
+    return d / s.shape[0]
+
+
+def _onehot(s, y):
+    T = np.zeros(s.shape)
+    T[np.arange(s.shape[0]), y] = 1.0
+    return T
+
+
+def _dscores_effects():
+    part = "dscores"
+    N = _N
+    return [
+        overflow("softmax without subtracting the max", "exp overflowed on large scores (exp(1000) is inf "
+                 "in float64), and dscores holds nan. Subtract each row's maximum first: "
+                 "scores - scores.max(axis=1, keepdims=True) changes nothing mathematically and keeps every "
+                 "exponent <= 0.", part=part),
+        collapsed("dscores"),
+        scaled("cross-entropy gradient not divided by N", "the loss is a mean over the batch, so its "
+               "gradient carries the 1/N too: dscores = (p - onehot(y)) / N.", N, part=part),
+        scaled("dscores divided by N twice", "dscores was divided by N twice: dscores = (p - onehot(y)) / N, "
+               "once.", lambda case: 1.0 / N(case), part=part),
+        negated("cross-entropy gradient sign flipped", "dscores has the wrong sign: it is "
+                "(p - onehot(y)) / N, positive for the wrong classes (lowering their scores lowers the "
+                "loss).", part=part),
+        Effect("one-hot not subtracted", "dscores is p / N: the one-hot of the true classes was not "
+               "subtracted. dscores = (p - onehot(y)) / N: subtract 1 at p[np.arange(N), y].", part=part,
+               variants=(lambda s, y: _p(s) / s.shape[0], lambda s, y: _p(s))),
+        Effect("1 subtracted from every entry", "1 was subtracted from every entry of p; only the true "
+               "class of each row gets it: p[np.arange(N), y] -= 1, then divide by N.", part=part,
+               variants=(lambda s, y: (_p(s) - 1.0) / s.shape[0],)),
+        Effect("labels shifted by one", "the 1 was subtracted at the wrong class (y - 1 or y + 1, as if the "
+               "labels started at 1). y already holds the class indices 0..C-1: p[np.arange(N), y] -= 1.",
+               part=part, variants=tuple(lambda s, y, k=k: (_p(s) - _onehot(s, (y + k) % s.shape[1])) / s.shape[0]
+                                         for k in (-1, 1))),
+        Effect("p[:, y] instead of p[np.arange(N), y]", "p[:, y] -= 1 subtracts 1 in whole columns (every "
+               "row, at every label of the batch). Each row needs it at its own class only: "
+               "p[np.arange(N), y] -= 1.", part=part,
+               variants=(_whole_columns,)),
+        Effect("labels used as one-hot without conversion", _ONE_HOT, part=part, raises=_broadcast_error,
+               variants=(lambda s, y: (_p(s) - y) / s.shape[0], lambda s, y: (_p(s) - y[:, None]) / s.shape[0])),
+        Effect("keepdims forgotten", "a row maximum or row sum lost its axis: s.max(axis=1) and "
+               "e.sum(axis=1) have shape (N,), which numpy lines up with the C classes, not with the rows; it "
+               "fails (the shapes do not fit) or, when N = C, silently mixes the rows. Keep the axis: "
+               "keepdims=True gives shape (N, 1).", part=part, raises=_broadcast_error,
+               variants=(lambda s, y: (_p_nokeep(s, 0) - _onehot(s, y)) / s.shape[0],
+                         lambda s, y: (_p_nokeep(s, 1) - _onehot(s, y)) / s.shape[0],
+                         lambda s, y: (_p_nokeep(s, 2) - _onehot(s, y)) / s.shape[0])),
+        Effect("softmax over the wrong axis", "the probabilities were normalised down the columns (axis=0), "
+               "over the examples. Each row is one example: its C probabilities must sum to 1, so use "
+               "axis=1 for the max and the sum.", part=part,
+               variants=(lambda s, y: (_p(s, axis=0) - _onehot(s, y)) / s.shape[0],)),
+    ]
+
 
 SOFTMAX_CE = Exercise(
     "softmax_cross_entropy", reference.softmax_cross_entropy, _ce_cases, input_names=("scores", "y"),
@@ -377,7 +661,9 @@ SOFTMAX_CE = Exercise(
                 lambda scores, y: _labels_as_one_hot(scores, y, in_loss=False)),
         Mistake("changed scores in place", _in_place("scores", "shifted = scores - scores.max(axis=1, "
                 "keepdims=True) instead of scores -= ..."), _shift_in_place),
-    ])
+    ],
+    loop_free=True,
+    effects=[*common(("loss", "dscores")), *ce_loss_effects(part="loss", underflow=False), *_dscores_effects()])
 
 
 def check_softmax_cross_entropy(fn):

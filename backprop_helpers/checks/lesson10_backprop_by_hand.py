@@ -12,8 +12,9 @@ around it: its value there on every case (``NodeMistake.effect``, or else the va
 implementation gives there), given that everything before that node is right. A learner who wrote the
 same mistake differently, or whose later nodes differ from the catalogue's, is still recognised.
 
-A function that raises part-way (a shape that only fails further down) still gets its intermediates
-judged: ``node_run`` reads those it had computed from the traceback. The course's own answers and
+A function that changed an input (or an array of ``fwd``) in place is named so ("input changed in
+place"), with what it changed. A function that raises part-way (a shape that only fails further down)
+still gets its intermediates judged: ``node_run`` reads those it had computed from the traceback. The course's own answers and
 closed forms (``losses.softmax_cross_entropy``, ``layers.batchnorm_backward``, this lesson's
 references) are refused by the checks' watch (``same_as``; no package function is handed over).
 """
@@ -258,6 +259,11 @@ class NodeExercise(Exercise):
                     f"({', '.join(self.nodes)}), but returned {type(got[other]).__name__} (case "
                     f"'{cases[other].label}')")
             return CheckResult(name, "wrong", text, hint=text)
+        changed = next((i for i, g in enumerate(got) if _changed_in_place(g)), None)
+        if changed is not None:
+            what = _error(got[changed]).split(": ", 1)[-1]
+            text = (f"✘ {name}: {what} (case '{cases[changed].label}'). {_IN_PLACE}")
+            return CheckResult(name, "wrong", text, "input changed in place", hint=text)
         node = self.first_wrong(got, want)
         raised = [i for i, g in enumerate(got) if _error(g) is not None]
         if node is None:            # everything it computed is right: it raised on some case
@@ -315,7 +321,8 @@ class NodeExercise(Exercise):
                     if effect is None and not self.known(t, node):
                         continue                  # the catalogue's version raised before this node
                     try:
-                        ok = bool(effect(node, g[node], w, case)) if effect else _close(g[node], t[node])
+                        with np.errstate(all="ignore"):
+                            ok = bool(effect(node, g[node], w, case)) if effect else _close(g[node], t[node])
                     except Exception:  # noqa: BLE001 - a learner's odd value is simply not this mistake
                         ok = False
                     compared = True
@@ -355,6 +362,18 @@ class NodeExercise(Exercise):
                            "feature. A mean over the batch in the forward pass is a broadcast in the "
                            "backward pass: every row gets the same share")
         return text
+
+
+_IN_PLACE = ("An operation such as xmu -= mean, dx_hat *= gamma or a[...] = ... writes into the array itself, "
+             "and `a = X` does not copy: both names hold the same array, which the caller still needs "
+             "(and the forward pass's intermediates are read, never written). Compute each node as a new "
+             "array, xmu = X - mean, dx_hat = dout * gamma (or work on a copy, X.copy()).")
+
+
+def _changed_in_place(output) -> bool:
+    """Did the function change an argument (or an array of the fwd dict) in place (see node_run)?"""
+    text = _error(output)
+    return bool(text) and text.startswith("ValueError") and " changed " in text and " in place" in text
 
 
 def _batch(case) -> int:
@@ -518,6 +537,26 @@ SM_FORWARD_EXERCISE = NodeExercise(
                     "e: then p sums to 1 over the whole batch instead of in each row. Sum each row: "
                     "axis=1, keepdims=True, shape (N, 1).", sm_forward_with(s=lambda v: v["e"].sum()),
                     "s", effect=_equals(lambda case, want: _row_max_exp_sums(case, None), any_shape=True)),
+        NodeMistake("exp of the scores instead of shifted", "e is exp(scores): the shift is missing. The "
+                    "forward pass subtracts each row's maximum first, e = exp(shifted), so that no exponent "
+                    "is above 0 (exp(800) overflows to inf, and inf / inf is nan: case 'large scores').",
+                    sm_forward_with(e=lambda v: np.exp(v["scores"])), "e",
+                    effect=_equals(lambda case, want: np.exp(case.args[0]))),
+        NodeMistake("log of e instead of p", "logp is log(e): the division by s is missing. logp is the "
+                    "logarithm of the probabilities, log(p) with p = e / s (or shifted - log(s)).",
+                    sm_forward_with(logp=lambda v: np.log(v["e"])), "logp",
+                    effect=_equals(lambda case, want: np.log(want["e"]))),
+        NodeMistake("picked with logp[y]", "picked has one row of logp per example: logp[y] takes the ROWS "
+                    "y[0], y[1], ... Take one entry of each row, row n and column y[n]: "
+                    "logp[np.arange(N), y], shape (N,).",
+                    sm_forward_with(picked=lambda v: v["logp"][v["y"]]), "picked",
+                    effect=_equals(lambda case, want: want["logp"][case.args[1]])),
+        NodeMistake("loss averaged over every class", "the loss averaged every entry of logp, all C classes "
+                    "of every example. Only the correct class's log-probability counts: the mean of "
+                    "-picked over the N examples.",
+                    sm_forward_with(loss=lambda v: float(-v["logp"].mean())), "loss",
+                    effect=_equals_either(lambda case, want: -want["logp"].mean(),
+                                          lambda case, want: -want["logp"].sum() / _batch(case))),
         NodeMistake("picked with logp[:, y]", "picked has shape (N, N): logp[:, y] takes the columns "
                     "y[0], y[1], ... of every row. Index rows and columns together, "
                     "logp[np.arange(N), y]: one entry per row, (N,).",
@@ -601,6 +640,11 @@ SM_BACKWARD_EXERCISE = NodeExercise(
     "softmax_ce_backward_by_hand", reference.softmax_ce_backward_by_hand, _sm_backward_cases,
     nodes=SM_BACKWARD_NODES, input_names=("scores", "y", "fwd"), what="gradient", note=_exactly_zero_dm,
     mistakes=[
+            NodeMistake("dpicked a single number", "dpicked is one number, -1/N; picked has one entry per "
+                        "example, and so has its gradient: every entry is -1/N, an array of shape (N,) "
+                        "(np.full(N, -1 / N)).", sm_backward_with(dpicked=lambda v: -1.0 / v["N"]), "dpicked",
+                        effect=lambda node, g, want, case: np.ndim(g) == 0 and want[node].shape != ()
+                        and _close(float(g), -1.0 / _batch(case))),
             NodeMistake("1/N of the mean forgotten", "dpicked is N times too large: the loss is the "
                         "MEAN of -picked, so each entry's gradient is -1/N, not -1.",
                         sm_backward_with(dpicked=lambda v: -np.ones(v["N"])), "dpicked",
@@ -623,6 +667,10 @@ SM_BACKWARD_EXERCISE = NodeExercise(
                         "log(p) is +1/p (the minus belongs to the loss, and dpicked already carries it): "
                         "dp = dlogp / p.", sm_backward_with(dp=lambda v: -v["dlogp"] / v["p"]), "dp",
                         effect=_scaled(lambda case, want: -1.0)),
+            NodeMistake("log's derivative divided by logp", "dp was divided by logp: the derivative of "
+                        "log(p) is 1/p, over p itself, not over the logarithm: dp = dlogp / p.",
+                        sm_backward_with(dp=lambda v: v["dlogp"] / v["logp"]), "dp",
+                        effect=_equals(lambda case, want: want["dlogp"] / _fwd(case)["logp"])),
             NodeMistake("log's derivative multiplied instead of divided", "dp was multiplied by p: the "
                         "derivative of log(p) is 1/p, so dp = dlogp / p.",
                         sm_backward_with(dp=lambda v: v["dlogp"] * v["p"]), "dp",
@@ -644,6 +692,14 @@ SM_BACKWARD_EXERCISE = NodeExercise(
                         "columns, not the rows (an error when N != C, silently wrong when N == C).",
                         sm_backward_with(ds=lambda v: -(v["dp"] * v["e"] / v["s"] ** 2).sum(axis=1)), "ds",
                         effect=_equals(lambda case, want: want["ds"][:, 0])),
+            NodeMistake("quotient rule without the square", "ds divided by s once where the derivative of "
+                        "1/s is -1/s**2: ds = -sum(dp * e / s**2) over the columns (keepdims=True).",
+                        sm_backward_with(ds=lambda v: -(v["dp"] * v["e"] / v["s"]).sum(axis=1, keepdims=True)),
+                        "ds", effect=_equals_either(
+                            lambda case, want: -(want["dp"] * _fwd(case)["e"] / _fwd(case)["s"])
+                            .sum(axis=1, keepdims=True),
+                            lambda case, want: (want["dp"] * _fwd(case)["e"] / _fwd(case)["s"])
+                            .sum(axis=1, keepdims=True))),
             NodeMistake("quotient rule's minus sign lost", "ds has the wrong sign: p = e * s**-1 and "
                         "d(s**-1)/ds = -1/s**2, so ds = -sum(dp * e / s**2) over the columns.",
                         sm_backward_with(ds=lambda v: (v["dp"] * v["e"] / v["s"] ** 2)
@@ -655,12 +711,20 @@ SM_BACKWARD_EXERCISE = NodeExercise(
             NodeMistake("division's denominator path missing", _DENOMINATOR,
                         sm_backward_with(de=lambda v: v["dp"] / v["s"]), "de",
                         effect=_equals(lambda case, want: want["dp"] / _fwd(case)["s"])),
+            NodeMistake("denominator's path subtracted", "de subtracts ds: the two paths of e ADD (a node "
+                        "used twice adds up its gradients), de = dp / s + ds; the minus sign of the quotient "
+                        "rule is already inside ds.", sm_backward_with(de=lambda v: v["dp"] / v["s"] - v["ds"]),
+                        "de", effect=_equals(lambda case, want: want["dp"] / _fwd(case)["s"] - want["ds"])),
             NodeMistake("sum's gradient divided by C", "de's share from s was divided by C, as if s were a "
                         "mean. s is a SUM of a row of e, and a sum hands its upstream gradient unchanged "
                         "to every term: each e[n, c] gets the whole ds[n] (a broadcast, no division).",
                         sm_backward_with(de=lambda v: v["dp"] / v["s"] + v["ds"] / v["C"]), "de",
                         effect=_equals(lambda case, want: want["dp"] / _fwd(case)["s"]
                                        + want["ds"] / case.args[0].shape[1])),
+            NodeMistake("exp's local gradient taken as p", "dshifted = de * p: the local gradient of "
+                        "e = exp(shifted) is exp(shifted) itself, which the forward pass kept as e (not p = e / s): "
+                        "dshifted = de * e.", sm_backward_with(dshifted=lambda v: v["de"] * v["p"]), "dshifted",
+                        effect=_equals(lambda case, want: want["de"] * _fwd(case)["p"])),
             NodeMistake("exp's local gradient missing", "dshifted = de: the local gradient of exp is "
                         "missing. d exp(x)/dx = exp(x), which the forward pass kept as e: "
                         "dshifted = de * e.", sm_backward_with(dshifted=lambda v: v["de"]), "dshifted",
@@ -762,6 +826,10 @@ BN_FORWARD_EXERCISE = NodeExercise(
                     "normalisation normalises each feature over the batch: the mean over axis=0, "
                     "shape (D,).", bn_forward_with(mean=lambda v: v["X"].mean(axis=1, keepdims=True)),
                     "mean", effect=_equals(lambda case, want: case.args[0].mean(axis=1), any_shape=True)),
+        NodeMistake("mean of the whole batch", "mean is one number, the mean of every entry of X. Each "
+                    "feature has its own mean over the batch: X.mean(axis=0), shape (D,).",
+                    bn_forward_with(mean=lambda v: v["X"].mean()), "mean",
+                    effect=_equals(lambda case, want: case.args[0].mean(), any_shape=True)),
         NodeMistake("mean kept as a row", "mean has shape (1, D): keepdims=True kept the summed axis. "
                     "An array of shape (D,) broadcasts over the rows of an (N, D) one by itself, and "
                     "mean, var, std and inv_std have one entry per feature, shape (D,), like gamma.",
@@ -774,6 +842,10 @@ BN_FORWARD_EXERCISE = NodeExercise(
                     "(axis=1). The variance of each feature is over the batch: the mean of sq over "
                     "axis=0, shape (D,).", bn_forward_with(var=lambda v: v["sq"].mean(axis=1)), "var",
                     effect=_equals(lambda case, want: want["sq"].mean(axis=1), any_shape=True)),
+        NodeMistake("eps of your own", "std used an eps of your own (1e-5) instead of the argument eps (see "
+                    "the case with eps=0.1): std = sqrt(var + eps), with the eps the function was given.",
+                    bn_forward_with(std=lambda v: np.sqrt(v["var"] + 1e-5)), "std",
+                    effect=_equals(lambda case, want: np.sqrt(want["var"] + 1e-5))),
         NodeMistake("eps outside the square root", "std = sqrt(var) + eps: eps belongs inside the "
                     "square root, std = sqrt(var + eps). It keeps the division finite when a feature is "
                     "constant over the batch, and it is what the usual frameworks compute.",
@@ -791,11 +863,32 @@ BN_FORWARD_EXERCISE = NodeExercise(
                     "x_hat = xmu * inv_std, with xmu = X - mean.",
                     bn_forward_with(x_hat=lambda v: v["X"] * v["inv_std"]), "x_hat",
                     effect=_equals(lambda case, want: case.args[0] * want["inv_std"])),
+        NodeMistake("variance of the whole array", "var is one number, the mean of every entry of sq. "
+                    "Each feature has its own variance over the batch: sq.mean(axis=0), shape (D,).",
+                    bn_forward_with(var=lambda v: v["sq"].mean()), "var",
+                    effect=_equals(lambda case, want: want["sq"].mean(), any_shape=True)),
+        NodeMistake("divided by the variance", "x_hat was divided by the variance (var or var + eps) "
+                    "instead of the standard deviation: x_hat = xmu * inv_std, with inv_std = "
+                    "1 / sqrt(var + eps).", bn_forward_with(x_hat=lambda v: v["xmu"] / (v["var"] + v["eps"])),
+                    "x_hat", effect=_equals_either(
+                        lambda case, want: want["xmu"] / (want["var"] + _eps(case)),
+                        lambda case, want: want["xmu"] / want["var"])),
+        NodeMistake("beta left out", "out = gamma * x_hat: the offset beta is missing, out = gamma * x_hat "
+                    "+ beta.", bn_forward_with(out=lambda v: v["gamma"] * v["x_hat"]), "out",
+                    effect=_equals(lambda case, want: case.args[1] * want["x_hat"])),
+        NodeMistake("gamma left out", "out = x_hat + beta: the scale gamma is missing, out = gamma * x_hat "
+                    "+ beta.", bn_forward_with(out=lambda v: v["x_hat"] + v["beta"]), "out",
+                    effect=_equals(lambda case, want: want["x_hat"] + case.args[2])),
         NodeMistake("gamma and beta swapped", "out = beta * x_hat + gamma: gamma scales and beta "
                     "shifts, out = gamma * x_hat + beta.",
                     bn_forward_with(out=lambda v: v["beta"] * v["x_hat"] + v["gamma"]), "out",
                     effect=_equals(lambda case, want: case.args[2] * want["x_hat"] + case.args[1])),
     ])
+
+
+_OWN_EPS = ("the std was computed again from var with an eps of your own (1e-5), but the forward pass may "
+            "have used another one (see the case with eps=0.1). Use the std the forward pass kept, "
+            "fwd['std'] (std**2 = var + eps): dstd = -dinv_std / std**2, dvar = dstd / (2 std).")
 
 
 def _bn_backward_start(dout, gamma, fwd):
@@ -851,6 +944,11 @@ BN_STAGED_EXERCISE = NodeExercise(
             NodeMistake("dgamma averaged instead of summed", _averaged("gamma"),
                         bn_staged_with(dgamma=lambda v: (v["dout"] * v["x_hat"]).mean(axis=0)), "dgamma",
                         effect=_scaled(lambda case, want: 1.0 / _batch(case))),
+            NodeMistake("dgamma from xmu instead of x_hat", "dgamma used xmu where gamma multiplies x_hat "
+                        "(out = gamma * x_hat + beta), so its local gradient is x_hat: "
+                        "dgamma = (dout * x_hat).sum(axis=0).",
+                        bn_staged_with(dgamma=lambda v: (v["dout"] * v["xmu"]).sum(axis=0)), "dgamma",
+                        effect=_equals(lambda case, want: (_upstream(case) * _fwd(case)["xmu"]).sum(axis=0))),
             NodeMistake("gamma missing from dx_hat", "dx_hat = dout: out = gamma * x_hat + beta, so the "
                         "local gradient of out with respect to x_hat is gamma: dx_hat = dout * gamma.",
                         bn_staged_with(dx_hat=lambda v: v["dout"]), "dx_hat",
@@ -874,6 +972,19 @@ BN_STAGED_EXERCISE = NodeExercise(
                         "of 1/std is -1/std**2, with the square.",
                         bn_staged_with(dstd=lambda v: -v["dinv_std"] / v["std"]), "dstd",
                         effect=_scaled(lambda case, want: _fwd(case)["std"])),
+            NodeMistake("eps left out of dstd", "dstd divided by var where the derivative of 1/std is "
+                        "-1/std**2 and std**2 = var + eps: dstd = -dinv_std / std**2, with the std the forward "
+                        "pass kept. It shows where a feature is nearly constant.",
+                        bn_staged_with(dstd=lambda v: -v["dinv_std"] / v["var"]), "dstd",
+                        effect=_equals(lambda case, want: -want["dinv_std"] / _fwd(case)["var"])),
+            NodeMistake("eps of your own", _OWN_EPS,
+                        bn_staged_with(dstd=lambda v: -v["dinv_std"] / (v["var"] + 1e-5)), "dstd",
+                        effect=_equals(lambda case, want: -want["dinv_std"] / (_fwd(case)["var"] + 1e-5))),
+            NodeMistake("square root's derivative multiplied by std", "dvar multiplied by std: the "
+                        "derivative of sqrt(u) is 1 / (2 sqrt(u)), so dvar = dstd / (2 std), a division.",
+                        bn_staged_with(dvar=lambda v: 0.5 * v["dstd"] * v["std"]), "dvar",
+                        effect=_equals_either(lambda case, want: 0.5 * want["dstd"] * _fwd(case)["std"],
+                                              lambda case, want: want["dstd"] * _fwd(case)["std"])),
             NodeMistake("square root's derivative without the 1/2", "dvar is twice too large: "
                         "d sqrt(u)/du = 1 / (2 sqrt(u)), so dvar = dstd / (2 std).",
                         bn_staged_with(dvar=lambda v: v["dstd"] / v["std"]), "dvar",
@@ -883,6 +994,9 @@ BN_STAGED_EXERCISE = NodeExercise(
                         "forward pass kept. It shows where a feature is nearly constant.",
                         bn_staged_with(dvar=lambda v: 0.5 * v["dstd"] / np.sqrt(v["var"])), "dvar",
                         effect=_equals(lambda case, want: 0.5 * want["dstd"] / np.sqrt(_fwd(case)["var"]))),
+            NodeMistake("eps of your own", _OWN_EPS,
+                        bn_staged_with(dvar=lambda v: 0.5 * v["dstd"] / np.sqrt(v["var"] + 1e-5)), "dvar",
+                        effect=_equals(lambda case, want: 0.5 * want["dstd"] / np.sqrt(_fwd(case)["var"] + 1e-5))),
             NodeMistake("variance's derivative with 1/(N-1)", "dsq was divided by N - 1. The forward "
                         "pass's variance is the biased one, the MEAN of sq over the N rows, so each "
                         "sq[n, d] gets dvar[d] / N.",
@@ -902,11 +1016,29 @@ BN_STAGED_EXERCISE = NodeExercise(
                         "(then var, std, inv_std). Add both: dxmu = dx_hat * inv_std + 2 * xmu * dsq.",
                         bn_staged_with(dxmu=lambda v: v["dx_hat"] * v["inv_std"]), "dxmu",
                         effect=_equals(lambda case, want: want["dx_hat"] * _fwd(case)["inv_std"])),
+            NodeMistake("square's local gradient without xmu", "the path through sq = xmu**2 lacks xmu: "
+                        "d(xmu**2)/dxmu = 2 xmu, so dxmu = dx_hat * inv_std + 2 * xmu * dsq.",
+                        bn_staged_with(dxmu=lambda v: v["dx_hat"] * v["inv_std"] + 2.0 * v["dsq"]), "dxmu",
+                        effect=_equals_either(lambda case, want: want["dx_hat"] * _fwd(case)["inv_std"]
+                                              + 2.0 * want["dsq"],
+                                              lambda case, want: want["dx_hat"] * _fwd(case)["inv_std"]
+                                              + want["dsq"])),
             NodeMistake("square's factor 2 missing", "the path through sq = xmu**2 lacks its factor 2: "
                         "d(xmu**2)/dxmu = 2 xmu, so dxmu = dx_hat * inv_std + 2 * xmu * dsq.",
                         bn_staged_with(dxmu=lambda v: v["dx_hat"] * v["inv_std"] + v["xmu"] * v["dsq"]),
                         "dxmu", effect=_equals(lambda case, want: want["dx_hat"] * _fwd(case)["inv_std"]
                                                + _fwd(case)["xmu"] * want["dsq"])),
+            NodeMistake("path through the variance subtracted", "dxmu subtracts the path through sq: both "
+                        "paths ADD (a node used twice adds up its gradients), dxmu = dx_hat * inv_std + "
+                        "2 * xmu * dsq; the minus signs are already inside dsq.",
+                        bn_staged_with(dxmu=lambda v: v["dx_hat"] * v["inv_std"] - 2.0 * v["xmu"] * v["dsq"]),
+                        "dxmu", effect=_equals(lambda case, want: want["dx_hat"] * _fwd(case)["inv_std"]
+                                               - 2.0 * _fwd(case)["xmu"] * want["dsq"])),
+            NodeMistake("dmean averaged instead of summed", "dmean is N times too small: mean (D,) was "
+                        "broadcast over the N rows in xmu = X - mean, so its gradient is the SUM of dxmu over "
+                        "the batch, dmean = -dxmu.sum(axis=0); the 1/N of the mean comes once, in dX.",
+                        bn_staged_with(dmean=lambda v: -v["dxmu"].mean(axis=0)), "dmean",
+                        effect=_scaled(lambda case, want: 1.0 / _batch(case))),
             NodeMistake("dmean not summed over the batch", "dmean still has one row per example. mean "
                         "(D,) was broadcast over the N rows in xmu = X - mean, so its gradient adds up "
                         "the rows: dmean = -dxmu.sum(axis=0).",
@@ -918,6 +1050,11 @@ BN_STAGED_EXERCISE = NodeExercise(
             NodeMistake("term through the mean forgotten", _MEAN_FORGOTTEN,
                         bn_staged_with(dX=lambda v: v["dxmu"]), "dX",
                         effect=_equals(lambda case, want: want["dxmu"])),
+            NodeMistake("mean's share subtracted", "dX subtracts dmean / N: X reaches the loss directly and "
+                        "through the mean, and the two paths ADD, dX = dxmu + dmean / N (the minus sign of "
+                        "xmu = X - mean is already inside dmean).",
+                        bn_staged_with(dX=lambda v: v["dxmu"] - v["dmean"] / v["N"]), "dX",
+                        effect=_equals(lambda case, want: want["dxmu"] - want["dmean"] / _batch(case))),
             NodeMistake("mean's gradient not divided by N", "dX = dxmu + dmean: the mean averages the N "
                         "rows of X, so each row gets dmean / N: dX = dxmu + dmean / N.",
                         bn_staged_with(dX=lambda v: v["dxmu"] + v["dmean"]), "dX",
@@ -954,6 +1091,21 @@ BN_SIMPLIFIED = _Steps(_bn_simplified_start, (
      * (v["N"] * v["dout"] - v["dbeta"] - v["x_hat"] * v["dgamma"])),
 ))
 bn_simplified_with = _staged(BN_SIMPLIFIED, [n for n, _ in BN_SIMPLIFIED_NODES])
+
+
+def _boxed(v, *, dbeta_sign=-1.0, dgamma_sign=-1.0, scale="gamma * inv_std", n_dout=True):
+    """The boxed formula with one piece changed: the sign of the dbeta or x_hat * dgamma term, the factor
+    in front ("gamma * inv_std", "gamma" or "gamma * std"), the N before dout."""
+    dout, N, x_hat = v["dout"], v["N"], v["x_hat"]
+    dbeta, dgamma = dout.sum(axis=0), (dout * x_hat).sum(axis=0)
+    factor = {"gamma * inv_std": v["gamma"] * v["inv_std"], "gamma": v["gamma"],
+              "gamma * std": v["gamma"] / v["inv_std"]}[scale]
+    return factor / N * ((N if n_dout else 1.0) * dout + dbeta_sign * dbeta + dgamma_sign * x_hat * dgamma)
+
+
+def _boxed_mistake(name, explanation, **change):
+    return NodeMistake(name, explanation, bn_simplified_with(dX=lambda v: _boxed(v, **change)), "dX",
+                       effect=_equals(lambda case, want: _boxed(_case_values(case), **change)))
 
 
 def _whole_array_sums(v, gamma_inside=False):
@@ -998,6 +1150,18 @@ BN_SIMPLIFIED_EXERCISE = NodeExercise(
                              var_term=0.0),
         _closed_form_mistake("gamma missing from dX", "dX lacks the factor gamma: out = gamma * x_hat + "
                              "beta, so every path from out back to X starts with dout * gamma.", gamma=False),
+        _boxed_mistake("x_hat term with the wrong sign", "the x_hat * dgamma term was added; it is "
+                       "subtracted, like the dbeta term (the path through the variance pulls the "
+                       f"gradient away from x_hat): {_CLOSED_FORM}.", dgamma_sign=1.0),
+        _boxed_mistake("dbeta term with the wrong sign", "the dbeta term was added; it is subtracted (the "
+                       "path through the mean makes every column of dX sum to 0 over the batch): "
+                       f"{_CLOSED_FORM}.", dbeta_sign=1.0),
+        _boxed_mistake("inv_std missing from dX", "dX lacks the factor inv_std: x_hat = xmu * inv_std, so "
+                       f"every path back to X is scaled by it. {_CLOSED_FORM}.", scale="gamma"),
+        _boxed_mistake("std instead of inv_std", "dX was multiplied by std where the formula has "
+                       f"inv_std = 1 / std (fwd['inv_std']). {_CLOSED_FORM}.", scale="gamma * std"),
+        _boxed_mistake("N missing before dout", "the first term is N * dout, not dout: the factor 1/N in "
+                       f"front applies to all three terms. {_CLOSED_FORM}.", n_dout=False),
         NodeMistake("sums over the whole array", "sum(dout) and sum(dout * x_hat) are sums over the "
                     "batch, one per feature (axis=0); summing the whole array mixes the features.",
                     bn_simplified_with(dX=_whole_array_sums), "dX", effect=_equals_either(

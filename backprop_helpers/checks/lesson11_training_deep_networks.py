@@ -5,7 +5,9 @@ A catalogued mistake here is recognised by its **effect across the cases**: on e
 output is either the right one or the one the mistake gives there, and on at least one case it is the
 mistake's. So a mistake made in one branch only (He right, Xavier wrong; the running mean updated
 right, the running variance not) is still named, and a ``Pattern`` lists the other ways the same
-mistake is usually made (``variants``), each recognised under the same name.
+mistake is usually made (``variants``), each recognised under the same name; a ``Pattern`` with
+``raises`` is also recognised by the error it makes the check raise on a case (an input changed in
+place, no mask returned in evaluation mode), and the verdict quotes that error.
 
 Dropout is random, and a learner may draw the mask in any correct way (``rng.random(...) >= p``,
 ``rng.random(...) < 1 - p``, ``rng.binomial(...)``). Its check therefore compares what does not depend
@@ -18,12 +20,13 @@ check's watch (``same_as``); no package function is handed over (``may_use=()``)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
 from .. import reference
-from .core import Case, Exercise, Mistake, learner_run, same_output
+from .core import Case, Exercise, Mistake, Raised, learner_run, same_output
 
 __all__ = ["check_init_std", "check_l2_loss_and_grad", "check_inverted_dropout_forward",
            "check_inverted_dropout_backward", "check_batchnorm_layer_forward"]
@@ -37,21 +40,42 @@ RTOL, ATOL = 1e-6, 1e-9
 class Pattern(Mistake):
     """A classic mistake recognised by its effect: ``impl`` and each of ``variants`` make it (alone, in
     one branch, or with its usual companion); the learner's output must be, on every case, the right
-    one or one of theirs, and on some case one of theirs where that differs from the right one."""
+    one or one of theirs, and on some case one of theirs where that differs from the right one.
+    ``raises(text, case)``: an error (its text, on that case) that shows the mistake too."""
     variants: tuple = ()
+    raises: Callable | None = None
 
 
 class EffectExercise(Exercise):
-    """An ``Exercise`` whose catalogue is matched case by case (see ``Pattern``)."""
+    """An ``Exercise`` whose catalogue is matched case by case (see ``Pattern``). A mistake recognised by
+    the error it raised is named with that error's text."""
+
+    def verdict(self, got, cases, outputs_of=None):
+        self._cases = list(cases)
+        try:
+            result = super().verdict(got, cases, outputs_of)
+        finally:
+            self._cases = None
+        mistake = next((m for m in self.mistakes if m.name == result.mistake), None)
+        raises = getattr(mistake, "raises", None)
+        seen = next((g.text.split(": ", 1)[-1] for g, c in zip(got, cases) if isinstance(g, Raised) and raises
+                     and raises(g.text, c)), None) if raises else None
+        if seen:
+            note = f"\n  The check saw: {seen}"          # names an argument, never a case's values
+            result = replace(result, message=result.message + note, hint=(result.hint or "") + note)
+        return result
 
     def matching_mistake(self, got, want, outputs_of):
         for mistake in self.mistakes:
             theirs = [outputs_of(fn) for fn in (mistake.impl, *getattr(mistake, "variants", ()))]
             shown = False
+            raises = getattr(mistake, "raises", None)
+            cases = getattr(self, "_cases", None) or [None] * len(got)
             for i, (g, w) in enumerate(zip(got, want)):
                 right = same_output(g, w, self.rtol, self.atol)
                 made = any(same_output(g, t[i], self.rtol, self.atol)
-                           and not same_output(t[i], w, self.rtol, self.atol) for t in theirs)
+                           and not same_output(t[i], w, self.rtol, self.atol) for t in theirs) or (
+                    raises is not None and isinstance(g, Raised) and bool(raises(g.text, cases[i])))
                 if not (right or made):
                     break
                 shown = shown or made
@@ -78,6 +102,11 @@ def _existing(*dotted):
         if ok:
             found.append(name)
     return tuple(found)
+
+
+def _in_place(name, explanation, impl):
+    """The mistake of changing an input array in place: recognised by the check's error for it."""
+    return Pattern(name, explanation, impl, raises=lambda text, case: " in place" in text and "changed" in text)
 
 
 def _source(rng, seed):
@@ -169,6 +198,21 @@ INIT_STD = EffectExercise(
                 _init_with(lambda i, o: np.sqrt(6.0 / i), lambda i, o: np.sqrt(6.0 / (i + o))),
                 variants=(_init_with(_he, lambda i, o: np.sqrt(6.0 / (i + o))),
                           _init_with(lambda i, o: np.sqrt(6.0 / i), _xavier))),
+        Pattern("square root of part of the fraction",
+                "the square root was taken of only part of the fraction (sqrt(2) / fan_in, or "
+                "2 / sqrt(fan_in)): the std is the square root of the whole variance, sqrt(2 / fan_in) for He "
+                "and sqrt(2 / (fan_in + fan_out)) for Xavier, e.g. np.sqrt(2.0 / fan_in).",
+                _init_with(lambda i, o: np.sqrt(2.0) / i, lambda i, o: np.sqrt(2.0) / (i + o)),
+                variants=(_init_with(lambda i, o: 2.0 / np.sqrt(i), lambda i, o: 2.0 / np.sqrt(i + o)),)),
+        Pattern("Xavier from fan_out alone",
+                "Xavier's std used fan_out alone (sqrt(1 / fan_out) keeps only the backward pass steady). "
+                "Xavier balances both passes: Var(w) = 2 / (fan_in + fan_out).",
+                _init_with(_he, lambda i, o: np.sqrt(1.0 / o)),
+                variants=(_init_with(_he, lambda i, o: np.sqrt(2.0 / o)),)),
+        Pattern("Xavier with the product of the fans",
+                "Xavier's std used fan_in * fan_out: its variance is 2 over the SUM of the fans, "
+                "2 / (fan_in + fan_out) (the compromise between 1/fan_in and 1/fan_out).",
+                _init_with(_he, lambda i, o: np.sqrt(2.0 / (i * o)))),
     ])
 
 
@@ -216,7 +260,8 @@ def _l2_run(fn, params, reg):
     return out
 
 
-def _l2_with(*, loss_keys="W", grad_keys="W", loss_term=None, grad_term=None, half=0.5, zero_others=True):
+def _l2_with(*, loss_keys="W", grad_keys="W", loss_term=None, grad_term=None, half=0.5, zero_others=True,
+             zero=np.zeros_like):
     """An ``l2_loss_and_grad`` with its pieces changed: which parameters enter the loss and the gradient
     (``"W"``: the weights; ``"all"``; ``"not b"``: every name not starting with b), the loss's term per
     weight and the gradient's, the factor in front of the loss."""
@@ -232,9 +277,26 @@ def _l2_with(*, loss_keys="W", grad_keys="W", loss_term=None, grad_term=None, ha
             if picks(grad_keys, name):
                 grads[name] = grad_term(value, reg) if grad_term else reg * value
             elif zero_others:
-                grads[name] = np.zeros_like(value)
+                grads[name] = zero(value)
         return loss, grads
     return l2_loss_and_grad
+
+
+def _l2_swapped(params, reg):
+    loss, grads = reference.l2_loss_and_grad(params, reg)
+    return grads, loss
+
+
+def _l2_scaling_in_place(params, reg):
+    loss, grads = 0.0, {}
+    for name, value in params.items():
+        if name.startswith("W"):
+            loss += 0.5 * reg * float(np.sum(value ** 2))
+            grads[name] = value
+            grads[name] *= reg
+        else:
+            grads[name] = np.zeros_like(value)
+    return loss, grads
 
 
 L2_LOSS_AND_GRAD = EffectExercise(
@@ -282,6 +344,35 @@ L2_LOSS_AND_GRAD = EffectExercise(
                 "reg_grads has only the weights' keys. It must have every key of params (its entries are "
                 "added to the network's gradients key by key); the other parameters' share is zeros, "
                 "np.zeros_like(b).", _l2_with(zero_others=False)),
+        Pattern("L1 penalty instead of L2",
+                "the penalty (or its gradient) is L1's, reg * sum(|W|) with gradient reg * sign(W). This "
+                "exercise is L2: 0.5 * reg * sum(W**2), whose gradient is reg * W.",
+                _l2_with(loss_term=lambda W: 2.0 * float(np.sum(np.abs(W))), grad_term=lambda W, reg: reg * np.sign(W)),
+                variants=(_l2_with(loss_term=lambda W: float(np.sum(np.abs(W)))),
+                          _l2_with(loss_term=lambda W: 2.0 * float(np.sum(np.abs(W)))),
+                          _l2_with(grad_term=lambda W, reg: reg * np.sign(W)),
+                          _l2_with(loss_term=lambda W: float(np.sum(np.abs(W))),
+                                   grad_term=lambda W, reg: reg * np.sign(W)))),
+        Pattern("outputs in the wrong order",
+                "the two results came back in the wrong order: return reg_loss, reg_grads (the number first, "
+                "then the dict).", _l2_swapped),
+        Pattern("square of the sum instead of the sum of squares",
+                "the penalty squared the sum of each W's entries, (sum W)**2, where it adds up the squares "
+                "of the entries, sum(W**2): 0.5 * reg * np.sum(W ** 2).",
+                _l2_with(loss_term=lambda W: float(np.sum(W)) ** 2)),
+        Pattern("a plain 0 for the other parameters",
+                "reg_grads holds the number 0 for the parameters that are not weights; each entry must have "
+                "the shape of its parameter (it is added to that parameter's gradient): np.zeros_like(b).",
+                _l2_with(zero=lambda value: 0.0), variants=(_l2_with(zero=lambda value: 0),)),
+        Pattern("gradient with the 0.5: dW = 0.5 * reg * W",
+                "dW is 0.5 * reg * W: the 0.5 of the penalty was kept in the gradient. The derivative of "
+                "0.5 * reg * W**2 is 0.5 * reg * 2 * W = reg * W: the 2 of the square cancels the 0.5.",
+                _l2_with(grad_term=lambda W, reg: 0.5 * reg * W)),
+        _in_place("weights changed in place",
+                  "the function changed the weights it was given: reg_grads[k] = params[k] makes no copy "
+                  "(both names hold the network's own array), so a following *= reg (or +=) scales the "
+                  "weights themselves. Make a new array, reg_grads[k] = reg * params[k], and leave params "
+                  "as it is.", _l2_scaling_in_place),
     ])
 
 
@@ -302,6 +393,8 @@ _ONE_FACTOR = "one factor for every kept unit"
 _PATTERN = "mask zero exactly where out is"
 _PRODUCT = "out equals X * mask"
 _REPEAT = "same result for the same seed"
+_OTHER_SEED = "another mask for another seed"
+_OWN_ROWS = "each example its own mask"
 _IDENTITY = "out equals X"
 _ONES = "mask all ones"
 _DROPPED = "some units dropped"
@@ -323,9 +416,10 @@ def _factor(out, X, where):
     return (float(np.median(ratio)) if ratio.size else float("nan")), ratio
 
 
-def _observe(X, p, train, first, second, name="inverted_dropout_forward"):
+def _observe(X, p, train, first, second, name="inverted_dropout_forward", third=None):
     """What a dropout forward pass did on one case, in terms that do not depend on how its mask was
-    drawn (a dict of numbers and booleans)."""
+    drawn (a dict of numbers and booleans). ``third``: the result with a generator seeded otherwise
+    (compared on a large batch in training mode, where two random masks cannot be equal)."""
     out, mask = _pair(first, name)
     out2, mask2 = _pair(second, name)
     for what, a in (("out", out), ("mask", mask)):
@@ -347,13 +441,18 @@ def _observe(X, p, train, first, second, name="inverted_dropout_forward"):
         seen[_FACTOR] = factor
         seen[_ONES] = bool(np.all(mask == 1))
     seen[_REPEAT] = bool(np.array_equal(out, out2) and np.array_equal(mask, mask2))
+    if third is not None and train and p > 0 and X.size >= LARGE:
+        seen[_OTHER_SEED] = not np.array_equal(_pair(third, name)[1], mask)
+    if train and p > 0 and X.size >= LARGE and X.shape[0] > 1:
+        seen[_OWN_ROWS] = not bool(np.all(mask == mask[:1]))
     return seen
 
 
 def _dropout_drive(fn, X, p, seed, train):
     first = fn(X, p, np.random.default_rng(seed), train)
     second = fn(X, p, np.random.default_rng(seed), train)
-    return _observe(X, p, train, first, second)
+    third = fn(X, p, np.random.default_rng(seed + 1), train)
+    return _observe(X, p, train, first, second, third=third)
 
 
 def _dropout_cases(rng=None):
@@ -371,27 +470,33 @@ def _dropout_cases(rng=None):
 
 
 def _dropout_with(*, keep_below=None, factor=None, train_mode=True, eval_mode=False, eval_factor=1.0,
-                  eval_mask=None, twice=False, plain_mask=False, unseeded=False):
+                  eval_mask=None, twice=False, plain_mask=False, unseeded=False, own_seed=False,
+                  in_place=False, no_eval_mask=False, shared=False):
     """An ``inverted_dropout_forward`` with one of its pieces changed.
 
     keep_below: keep a unit where its uniform number is below ``keep_below(p)`` (default: kept where it
     is at least p); factor(p): the survivors' factor (default 1/(1-p)); train_mode / eval_mode: whether
     each mode drops (the right answer: training only); eval_factor(p) and eval_mask(p): evaluation
     mode's factor and mask; twice: the mask returned is drawn again; plain_mask: the mask returned is
-    0/1; unseeded: the mask is drawn from a generator of its own, not from rng."""
+    0/1; unseeded: the mask is drawn from a generator of its own, not from rng; own_seed: from a
+    generator of its own with a fixed seed; in_place: X *= mask; no_eval_mask: None as the mask at
+    evaluation."""
     def inverted_dropout_forward(X, p, rng, train=True):
         drops = train_mode if train else eval_mode
         if not drops:
             f = 1.0 if train else (eval_factor(p) if callable(eval_factor) else eval_factor)
             mask = np.ones_like(X) * (eval_mask(p) if eval_mask else 1.0)
-            return X * f, mask
-        source = np.random.default_rng() if unseeded else rng
+            return X * f, (None if no_eval_mask and not train else mask)
+        source = np.random.default_rng() if unseeded else np.random.default_rng(0) if own_seed else rng
 
         def draw():
-            u = source.random(X.shape)
+            u = np.broadcast_to(source.random(X.shape[1:]), X.shape) if shared else source.random(X.shape)
             return u < keep_below(p) if keep_below else u >= p
         keep = draw()
         scale = factor(p) if factor else 1.0 / (1.0 - p)
+        if in_place:
+            X *= keep * scale
+            return X, keep * scale
         out = X * keep * scale
         if twice:
             keep = draw()
@@ -435,6 +540,12 @@ class DropoutForwardExercise(EffectExercise):
             if key == _REPEAT:
                 return ("two calls with generators seeded alike gave different results: draw every random "
                         "number from rng, so that a run can be repeated")
+            if key == _OWN_ROWS:
+                return ("every example got the same mask: each unit of each example is dropped on its own, "
+                        "so the mask has the shape of X")
+            if key == _OTHER_SEED:
+                return ("generators seeded differently gave the same mask: draw every random number from "
+                        "the rng argument")
         return super().explain_difference(got, want, case)
 
     def difference_hint(self, got, want, case):
@@ -498,6 +609,31 @@ INVERTED_DROPOUT_FORWARD = DropoutForwardExercise(
                 "two calls with generators seeded alike gave different masks: the random numbers did not "
                 "come from rng (np.random.rand, or a generator of its own). Draw them from the rng "
                 "argument, so that a seeded run repeats exactly.", _dropout_with(unseeded=True)),
+        Pattern("mask from a generator of its own",
+                "generators seeded differently gave the same mask: the random numbers came from a generator "
+                "of the function's own (np.random.default_rng(0), a fixed seed), not from the rng it was "
+                "given, so every call drops the same units. Draw them from the rng argument: "
+                "rng.random(X.shape).", _dropout_with(own_seed=True)),
+        Pattern("one mask for the whole batch",
+                "one mask was drawn per unit and shared by every example of the batch (a mask of shape "
+                "(H,) or (1, H)): each unit of each example is dropped on its own, so the mask has the "
+                "shape of X, rng.random(X.shape).", _dropout_with(shared=True)),
+        Pattern("survivors divided by p",
+                "the kept units were divided by p, the probability of DROPPING them; they are divided by "
+                "the probability of keeping them, 1 - p, so that E[out] = (1 - p) * X / (1 - p) = X.",
+                _dropout_with(factor=lambda p: 1.0 / p if p else 1.0),
+                variants=(_dropout_with(factor=lambda p: np.divide(1.0, p)),)),
+        Pattern("no mask in evaluation mode",
+                "in evaluation mode it returned None as the mask. The caller always receives (out, mask) "
+                "and the backward pass multiplies by the mask: in evaluation mode it is all ones, "
+                "np.ones_like(X) (nothing dropped, nothing scaled).", _dropout_with(no_eval_mask=True),
+                raises=lambda text, case: case is not None and not case.args[3] and (
+                    "returned None as its mask" in text
+                    or "should return two values, (out, mask), but returned" in text)),
+        _in_place("X changed in place",
+                  "the function changed X, the array it was given (X *= mask, or out = X followed by "
+                  "out *= ...: `out = X` does not copy). The layer below still needs X. Make a new array: "
+                  "out = X * mask.", _dropout_with(in_place=True)),
     ])
 
 
@@ -530,6 +666,11 @@ def _divided(dout, mask):
     return dout / mask
 
 
+def _dropout_backward_in_place(dout, mask):
+    dout *= mask
+    return dout
+
+
 INVERTED_DROPOUT_BACKWARD = EffectExercise(
     "inverted_dropout_backward", reference.inverted_dropout_backward, _dropout_backward_cases,
     outputs=("dX",), input_names=("dout", "mask"),
@@ -552,6 +693,10 @@ INVERTED_DROPOUT_BACKWARD = EffectExercise(
                 "derivative (and divides by 0 at the dropped units). out = X * mask is linear in X, so "
                 "dX = dout * mask.", _divided,
                 variants=(lambda dout, mask: np.where(mask > 0, dout / np.where(mask > 0, mask, 1.0), 0.0),)),
+        _in_place("dout changed in place",
+                  "the function changed dout, the array it was given (dout *= mask, or dX = dout followed by "
+                  "dX *= mask: `dX = dout` does not copy). Make a new array: dX = dout * mask.",
+                  _dropout_backward_in_place),
     ])
 
 
@@ -629,7 +774,8 @@ def _bn_run(fn, batches, X_eval, gamma, beta, running, momentum):
 
 def _bn_with(*, ddof=0, running_ddof=None, swap=False, ignore_momentum=False, update=True,
              update_in_eval=False, batch_stats_in_eval=False, running_in_train=None, eps_in_eval=True,
-             eps_outside=False, average_std=False):
+             eps_outside=False, average_std=False, affine="right", in_place=False, eps_in_train=True,
+             fixed_momentum=None, only=None, root=True, root_in_eval=True):
     """A ``batchnorm_layer_forward`` with one of its pieces changed.
 
     ddof / running_ddof: the variance's N - ddof in the normalisation and in the running average;
@@ -638,16 +784,23 @@ def _bn_with(*, ddof=0, running_ddof=None, swap=False, ignore_momentum=False, up
     updates them too; batch_stats_in_eval: evaluation normalises with its own batch's statistics;
     running_in_train: training normalises with the running statistics ("before" or "after" the
     update); eps_in_eval: eps in evaluation's square root; eps_outside: sqrt(var) + eps;
-    average_std: the running "var" averages the standard deviation."""
-    def norm(X, mean, var, eps, with_eps=True):
+    average_std: the running "var" averages the standard deviation; affine: "swapped" (beta * x_hat +
+    gamma) or "none" (x_hat alone); in_place: X centred in place."""
+    def norm(X, mean, var, eps, with_eps=True, with_root=True):
+        if not (root and with_root):
+            return (X - mean) / (var + eps)
         if not with_eps:
             return (X - mean) / np.sqrt(var)
         return (X - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
 
     def move(running, mean, var, momentum, eps):
         if average_std:
-            var = np.sqrt(var + eps)
+            var = np.sqrt(var + eps) if average_std is True else np.sqrt(var)
+        if fixed_momentum is not None:
+            momentum = fixed_momentum
         for key, value in (("mean", mean), ("var", var)):
+            if only is not None and key != only:
+                continue
             if ignore_momentum:
                 running[key] = value
             elif swap:
@@ -656,6 +809,12 @@ def _bn_with(*, ddof=0, running_ddof=None, swap=False, ignore_momentum=False, up
                 running[key] = momentum * running[key] + (1 - momentum) * value
 
     def batchnorm_layer_forward(X, gamma, beta, running, train, momentum=0.9, eps=1e-5):
+        if affine == "swapped":
+            gamma, beta = beta, gamma
+        elif affine == "none":
+            gamma, beta = 1.0, 0.0
+        if in_place:
+            X -= X.mean(axis=0)
         N = X.shape[0]
         mean = X.mean(axis=0)
         var = ((X - mean) ** 2).sum(axis=0) / (N - ddof)
@@ -667,12 +826,13 @@ def _bn_with(*, ddof=0, running_ddof=None, swap=False, ignore_momentum=False, up
             if running_in_train:
                 stats = old if running_in_train == "before" else running
                 return gamma * norm(X, stats["mean"], stats["var"], eps) + beta
-            return gamma * norm(X, mean, var, eps) + beta
+            return gamma * norm(X, mean, var, eps, with_eps=eps_in_train) + beta
         if update_in_eval:
             move(running, mean, var, momentum, eps)
         if batch_stats_in_eval:
             return gamma * norm(X, mean, var, eps) + beta
-        return gamma * norm(X, running["mean"], running["var"], eps, with_eps=eps_in_eval) + beta
+        return gamma * norm(X, running["mean"], running["var"], eps, with_eps=eps_in_eval,
+                            with_root=root_in_eval) + beta
     return batchnorm_layer_forward
 
 
@@ -696,6 +856,11 @@ BATCHNORM_LAYER_FORWARD = EffectExercise(
                 "it was given: running['mean'] = momentum * running['mean'] + (1 - momentum) * mean (a new "
                 "local name, or a new dict assigned to running, changes nothing outside the function).",
                 _bn_with(update=False)),
+        Pattern("one running statistic not updated",
+                "only one of the running statistics moved in training mode: the running mean AND the "
+                "running variance are both updated, running[key] = momentum * running[key] + (1 - momentum) * "
+                "the batch's statistic, for 'mean' and 'var'.", _bn_with(only="mean"),
+                variants=(_bn_with(only="var"),)),
         Pattern("running statistics updated in evaluation mode",
                 "the running statistics changed in evaluation mode. Only training batches update them; at "
                 "evaluation they are read, never written, or the same test example would give different "
@@ -724,7 +889,7 @@ BATCHNORM_LAYER_FORWARD = EffectExercise(
         Pattern("standard deviation averaged instead of the variance",
                 "running['var'] averaged the standard deviation, sqrt(var + eps), not the variance var: in "
                 "evaluation mode it is used as a variance, sqrt(running['var'] + eps).",
-                _bn_with(average_std=True)),
+                _bn_with(average_std=True), variants=(_bn_with(average_std="no eps"),)),
         Pattern("eps left out in evaluation mode",
                 "evaluation mode divided by sqrt(running['var']) without eps: the same formula as training, "
                 "sqrt(var + eps), keeps the two modes alike and a feature of variance 0 finite.",
@@ -732,6 +897,30 @@ BATCHNORM_LAYER_FORWARD = EffectExercise(
         Pattern("eps outside the square root",
                 "the normalisation divided by sqrt(var) + eps instead of sqrt(var + eps): eps belongs under "
                 "the root, as in lesson 10.", _bn_with(eps_outside=True)),
+        Pattern("eps left out in training mode",
+                "training mode divided by sqrt(var) (X.std(axis=0)?) without eps: sqrt(var + eps), as in "
+                "lesson 10, keeps a feature that is (nearly) constant over the batch finite (see the case "
+                "with a nearly constant feature).", _bn_with(eps_in_train=False),
+                variants=(_bn_with(eps_in_train=False, eps_in_eval=False),)),
+        Pattern("momentum argument ignored",
+                "the running averages moved with a momentum of their own (0.9 or 0.1) whatever the momentum "
+                "argument said (see the cases with momentum 0.5, 0.8 and 0): use the argument, running = "
+                "momentum * running + (1 - momentum) * batch statistic.", _bn_with(fixed_momentum=0.9),
+                variants=(_bn_with(fixed_momentum=0.1), _bn_with(fixed_momentum=0.99))),
+        Pattern("square root missing",
+                "the normalisation divided by var + eps, the variance, instead of the standard deviation "
+                "sqrt(var + eps): x_hat = (X - mean) / np.sqrt(var + eps), in both modes.", _bn_with(root=False),
+                variants=(_bn_with(root_in_eval=False),)),
+        Pattern("gamma and beta swapped",
+                "out = beta * x_hat + gamma: gamma scales and beta shifts, out = gamma * x_hat + beta.",
+                _bn_with(affine="swapped")),
+        Pattern("gamma and beta not applied",
+                "out is x_hat itself: the layer's own scale and offset are missing, out = gamma * x_hat + beta "
+                "(in both modes).", _bn_with(affine="none")),
+        _in_place("X centred in place",
+                  "the function changed X, the array it was given (X -= mean, X /= std, or xmu = X followed by "
+                  "xmu -= mean: `xmu = X` does not copy). The caller still needs X (and the backward pass "
+                  "reads it). Compute into new arrays: xmu = X - mean.", _bn_with(in_place=True)),
     ])
 
 

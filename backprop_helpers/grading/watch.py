@@ -165,9 +165,23 @@ class _Files:
 
 
 def _fingerprint(code: types.CodeType) -> tuple:
+    """What a copy of ``code`` shares with it: bytecode, names, constants, and where each instruction
+    sits in the source relative to the first line (line and column). A copied code object or the
+    reference's source executed again keeps all of these; a learner who types the same algorithm
+    (the natural depth-first search, say) lays it out differently, in blank lines or spacing, and is
+    not taken for a copy."""
     consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
                    for c in code.co_consts)
-    return code.co_code, code.co_names, consts
+    return code.co_code, code.co_names, consts, _layout(code)
+
+
+def _layout(code: types.CodeType) -> tuple:
+    first = code.co_firstlineno
+    if hasattr(code, "co_positions"):          # Python 3.11+: lines and columns
+        return tuple((None if line is None else line - first, None if end is None else end - first,
+                      col, end_col) for line, end, col, end_col in code.co_positions())
+    return tuple((start, stop, None if line is None else line - first)
+                 for start, stop, line in code.co_lines())
 
 
 def _public_name(fn: Any) -> str:

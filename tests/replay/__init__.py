@@ -1,0 +1,1 @@
+"""Replayed learner answers, written from the lesson text alone."""
