@@ -561,3 +561,17 @@ def gd_np_append_flat(grad_fn, theta0, lr, steps):
 
 def test_a_flattened_path_is_named():
     named(gd.GRADIENT_DESCENT, gd_np_append_flat, "path flattened")
+
+
+def test_sgd_step_that_skips_the_biases_is_named_not_blamed_on_rebinding():
+    def weights_only(params, grads, lr):
+        for name, value in params.items():
+            if value.ndim == 2:                 # the biases (vectors) never move
+                value -= lr * grads[name]
+    result = gd.SGD_STEP.run(weights_only)
+    assert result.mistake == "some parameters not updated"
+    assert "the biases" in result.message
+
+    def nothing_in_place(params, grads, lr):
+        return {k: v - lr * grads[k] for k, v in params.items()}
+    assert gd.SGD_STEP.run(nothing_in_place).mistake == "update not in place"

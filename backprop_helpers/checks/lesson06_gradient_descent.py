@@ -173,6 +173,25 @@ def _sgd_first_only_detect(got, want, cases):
     return shown
 
 
+def _sgd_some_keys_detect(got, want, cases):
+    """Some parameters take the right step at every step and the others never change."""
+    shown = False
+    for g, case in zip(got, cases):
+        rows = _sgd_labels(g, case)
+        per_key = [set(column) for column in zip(*rows)]
+        if any(len(labels) != 1 or labels - {"right", "no change"} for labels in per_key):
+            return False
+        kinds = {next(iter(labels)) for labels in per_key}
+        shown = shown or kinds == {"right", "no change"}   # a case may have only one kind of key
+    return shown
+
+
+def _sgd_weights_only(params, grads, lr):
+    for name in params:
+        if name.startswith("W"):
+            params[name] -= lr * grads[name]
+
+
 def _sgd_ascent(params, grads, lr):
     for name, value in params.items():
         value += lr * grads[name]
@@ -218,6 +237,11 @@ SGD_STEP = EffectCheck(
         Effect("only the first parameter updated",
                "only the first parameter was updated: is the `return` inside the loop? Every "
                "parameter in the dict needs its step.", _sgd_first_only, detect=_sgd_first_only_detect),
+        Effect("some parameters not updated",
+               "some parameters took the right step and the others never changed (the biases b1, "
+               "b2, ..., say, or every key after some condition): every entry of params needs its "
+               "step. Loop over all the keys of params, and update each one in place.",
+               _sgd_weights_only, detect=_sgd_some_keys_detect),
         Effect("update not in place",
                "the parameters did not change. A new dict (params = {...}) or a new array "
                "(theta = theta - lr * g) only rebinds a local name, and a returned value is ignored: "
@@ -393,7 +417,9 @@ GRADIENT_DESCENT = EffectCheck(
                "every row of the path after the first is the same point: the same array was appended at "
                "each step and then changed in place (theta -= ...), so every entry of the list is that one "
                "array, in its final state. Append a copy (path.append(theta.copy())), or write "
-               "theta = theta - lr * grad_fn(theta), which makes a new array at every step.",
+               "theta = theta - lr * grad_fn(theta), which makes a new array at every step. And start "
+               "from a copy of theta0 (theta = theta0.copy()): theta = theta0 makes theta the "
+               "caller's array, which the steps would change too.",
                _gd_same_array, detect=_path_effect(_aliased)),
         Effect("gradient descent adding the gradient",
                "the path climbs: the gradient points uphill, so each step subtracts it: "
@@ -625,8 +651,10 @@ ADAM_FAULTS = FaultSpace(_adam_with, [
      "and s; the correction is computed fresh at every step (m_hat = m / (1 - beta1**t)) and used "
      "only for this step."),
     ("bias correction forgotten",
-     "the first steps are far too small: m and s start at zero, so early on they are "
-     "shrunk towards zero. Divide them by (1 - beta1**t) and (1 - beta2**t) before the step."),
+     "the bias correction is missing, so the first steps have the wrong size: m and s start at "
+     "zero, so early on they are shrunk towards zero, s far more than m (with beta2 = 0.999 the "
+     "first step is about three times too large). Divide them by (1 - beta1**t) and "
+     "(1 - beta2**t) before the step."),
     ("epsilon inside the square root",
      "eps went inside the square root, sqrt(s_hat + eps): it belongs outside, "
      "m_hat / (sqrt(s_hat) + eps). Inside, it weighs sqrt(1e-8) = 1e-4, which dominates small gradients."),

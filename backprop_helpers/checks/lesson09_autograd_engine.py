@@ -1118,8 +1118,9 @@ ZERO_GRAD = EngineExercise(
                 "their gradients kept. It is node.grad = 0.0.",
                 lambda nodes: [setattr(n, "data", 0.0) for n in nodes]),
         Mistake("gradients left unchanged", "after zero_grad the nodes still hold their gradients. Assign "
-                "to each node's attribute: node.grad = 0.0 (node.grad == 0 only compares, and node = 0 "
-                "only gives the loop's name another value).", lambda nodes: [n.grad == 0 for n in nodes]),
+                "to each node's attribute: node.grad = 0.0 (node.grad == 0 only compares, node = 0 "
+                "only gives the loop's name another value, and nodes = [...] only gives the function's "
+                "name a new list: the caller's nodes are untouched).", lambda nodes: [n.grad == 0 for n in nodes]),
         Mistake("grad set to None", "grad became None; it must be the number 0.0, since the backward "
                 "pass adds to it (None += 1.0 fails).",
                 lambda nodes: [setattr(n, "grad", None) for n in nodes]),
