@@ -91,14 +91,49 @@ def test_failing_verdicts_in_later_demonstration_cells_do_not_count():
     assert verdict_problems(solution(extra=[demo]), "s.ipynb", expect="passed") == []
 
 
-def test_an_exercise_that_was_never_checked_is_reported():
+def test_an_exercise_that_was_never_checked_is_reported_with_its_own_check_cell():
     nb = solution(verdict=None)
+    expected = ["s.ipynb, cell 1: the exercise 'relu' was not checked (its check cell 2 has no output: was it "
+                "run?)"]
+    assert verdict_problems(nb, "s.ipynb", expect="passed") == expected
+    # a later exercise's check printed a verdict: the message still names relu's own check cell
+    nb.cells.append(cell("def tanh(x):\n    ### BEGIN SOLUTION\n    y = np.tanh(x)\n    ### END SOLUTION\n"
+                         "    return y", "tanh"))
+    nb.cells.append(cell("tanh = check_tanh(tanh)", "other", ["✔ tanh: correct\n"]))
+    assert verdict_problems(nb, "s.ipynb", expect="passed") == expected
+    nb.cells[2].source = "print('no check here')"
+    nb.cells[2].outputs = [v4.new_output("stream", text="no check here\n")]
     assert verdict_problems(nb, "s.ipynb", expect="passed") == [
-        "s.ipynb, cell 1: the exercise 'relu' was not checked (no cell after it printed a verdict)"]
-    nb.cells.append(cell("check_tanh(np.tanh)", "other", ["✔ tanh: correct\n"]))
-    assert verdict_problems(nb, "s.ipynb", expect="passed") == [
-        "s.ipynb, cell 1: the exercise 'relu' was not checked (its check cell 4 printed no verdict for "
-        "'relu')"]
+        "s.ipynb, cell 1: the exercise 'relu' was not checked (no cell after it calls its check or printed a "
+        "verdict for it)"]
+
+
+def test_stale_outputs_are_refused_and_execute_keeps_the_record(tmp_path):
+    from backprop_helpers.course.publish import RUN_RECORD, record_run, stale_outputs
+    nb = solution()
+    for n, c in enumerate(nb.cells, 1):
+        c.execution_count = n
+    assert stale_outputs(nb, "s.ipynb") is None               # no record, counts of one run: trusted
+    nb.cells[1].execution_count = 9                           # run again after an edit
+    assert "do not come from one run from top to bottom" in stale_outputs(nb, "s.ipynb")
+    nb.cells[1].execution_count = 2
+    record_run(nb)
+    assert len(nb.metadata["backprop_course"][RUN_RECORD]) == 4 and stale_outputs(nb, "s.ipynb") is None
+    nb.cells[1].source = RELU.format(body="np.abs(x)")        # broken after its outputs were made
+    problem = stale_outputs(nb, "s.ipynb")
+    assert problem.startswith("s.ipynb: its outputs are stale: cell 1 changed or added since `execute` ran it")
+    assert problem.endswith("run `python -m backprop_helpers execute s.ipynb` and commit it")
+    path = write(nb, tmp_path / "solutions" / "01_x.ipynb")
+    assert committed_verdict_problems(tmp_path / "solutions") == [problem.replace("s.ipynb", str(path))]
+    ran, error = execute(path)
+    assert error is None and stale_outputs(ran, str(path)) is None
+    assert ran.metadata["backprop_course"][RUN_RECORD] != nb.metadata["backprop_course"][RUN_RECORD]
+    assert build_lesson_metadata(ran) == {"generated_cells"}
+
+
+def build_lesson_metadata(nb) -> set:
+    from backprop_helpers.course import build_lesson
+    return set(build_lesson(nb)["metadata"]["backprop_course"])
 
 
 def test_a_lesson_whose_check_passes_with_the_exercise_unfinished_is_reported():
@@ -238,8 +273,11 @@ def test_execute_command_saves_outputs_and_changes_nothing_else(tmp_path, capsys
     assert f"executed and saved {path} (" in capsys.readouterr().out
     saved = read_notebook(path)
     assert saved.cells[0].outputs[0]["text"] == "42\n" and saved.cells[0].execution_count == 1
+    record = saved.metadata.pop("backprop_course")                         # the code it ran
+    assert list(record) == ["executed_code"] and len(record["executed_code"]) == 2
     assert saved.metadata == {"language_info": {"name": "python"}}          # no widget state, no version
     assert saved.cells[1].metadata == {"collapsed": True}                  # no timings
+    saved.metadata["backprop_course"] = record
     assert path.read_bytes() == notebook_bytes(saved)
 
 

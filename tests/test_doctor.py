@@ -204,7 +204,8 @@ def test_kernel_in_another_python_is_a_problem(monkeypatch, tmp_path):
 def test_run_returns_one_result_per_check_and_prints_the_table(capsys):
     results = doctor.run()
     assert [r.name for r in results] == ["Python", "numpy", "matplotlib", "ipywidgets",
-                                         "widget frontend", "float64", "BLAS threads", "kernel Python"]
+                                         "widget frontend", "float64", "BLAS threads", "kernel Python",
+                                         "course package"]
     assert all(isinstance(r, DoctorResult) for r in results)
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["check", "status", "found"]
@@ -213,7 +214,7 @@ def test_run_returns_one_result_per_check_and_prints_the_table(capsys):
 
 
 def test_run_without_show_prints_nothing(capsys):
-    assert len(doctor.run(show=False)) == 8
+    assert len(doctor.run(show=False)) == 9
     assert capsys.readouterr().out == ""
 
 
@@ -240,3 +241,14 @@ def test_a_check_that_crashes_is_reported_not_raised(monkeypatch, capsys):
     assert len(bad) == 1 and not bad[0].ok
     assert "RuntimeError: metadata unreadable" in bad[0].found
     assert "- float64:" in capsys.readouterr().out
+
+
+def test_the_course_package_must_be_this_checkout(tmp_path):
+    from backprop_helpers.course import doctor
+    mine = Path(doctor.__file__).resolve().parents[2]
+    assert doctor.check_course_copy(mine).ok
+    assert doctor.check_course_copy(tmp_path).ok                 # no checkout here: nothing to compare
+    (tmp_path / "backprop_helpers").mkdir()
+    result = doctor.check_course_copy(tmp_path)
+    assert not result.ok and f"not {tmp_path / 'backprop_helpers'}" in result.found
+    assert "pip install -e ." in result.fix

@@ -235,6 +235,26 @@ def build_class(folder: Path) -> dict[str, Path]:
     nb["cells"] = [c for i, c in enumerate(nb["cells"])
                    if i == keep or "binary_cross_entropy(" not in "".join(c["source"])]
     files["exit"] = write(folder, "exit.ipynb", insert(nb, cell_of(nb, "softmax"), "import os\nos._exit(1)"))
+    # an endless loop in softmax, its check and the later cells that call it kept: one time limit only
+    files["loop_kept"] = write(folder, "loop_kept.ipynb", answered(dict(RIGHT, softmax="while True:\n    pass")))
+    # the set-up cell's import fails: the notebook does not run as handed in
+    nb = answered(RIGHT)
+    setup = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    nb["cells"][setup]["source"] = "".join(nb["cells"][setup]["source"]) + "\nimport a_module_that_is_not_there\n"
+    files["import"] = write(folder, "import.ipynb", nb)
+    # softmax left unfinished in its exercise cell and answered in a new cell below it
+    nb = answered({g: c for g, c in RIGHT.items() if g != "softmax"})
+    files["answer_below"] = write(folder, "answer_below.ipynb", insert(nb, cell_of(nb, "softmax") + 1, (
+        "def softmax(scores):\n    e = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n")))
+    # the exercise cell replaced by a new cell (no grade_id) that defines the function
+    nb = answered({g: c for g, c in RIGHT.items() if g != "softmax"})
+    nb["cells"][cell_of(nb, "softmax")] = code_cell(
+        "def softmax(scores):\n    e = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n")
+    files["replaced"] = write(folder, "replaced.ipynb", nb)
+    # a result that is never filled in: every output 0
+    files["zeros"] = write(folder, "zeros.ipynb", answered(dict(RIGHT, softmax="probs = np.zeros_like(scores)")))
     files["output"] = write(folder, "output.ipynb", after_setup(answered(RIGHT), (
         "for _ in range(300):\n    print('x' * 100_000)")))
     hog = "hog = np.ones((40000, 40000))"
@@ -356,6 +376,71 @@ def test_an_infinite_loop_is_interrupted_and_the_rest_is_graded(graded):
     assert any("ran for more than 8 s (--cell-timeout) and was interrupted" in p for p in nb["problems"])
 
 
+def test_after_a_timeout_the_cells_that_call_the_function_are_skipped(graded):
+    nb = graded["nb"]["loop_kept"]
+    source = json.loads(graded["files"]["loop_kept"].read_text())
+    check = cell_of(source, "softmax") + 1
+    assert f"cell {check} ran for more than 8 s (--cell-timeout) and was interrupted (in softmax)" in nb["problems"]
+    [skipped] = [p for p in nb["problems"] if "skipped" in p]
+    assert skipped.startswith("cells ") and f"they call softmax, which did not return within 8 s in cell {check}" \
+        in skipped
+    got = exercises_of(graded, "loop_kept")
+    assert got["softmax"]["status"] == "timeout"
+    assert "grading it was skipped rather than run into the limit again" in got["softmax"]["message"]
+    assert [got[g]["status"] for g in ("mean_squared_error", "cross_entropy", "binary_cross_entropy")] \
+        == ["passed"] * 3
+    assert nb["seconds"] < 8 * 2             # one time limit, not one per cell that calls softmax
+
+
+def test_a_failed_import_in_the_set_up_cell_fails_the_notebook(graded):
+    nb = graded["nb"]["import"]
+    assert nb["setup_failed"] == ("cell 1 raised ModuleNotFoundError: No module named "
+                                  "'a_module_that_is_not_there'")
+    assert nb["score"] == 0 and {e["status"] for e in nb["exercises"]} == {"set-up failed"}
+    assert "the function on its own: it passes" in nb["exercises"][0]["message"]
+    assert nb["problems"][0].startswith("SET-UP FAILED: cell 1 raised ModuleNotFoundError")
+    [item] = graded["report"]["summary"]["setup_failed"]
+    assert item["learner"] == "import"
+    assert "1 whose set-up failed (scored 0)" in graded["text"]
+
+
+def test_an_answer_written_in_a_new_cell_below_is_graded_and_reported_as_moved(graded):
+    source = json.loads(graded["files"]["answer_below"].read_text())
+    i = cell_of(source, "softmax")
+    got = exercises_of(graded, "answer_below")
+    assert got["softmax"]["status"] == "passed"
+    assert got["softmax"]["note"] == f"graded from cell {i + 1}, which defines softmax again below its " \
+                                     f"exercise cell {i}"
+    assert f"the answer to softmax was moved: graded from cell {i + 1}" in graded["nb"]["answer_below"]["problems"][0]
+
+
+def test_an_exercise_cell_replaced_by_a_new_one_is_graded_from_it(graded):
+    got = exercises_of(graded, "replaced")["softmax"]
+    assert got["status"] == "passed" and "which defines softmax: the exercise cell (grade_id 'softmax') " \
+                                         "is gone" in got["note"]
+
+
+def test_outputs_that_are_all_zero_get_their_own_diagnosis(graded):
+    got = exercises_of(graded, "zeros")["softmax"]
+    # the catalogue may name it itself; else the grader does
+    assert got["mistake"] in ("all zeros", "every output is 0")
+    assert "0" in got["message"] and "constant factor" not in got["message"]
+    assert "constant factor" not in (got["hint"] or "")
+    line = next(ln for ln in graded["text"].splitlines() if ln.strip().startswith("mistakes:") and
+                f"{got['mistake']} " in ln and "zeros)" in ln)
+    assert "constant factor" not in line
+
+
+def test_the_grader_names_outputs_that_are_all_zero_when_the_check_does_not():
+    from backprop_helpers.grading.grader import ZERO_OUTPUTS, _zero_words, all_zero
+    assert all_zero([np.zeros(3), (0.0, np.zeros((2, 2)))]) and not all_zero([np.zeros(3), 1.0])
+    assert not all_zero([Raised.from_text("ValueError: x")]) and not all_zero([{"ok": True}])
+    words = _zero_words("✘ f: out differs; got 0, expected 2. Every value is 0 times the expected one: a "
+                        "constant factor is off (case 'a'; 3 of 3 cases differ)")
+    assert "constant factor" not in words and "Every value it returns is 0, on every case" in words
+    assert words.endswith("(case 'a'; 3 of 3 cases differ)") and ZERO_OUTPUTS == "every output is 0"
+
+
 def test_a_notebook_that_ignores_interrupts_is_stopped_by_the_total_timeout(graded):
     nb = graded["nb"]["hung"]
     assert any("stopped after 30 s (--timeout)" in p for p in nb["problems"])
@@ -397,10 +482,16 @@ def test_unreadable_notebooks_get_a_line_and_no_grade(graded):
     assert listed == {"broken_json.ipynb", "version5.ipynb", "scratch.ipynb"}
 
 
-def test_a_notebook_of_another_lesson_is_graded_as_that_lesson(graded):
+def test_a_notebook_named_for_another_lesson_is_graded_as_what_it_is_and_flagged(graded):
     nb = graded["nb"]["other"]
     assert nb["lesson"] == "01_forward_pass"            # despite its file name
     assert nb["score"] == nb["max_score"] == 6
+    assert nb["other_lesson"] == ("the file name says 02_loss, but the notebook is 01_forward_pass (6 of its 6 "
+                                  "exercise cells found)")
+    assert nb["problems"][0].startswith("OTHER LESSON: the file name says 02_loss")
+    [flagged] = graded["report"]["summary"]["other_lesson"]
+    assert flagged["learner"] == "bob" and flagged["scored"]
+    assert "other lesson: bob: the file name says 02_loss, but the notebook is 01_forward_pass" in graded["text"]
 
 
 def test_originals_are_byte_identical_with_the_same_mtime(graded):
@@ -427,14 +518,26 @@ def test_text_report_lists_every_learner_and_the_summary(graded):
         assert path.name in text
     assert "good.ipynb: 02_loss: 4/4 points" in text
     assert 'mistake "MSE averaged over every element"' in text
-    assert f"Class summary: {len(graded['files']) - 3} of {len(graded['files'])} notebook(s) graded" in text
-    assert "most common: softmax without subtracting the max (overflow on large logits) (6)" in text
+    assert f"Class summary: {len(graded['files'])} notebook(s): {len(graded['files']) - 4} graded, 1 whose set-up " \
+           f"failed (scored 0), 1 of another lesson, 3 not graded" in text
+    assert "mistakes: softmax without subtracting the max (overflow on large logits) 6 (tamper_checks, " \
+           "tamper_numpy, tamper_print, tamper_rebind, tamper_reference, wrong)" in text
+    assert "not judged on its code: not done 1 (unfinished)" in text
+    assert " 4/4 points  " in text and "median" in text            # the distribution of the scores
+
+
+def test_the_text_report_never_cuts_a_message(graded):
+    assert "…" not in graded["text"].replace("… ", "").replace("  …", "")
+    for nb in graded["report"]["notebooks"]:
+        for e in nb["exercises"]:
+            if not e["passed"]:
+                assert " ".join(e["message"].split()).split(": ", 1)[-1] in graded["text"]
 
 
 def test_csv_has_one_row_per_learner_and_exercise(graded):
     rows = graded["rows"]
-    assert list(rows[0]) == ["notebook", "lesson", "exercise", "status", "passed", "points", "max_points",
-                             "mistake", "message", "notebook_problems"]
+    assert list(rows[0]) == ["notebook", "learner", "lesson", "exercise", "status", "passed", "points",
+                             "max_points", "mistake", "message", "notebook_problems"]
     wrong = [r for r in rows if r["notebook"].endswith("wrong.ipynb")]
     assert [(r["exercise"], r["status"], r["points"], r["mistake"]) for r in wrong] == \
         [(g, "wrong", "0", WRONG_MISTAKES[g]) for g in IDS]
@@ -635,20 +738,20 @@ def test_parse_reports_what_is_wrong_with_a_file():
 
 # --------------------------------------------------------------------------- command line
 
-def test_usage_errors_exit_with_status_1(tmp_path, capsys):
-    assert grading.main([]) == 1
-    assert grading.main([str(tmp_path / "nope.ipynb")]) == 1
+def test_usage_errors_exit_with_status_2(tmp_path, capsys):
+    assert grading.main([]) == 2
+    assert grading.main([str(tmp_path / "nope.ipynb")]) == 2
     err = capsys.readouterr().err
     assert "grade: grade_notebooks: notebooks must be existing files or folders, got" in err
-    assert grading.main([str(tmp_path)]) == 1
+    assert grading.main([str(tmp_path)]) == 2
     assert "holds no .ipynb notebook" in capsys.readouterr().err
     notebook = write(tmp_path, "a.ipynb", lesson())
-    assert grading.main([str(notebook), "--timeout", "-1"]) == 1
+    assert grading.main([str(notebook), "--timeout", "-1"]) == 2
     assert "grade_notebooks: timeout must be a finite number > 0, got -1.0" in capsys.readouterr().err
-    assert grading.main([str(notebook), "--solutions", str(tmp_path / "none")]) == 1
+    assert grading.main([str(notebook), "--solutions", str(tmp_path / "none")]) == 2
     assert "solutions must be the folder of the instructor's solution notebooks (--solutions DIR), got '" \
         in capsys.readouterr().err
-    assert grading.main([str(notebook), "--memory-limit", "12"]) == 1
+    assert grading.main([str(notebook), "--memory-limit", "12"]) == 2
     assert "memory_limit_mb must be an integer >= 256, got 12" in capsys.readouterr().err
     assert grading.main(["--help"]) == 0
 
@@ -717,3 +820,90 @@ def test_ctrl_c_stops_grading_and_its_kernels(tmp_path):
     assert err.strip() == "grade: interrupted; the kernels were stopped and no report was written"
     time.sleep(0.5)
     assert _processes_in(scratch) == [] and list(scratch.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- --lesson and --exercise
+
+@pytest.fixture(scope="module")
+def small_class(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    write(folder, "alice.ipynb", answered(RIGHT))
+    write(folder, "bob.ipynb", answered(WRONG))
+    shutil.copyfile(ROOT / "solutions" / "01_forward_pass.ipynb", folder / "carol.ipynb")
+    return folder
+
+
+def test_with_lesson_a_notebook_of_another_lesson_scores_0_and_is_reported(small_class):
+    report = grading.grade_notebooks(small_class, solutions=ROOT / "solutions", lesson="02", seed=3,
+                                     cell_timeout=60)
+    by = {nb.learner: nb for nb in report.notebooks}
+    carol = by["carol"]
+    assert (carol.lesson, carol.score, carol.max_score) == ("02_loss", 0, 4)
+    assert {e.status for e in carol.exercises} == {"other lesson"}
+    assert carol.other_lesson == "a notebook of 01_forward_pass (6 of its 6 exercise cells found), not of " \
+                                 "02_loss (--lesson)"
+    assert carol.problems[0].endswith("scored 0 (--accept-other-lessons grades it as 01_forward_pass)")
+    assert (by["alice"].score, by["bob"].score) == (4, 0)
+    text = report.to_text()
+    assert "Every notebook should be 02_loss; a notebook of another lesson scores 0" in text
+    assert "1 of another lesson (1 scored 0)" in text
+    assert "other lesson 1 (carol)" in text
+    accepted = grading.grade_notebooks(small_class / "carol.ipynb", solutions=ROOT / "solutions",
+                                       lesson="02_loss", accept_other_lessons=True, cell_timeout=60)
+    [carol] = accepted.notebooks
+    assert (carol.lesson, carol.score) == ("01_forward_pass", 6) and carol.other_lesson
+
+
+def test_one_exercise_can_be_regraded_alone(small_class):
+    report = grading.grade_notebooks(small_class, solutions=ROOT / "solutions", exercises=["softmax"], seed=3,
+                                     cell_timeout=60)
+    by = {nb.learner: nb for nb in report.notebooks}
+    assert [(e.grade_id, e.status) for e in by["alice"].exercises] == [("softmax", "passed")]
+    assert [(e.grade_id, e.mistake) for e in by["bob"].exercises] == [("softmax", WRONG_MISTAKES["softmax"])]
+    assert [e.status for e in by["carol"].exercises] == ["other lesson"] and by["carol"].max_score == 1
+    assert report.settings["exercises"] == ["softmax"] and report.settings["lesson"] == ["02_loss"]
+
+
+def test_lesson_and_exercise_usage_errors(small_class, capsys):
+    assert grading.main([str(small_class), "--lesson", "99", "--solutions", str(ROOT / "solutions")]) == 2
+    assert "lesson must be the number or the name of a lesson with exercises" in capsys.readouterr().err
+    assert grading.main([str(small_class), "--exercise", "nope", "--solutions", str(ROOT / "solutions")]) == 2
+    assert "exercises must be grade_ids of one lesson, got 'nope': no lesson has it" in capsys.readouterr().err
+    assert grading.main([str(small_class), "--lesson", "01", "--exercise", "softmax",
+                         "--solutions", str(ROOT / "solutions")]) == 2
+    assert "exercises must be grade_ids of one lesson in 01_forward_pass" in capsys.readouterr().err
+
+
+def test_kernels_import_the_course_the_grader_runs(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/somewhere/else", str(ROOT)]))
+    assert kernel_env()["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/somewhere/else"]
+
+
+def test_long_messages_are_cut_between_words_and_say_so():
+    from backprop_helpers.grading.execution import cut
+    text = "ValueError: " + "a long explanation " * 100
+    short = cut(text, 200)
+    assert short.endswith("more characters]") and "…" not in short
+    kept = short.rsplit(" [", 1)[0]
+    assert text.startswith(kept) and text[len(kept)] == " "              # never inside a word
+    assert cut("short", 200) == "short"
+
+
+def test_the_functions_a_timed_out_cell_was_running_are_read_from_its_traceback():
+    from backprop_helpers.grading.execution import functions_in_traceback
+    traceback = ["\x1b[0;31mKeyboardInterrupt\x1b[0m  Traceback (most recent call last)",
+                 "Cell \x1b[0;32mIn[12], line 1\x1b[0m\n----> 1 softmax = check_softmax(softmax)",
+                 "File /x/core.py:300, in Exercise.check(self, fn)",
+                 "Cell \x1b[0;32mIn[11], line 3\x1b[0m, in \x1b[0;36msoftmax\x1b[0;34m(scores)\x1b[0m",
+                 "Cell In[10], line 2, in helper(x)"]
+    assert functions_in_traceback(traceback) == ["softmax", "helper"]
+
+
+def test_a_failed_import_or_a_failed_set_up_cell_is_a_set_up_failure():
+    from backprop_helpers.grading.submissions import setup_failure
+    nb, _ = parse(json.dumps(lesson()).encode(), "f")
+    setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    later = len(nb.cells) - 1
+    assert setup_failure(nb, setup, "NameError: name 'x' is not defined")
+    assert setup_failure(nb, later, "ModuleNotFoundError: No module named 'torch'")
+    assert not setup_failure(nb, later, "NameError: name 'x' is not defined")

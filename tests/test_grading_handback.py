@@ -129,6 +129,10 @@ def test_learner_id_rules():
     assert learner_id(None, Path("x/learner_07_02_loss.ipynb"), None, "02_loss", lessons) == "learner_07"
     assert learner_id(None, Path("c/alice/ps1/02_loss.ipynb"), Path("c"), "02_loss", lessons) == "alice"
     assert learner_id(None, Path("02_loss.ipynb"), None, "02_loss", lessons) == "02_loss"
+    # a file given by name: the nearest folder that names a learner (JupyterHub home folders)
+    assert learner_id(None, Path("/home/alice/lessons/02_loss.ipynb"), None, "02_loss", lessons) == "alice"
+    assert learner_id(None, Path("collected/bob/02_loss.ipynb"), None, "02_loss", lessons) == "bob"
+    assert learner_id(None, Path("/home/jovyan/lessons/02_loss.ipynb"), None, "02_loss", lessons) == "02_loss"
     assert learner_id(None, Path("notes.ipynb"), None, None, lessons) == "notes"
     nb, _ = parse(json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [],
                               "metadata": {"backprop_course": {"learner": "  Zoë   K. "}}}).encode(), "f")
@@ -241,5 +245,5 @@ def test_similarity_and_seed_options_on_the_command_line(tmp_path, capsys):
                               "--gradebook", "g.csv"])
     assert (args.similarity, args.seed, args.feedback, args.gradebook) == (0.6, 5, "fb", "g.csv")
     notebook = write(tmp_path / "a.ipynb", answered({}))
-    assert grading.main([str(notebook), "--similarity", "2"]) == 1
+    assert grading.main([str(notebook), "--similarity", "2"]) == 2
     assert "similarity must be True, False or a threshold in (0, 1], got 2.0" in capsys.readouterr().err

@@ -182,6 +182,6 @@ def test_the_seed_is_printed_and_repeats_the_run(graded):
 def test_a_bad_seed_is_a_usage_error(tmp_path, capsys):
     notebook = tmp_path / "a.ipynb"
     notebook.write_text(LESSON.read_text(encoding="utf-8"), encoding="utf-8")
-    assert grading.main([str(notebook), "--seed", "-3"]) == 1
+    assert grading.main([str(notebook), "--seed", "-3"]) == 2
     assert "seed must be an integer >= 0, got -3" in capsys.readouterr().err
-    assert grading.main([str(notebook), "--seed", "x"]) == 1
+    assert grading.main([str(notebook), "--seed", "x"]) == 2

@@ -11,6 +11,8 @@ Commands:
 - ``progress``          the learner's progress table (``backprop_helpers.course.progress``);
 - ``doctor``            is this environment able to run the course? (``backprop_helpers.course.doctor``);
   exit status 0 when every check passes, 1 otherwise;
+- ``points [--fill]``   each exercise's points and where they live (``course.points``); ``--fill``
+  gives the exercises without points 1 point each;
 - ``grade``             grade learners' notebooks (``backprop_helpers.grading``).
 
 Paths are ``solutions/`` and ``lessons/`` under ``--root`` (default: the current directory).
@@ -124,6 +126,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"check: running {len(sources)} solution(s) and {len(course.notebook_paths(lessons))} "
               f"lesson(s), each in a fresh kernel, {args.jobs} at a time", flush=True)
         found.append(_run_notebooks(solutions, lessons, args.timeout, args.jobs))
+        found.append(_stale(sources))      # the committed outputs must come from the code too
     else:
         found.append(course.committed_verdict_problems(solutions))
     problems: dict[str, str] = {}  # one line per problem, even when several checks meet it
@@ -140,6 +143,86 @@ def _cmd_check(args: argparse.Namespace) -> int:
            if args.run else "every check passed in the committed solutions (`check --run` runs them)")
     print(f"check: {len(sources)} solution notebook(s), lessons in sync, no solution text in a lesson, "
           f"every exercise has a grade_id and a check, {ran}: all checks passed ({seconds:.1f} s)")
+    for note in _notes(solutions, sources):
+        print(f"check: note: {note}")
+    return 0
+
+
+def _notes(solutions: Path, sources: list[Path]) -> list[str]:
+    """What is not wrong yet but should be done: points to give, runs to record."""
+    from .points import missing_points
+    from .publish import RUN_RECORD
+
+    notes = []
+    pointless = missing_points(solutions)
+    if pointless:
+        notes.append(f"{len(pointless)} exercise(s) carry no points (each counts 1 when graded); list them "
+                     f"with `python -m backprop_helpers points`, give them 1 with `python -m backprop_helpers "
+                     f"points --fill {solutions}/`")
+    unrecorded = []
+    for path in sources:
+        try:
+            section = course.read_notebook(path).metadata.get("backprop_course")
+        except (ValueError, OSError):
+            continue
+        if not (isinstance(section, dict) and RUN_RECORD in section):
+            unrecorded.append(path.name)
+    if unrecorded:
+        notes.append(f"{len(unrecorded)} solution(s) hold no record of the run that made their outputs "
+                     f"(saved from JupyterLab?), so an edit after that run cannot be seen: run `python -m "
+                     f"backprop_helpers execute` to execute and record them")
+    return notes
+
+
+def _stale(paths: list[Path]) -> list[str]:
+    from .publish import stale_outputs
+    problems = []
+    for path in paths:
+        try:
+            problem = stale_outputs(course.read_notebook(path), str(path))
+        except (ValueError, OSError) as exc:
+            problem = str(exc)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _cmd_points(args: argparse.Namespace) -> int:
+    from .points import exercise_points, fill_points
+
+    paths = [Path(p) for p in args.notebooks] or [_folders(args)[0]]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"points: {', '.join(map(str, missing))}: no such file or folder", file=sys.stderr)
+        return 2
+    if args.fill:
+        try:
+            written = fill_points(paths, args.value)
+        except (ValueError, OSError) as exc:
+            print(f"points: nothing more was written, because {exc}", file=sys.stderr)
+            return 1
+        for path, ids in written.items():
+            print(f"wrote {path}: {args.value:g} point(s) for {', '.join(ids)}")
+        print(f"points: {sum(map(len, written.values()))} exercise(s) given points in {len(written)} "
+              f"notebook(s); run `python -m backprop_helpers build` to copy them into the lessons")
+        return 0
+    without = 0
+    for path in [q for p in paths for q in (course.notebook_paths(p) if p.is_dir() else [p])]:
+        try:
+            found = exercise_points(course.read_notebook(path), name=str(path))
+        except (ValueError, OSError) as exc:
+            print(f"points: {exc}", file=sys.stderr)
+            return 1
+        if not found:
+            continue
+        print(f"{path}: {sum(e.points for e in found):g} point(s)")
+        for e in found:
+            where = e.source or "none set: 1 when graded (run points --fill)"
+            without += e.source is None
+            print(f"  {e.grade_id}: {e.points:g} ({where})")
+    if without:
+        print(f"points: {without} exercise(s) carry no points; `points --fill` gives them 1 each")
+        return 1
     return 0
 
 
@@ -254,6 +337,20 @@ def _parser() -> argparse.ArgumentParser:
         description="Check Python, the pinned packages, the widgets' front end, float64, BLAS threads and "
                     "the kernel's environment; print what to fix. Exit status 0 when all pass, 1 otherwise.")
     check_env.set_defaults(func=_cmd_doctor)
+
+    points = commands.add_parser(
+        "points", parents=[common], help="list every exercise's points, or fill in the missing ones",
+        description="List each exercise's points and where they come from: the answer cell's "
+                    "nbgrader.points, or the nbgrader tests cells after it when they carry points. "
+                    "Exit status 1 when an exercise carries none. With --fill, write points into every "
+                    "answer cell that has none (nothing else in the files changes).")
+    points.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                        help="notebooks or folders (default: solutions/)")
+    points.add_argument("--fill", action="store_true",
+                        help="give every exercise without points --value points (default 1)")
+    points.add_argument("--value", type=float, default=1.0, metavar="N",
+                        help="with --fill: the points each exercise without points gets (default 1)")
+    points.set_defaults(func=_cmd_points)
 
     add_grade_command(commands)
     return parser

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["DoctorResult", "run", "check_python", "check_package", "check_widget_frontend",
-           "check_float64", "check_blas_threads", "check_kernel_env", "format_report",
+           "check_float64", "check_blas_threads", "check_kernel_env", "check_course_copy", "format_report",
            "supported_python", "supported_range"]
 
 #: the course folder: the parent of the package (the package is installed in editable mode)
@@ -221,6 +221,20 @@ def check_kernel_env() -> DoctorResult:
                                       "`.venv/bin/jupyter lab`), so the kernel uses the course's .venv")
 
 
+def check_course_copy(folder: Path | None = None) -> DoctorResult:
+    """The ``backprop_helpers`` this Python imports is the checkout in ``folder`` (default: the current
+    folder), when that folder holds one; else just where it comes from."""
+    here = Path(__file__).resolve().parents[1]
+    checkout = (Path.cwd() if folder is None else Path(folder)) / "backprop_helpers"
+    try:
+        ok = not checkout.is_dir() or checkout.resolve() == here
+    except OSError:
+        ok = True
+    return DoctorResult("course package", ok, f"imported from {here}" + ("" if ok else f", not {checkout}"),
+                        "" if ok else "install this checkout in the environment: `pip install -e .` (or "
+                                      "`pip install -r requirements.txt`) in this folder")
+
+
 # ------------------------------------------------------------------ the report
 
 def _checks() -> list[tuple[str, object]]:
@@ -229,7 +243,8 @@ def _checks() -> list[tuple[str, object]]:
             ("matplotlib", lambda: check_package("matplotlib")),
             ("ipywidgets", lambda: check_package("ipywidgets")),
             ("widget frontend", check_widget_frontend), ("float64", check_float64),
-            ("BLAS threads", check_blas_threads), ("kernel Python", check_kernel_env)]
+            ("BLAS threads", check_blas_threads), ("kernel Python", check_kernel_env),
+            ("course package", check_course_copy)]
 
 
 def format_report(results: list[DoctorResult]) -> str:

@@ -8,6 +8,7 @@ public names load on first use (``from backprop_helpers.grading import grade_not
 - ``grader``       one notebook: run it in a fresh kernel, grade each exercise
 - ``execution``    the kernel's limits (time, memory, output) and its environment
 - ``nursery``      kernels forked from a warm process (Linux, several notebooks)
+- ``isolation``    each kernel in a bubblewrap sandbox: its own folder, the course read-only, no network
 - ``kernel``       what runs inside the learner's kernel: the grader's cases, the replies
 - ``watch``        what a learner's function calls while it runs (the course's answer?); the checks
                    use it too

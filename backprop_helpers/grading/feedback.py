@@ -18,7 +18,8 @@ __all__ = ["write_feedback", "to_markdown", "to_html", "file_stem"]
 
 _VERDICT = {"passed": "✔ passed", "wrong": "✘ wrong", "error": "✘ error", "not done": "… not done yet",
             "missing": "- missing", "not yours": "✘ not your own code", "timeout": "✘ too slow",
-            "not graded": "✘ not graded", "no check": "- no check"}
+            "not graded": "✘ not graded", "no check": "- no check",
+            "set-up failed": "✘ the notebook's set-up cell failed", "other lesson": "✘ a notebook of another lesson"}
 
 
 def file_stem(learner: str) -> str:

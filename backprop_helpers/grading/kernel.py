@@ -32,6 +32,7 @@ import ast
 import base64
 import builtins
 import contextlib
+import linecache
 import pickle
 import sys
 import types
@@ -183,13 +184,18 @@ def _learner_function(state: dict, name: str, source: str):
     """(function or None, error text or None): the exercise cell's own binding of ``name``."""
     namespace = dict(state["shell"].user_ns)
     namespace.pop(name, None)
+    text = state["transform"](source)
     try:
-        tree = ast.parse(state["transform"](source))
+        tree = ast.parse(text)
     except SyntaxError as exc:
         return None, f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    # kept readable, as IPython keeps a cell's source: a check that names a slip from the learner's
+    # own line (the product that failed) reads it here as it does in the notebook
+    filename = f"<exercise cell {name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     found, error = _MISSING, None
     for statement in tree.body:
-        code = state["compile"](ast.Module([statement], type_ignores=[]), f"<exercise cell {name}>", "exec")
+        code = state["compile"](ast.Module([statement], type_ignores=[]), filename, "exec")
         try:
             state["exec"](code, namespace)
         except Exception as exc:  # noqa: BLE001 - the learner's cell may raise anything

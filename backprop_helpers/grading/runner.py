@@ -6,9 +6,12 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 1. the original is read once and never written; a temporary copy is made in a new temporary
    folder, which is also the kernel's working folder;
 2. its exercises are found by the cells' ``nbgrader.grade_id`` (set by ``build``), wherever the
-   learner moved them; the lesson is the one whose grade_ids it shares most (the file name does
-   not matter, unless no exercise cell is left); points come from the instructor's notebooks
-   (``--solutions``, default ``./solutions``), 1 when a cell sets none;
+   learner moved them, and an answer written again in a later cell (a new ``def`` of the
+   exercise's function) is the one graded, reported as moved; the lesson is the one whose
+   grade_ids it shares most; a notebook of another lesson than ``--lesson`` scores 0 (unless
+   ``--accept-other-lessons``), and one whose file name names another lesson is flagged;
+   ``--exercise ID`` grades that exercise only; points come from the instructor's notebooks
+   (``--solutions``, default ``./solutions``) by ``course.points``' rule;
 3. it runs in a fresh kernel with limits (``--cell-timeout``, ``--timeout``, ``--memory-limit``):
    the grader's set-up cell first, the learner's code cells, then one grading cell per exercise.
    The grading cell runs the exercise cell's source again and calls the function it defines on the
@@ -25,17 +28,23 @@ For each notebook (a file, or every ``.ipynb`` under a folder):
 
 A notebook that cannot be read or run (invalid JSON, another nbformat, a kernel that dies, an
 infinite loop, a memory hog, gigabytes of output) gets its line in the report; the others are graded
-all the same.
+all the same. After a cell times out, the later cells that call the function it was running are
+skipped (``execution.py``), so an endless loop costs one ``--cell-timeout``. A set-up cell that fails
+(an import) fails the notebook: it does not run as handed in, and every exercise scores 0.
 
 Besides the report: ``--feedback DIR`` writes one Markdown and one HTML file per learner
 (``feedback.py``), ``--gradebook F`` one CSV row per learner and one column per lesson in the layout
 Moodle imports (``gradebook.py``), ``--similarity`` lists pairs of learners whose exercise cells are
-nearly identical (``similarity.py``). Exit status: 0 when grading ran, whatever the scores; 1 on a
-usage error; 130 when stopped with Ctrl-C (the kernels are killed and no report is written).
+nearly identical (``similarity.py``). Exit status: 0 when grading ran, whatever the scores; 2 on a
+usage error (as for every command); 1 when a report file could not be written; 130 when stopped
+with Ctrl-C (the kernels are killed and no report is written).
 
-What it does not do: the learner's code runs with the instructor's user rights (the limits stop
-accidents and hostile loops, they are not a sandbox: grade untrusted work in a container or as an
-unprivileged user), and code that deliberately forges the grading cell's reply from inside its
+Isolation (``isolation.py``, ``--isolation``/``--no-isolation``): each kernel runs in a bubblewrap
+sandbox where it sees only its own folder, the Python environment and the course package
+(read-only), without network, its processes ending with it. Where that is not possible, the learner's
+code runs with the instructor's user rights, and ``grade`` says so on stderr and in the report.
+
+What it does not do: code that deliberately forges the grading cell's reply from inside its
 kernel is not stopped; such code is in plain sight in the notebook.
 """
 from __future__ import annotations
@@ -52,6 +61,7 @@ from pathlib import Path
 from . import submissions as nbg
 from .execution import kernel_env, kill_running_kernels, memory_limit_supported
 from .nursery import Nursery, nursery_supported
+from .isolation import MODES as ISOLATION_MODES, choose as choose_isolation
 from .grader import ExerciseGrade, NotebookGrade, NotebookGrader
 from .report import summary, to_csv, to_json, to_text
 from .similarity import THRESHOLD, lesson_stubs, similar_pairs
@@ -63,7 +73,10 @@ __all__ = ["ExerciseGrade", "NotebookGrade", "ClassReport", "grade_notebooks", "
            "default_jobs", "main", "DEFAULT_TIMEOUT", "DEFAULT_CELL_TIMEOUT", "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT = 300.0        # seconds for a whole notebook
-DEFAULT_CELL_TIMEOUT = 30.0    # seconds for one cell (and for grading one exercise); lessons' take < 5
+DEFAULT_CELL_TIMEOUT = 10.0    # seconds for one cell (and for grading one exercise): the slowest
+                               # cell of any solution takes 1.8 s, grading an exercise under 1 s
+                               # (measured on 2 cores, INSTRUCTORS.md), so 10 s leaves a busy machine
+                               # and a learner's slower code 5 times as long
 DEFAULT_MEMORY_MB = 2048       # address space of one kernel; a lesson's kernel peaks near 1 GiB
 
 
@@ -99,8 +112,8 @@ def _notebook_files(paths: list[str | os.PathLike], fn: str) -> dict[Path, Path 
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.ipynb") if p.is_file() and ".ipynb_checkpoints"
-                           not in p.parts and not p.name.startswith("."))
+            found = sorted(p for p in path.rglob("*.ipynb") if p.is_file() and not any(
+                part.startswith(".") for part in p.relative_to(path).parts))   # no hidden folder
             if not found:
                 raise ValueError(f"{fn}: the folder {str(path)!r} holds no .ipynb notebook")
             for p in found:
@@ -168,10 +181,23 @@ def _run(make_coroutine):
     return box["value"]
 
 
+def _lesson_named(fn: str, text: str, lessons: list) -> "nbg.LessonSpec":
+    """The lesson ``text`` names: its number (``4``, ``04``) or its name (``04_backward_pass``)."""
+    wanted = str(text).strip()
+    for lesson in lessons:
+        number = lesson.name.split("_", 1)[0]
+        if wanted == lesson.name or (wanted.isdigit() and number.isdigit() and int(wanted) == int(number)):
+            return lesson
+    raise ValueError(f"{fn}: lesson must be the number or the name of a lesson with exercises "
+                     f"({', '.join(lesson.name for lesson in lessons)}), got {text!r}")
+
+
 def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
                     timeout: float = DEFAULT_TIMEOUT, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
                     memory_limit_mb: int | None = DEFAULT_MEMORY_MB, jobs: int | None = None,
-                    seed: int | None = None, similarity: bool | float = False) -> ClassReport:
+                    seed: int | None = None, similarity: bool | float = False,
+                    lesson: str | int | None = None, accept_other_lessons: bool = False,
+                    exercises: list[str] | None = None, isolation: str = "auto") -> ClassReport:
     """Grade ``notebooks`` (paths of files, or folders searched for ``*.ipynb``) and return the report.
 
     ``solutions``: the instructor's notebooks defining the lessons' exercises and points (default
@@ -181,6 +207,14 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
     random values of the grader's cases are drawn from it (default: a new one, in
     ``report.settings["seed"]``). ``similarity``: also list pairs of similar notebooks
     (``report.similarity``), True for the default threshold or the threshold itself (0 to 1).
+    ``lesson``: the lesson every notebook should be (its number or name); a notebook of another
+    lesson scores 0, with a line saying so, unless ``accept_other_lessons`` (then it is graded as
+    the lesson it is, still with that line). Without ``lesson``, a notebook whose file name names
+    one lesson and whose cells are another's is graded as the one it is, with that line.
+    ``exercises``: grade only these exercises (grade_ids); the notebooks must be of a lesson that
+    has them. ``isolation``: ``auto`` runs each kernel in a sandbox when bubblewrap can make one here
+    (else grading goes on, with a warning on stderr and in the report), ``required`` refuses to grade
+    without one, ``off`` runs kernels with your rights (see ``isolation.py``).
     """
     fn = "grade_notebooks"
     if isinstance(notebooks, (str, os.PathLike)):
@@ -211,15 +245,34 @@ def grade_notebooks(notebooks, *, solutions: str | os.PathLike | None = None,
     if not lessons:
         raise ValueError(f"{fn}: the folder {str(folder)!r} holds no readable notebook with an exercise"
                          + (f" ({'; '.join(unreadable)})" if unreadable else ""))
+    expected = None if lesson is None else [_lesson_named(fn, lesson, lessons).name]
+    if exercises:
+        exercises = list(dict.fromkeys(str(e) for e in exercises))
+        holding = [spec.name for spec in lessons if set(exercises) <= spec.grade_ids]
+        if expected is not None:
+            holding = [name for name in holding if name in expected]
+        if not holding:
+            where = f" in {expected[0]}" if expected else ""
+            raise ValueError(f"{fn}: exercises must be grade_ids of one lesson{where}, got "
+                             f"{', '.join(map(repr, exercises))}: no lesson has "
+                             f"{'them all' if len(exercises) > 1 else 'it'}")
+        expected = holding
     settings = {"solutions": str(folder), "timeout": timeout, "cell_timeout": cell_timeout,
                 "memory_mb": memory if memory_limit_supported() else 0, "jobs": jobs, "seed": seed,
-                "lessons": [lesson.name for lesson in lessons], "solution_problems": unreadable}
+                "lessons": [spec.name for spec in lessons], "solution_problems": unreadable,
+                "lesson": expected, "accept_other_lessons": bool(accept_other_lessons),
+                "exercises": exercises or None}
     if memory and not memory_limit_supported():
         settings["note"] = "the kernel's memory cannot be limited on this system"
-    nursery = Nursery(kernel_env()) if nursery_supported() and len(files) > 1 else None
+    sandbox = choose_isolation(isolation)
+    settings["isolation"] = sandbox.detail
+    if not sandbox.enabled:
+        print(f"grade: WARNING: the kernels are not isolated, isolation: {sandbox.detail}", file=sys.stderr)
+    nursery = Nursery(kernel_env(), sandbox, preload=len(files) > 1) \
+        if nursery_supported() and (len(files) > 1 or sandbox.enabled) else None
     forking = nursery is not None and nursery.alive
     settings["kernels"] = "forked from a preloaded process" if forking else "started one by one"
-    grader = NotebookGrader(lessons, settings, nursery if forking else None, roots)
+    grader = NotebookGrader(lessons, settings, nursery if forking or sandbox.enabled else None, roots)
 
     async def grade_all():
         gate = asyncio.Semaphore(jobs)
@@ -267,6 +320,20 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gradebook", metavar="FILE",
                         help="write a CSV with one row per learner, one column per lesson and a total, "
                              "in the layout Moodle's gradebook imports")
+    parser.add_argument("--lesson", metavar="NN", default=None,
+                        help="the lesson every notebook should be (its number, e.g. 04, or its name): "
+                             "a notebook of another lesson is reported and scores 0")
+    parser.add_argument("--accept-other-lessons", action="store_true",
+                        help="with --lesson: grade a notebook of another lesson as the lesson it is "
+                             "(still reported)")
+    parser.add_argument("--exercise", action="append", metavar="ID", dest="exercises",
+                        help="grade only this exercise (its grade_id); repeat for several")
+    parser.add_argument("--isolation", choices=ISOLATION_MODES, default="auto",
+                        help="auto (default): run each kernel in a bubblewrap sandbox (its own folder, the "
+                             "course read-only, no network) when possible, else warn; required: refuse to "
+                             "grade without it; off: learner code runs with your rights")
+    parser.add_argument("--no-isolation", dest="isolation", action="store_const", const="off",
+                        help="the same as --isolation=off")
     parser.add_argument("--similarity", nargs="?", type=float, const=THRESHOLD, default=None,
                         metavar="SCORE",
                         help=f"list pairs of learners whose exercise cells are nearly identical once "
@@ -282,10 +349,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         report = grade_notebooks(args.notebooks, solutions=solutions, timeout=args.timeout,
                                  cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
                                  jobs=args.jobs, seed=args.seed,
-                                 similarity=False if args.similarity is None else args.similarity)
+                                 similarity=False if args.similarity is None else args.similarity,
+                                 lesson=args.lesson, accept_other_lessons=args.accept_other_lessons,
+                                 exercises=args.exercises, isolation=args.isolation)
     except (ValueError, TypeError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except KeyboardInterrupt:
         print("grade: interrupted; the kernels were stopped and no report was written", file=sys.stderr)
         return 130
@@ -334,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     _add_arguments(parser)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:            # argparse exits 2 on a usage error; this command says 1
-        return 0 if exc.code in (0, None) else 1
+    except SystemExit as exc:            # argparse exits 2 on a usage error
+        return 0 if exc.code in (0, None) else 2
     return _cmd_grade(args)
 
 

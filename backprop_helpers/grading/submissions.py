@@ -7,6 +7,10 @@
 - ``exercise_cells(nb)``: where each exercise is, found by the cell's ``nbgrader.grade_id``
   wherever the cell now is (by the function's name if no cell carries a grade_id at all);
 - ``identify(found, file_name, lessons)``: which lesson a notebook is, from its grade_ids;
+  ``named_lessons(file_name, lessons)``: which lesson its file name says;
+- ``answer_cell(nb, index, name, lesson)``: where the learner's answer is (a later cell that
+  defines the exercise's function again counts, the lesson's own cells do not);
+- ``setup_failure(nb, index, error)``: whether a cell's error means the notebook's set-up failed;
 - ``learner_id(nb, path, root, lesson, lessons)``: who handed the notebook in (a metadata field, else
   the file name without the lesson's name, else the folder it is in);
 - ``runnable(nb, nonce, requests)``: the notebook to execute: the grader's set-up cell, the
@@ -14,6 +18,7 @@
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -24,10 +29,11 @@ import nbformat
 from nbformat import v4
 
 from ..course.markers import first_def_name, nbgrader_meta, source_text
-from ..course.notebook import exercises, notebook_paths, read_notebook
+from ..course.notebook import notebook_paths, read_notebook
+from ..course.points import exercise_points
 
 __all__ = ["LessonSpec", "load_lessons", "parse", "exercise_cells", "identify", "runnable", "learner_id",
-           "LEARNER_FIELD"]
+           "LEARNER_FIELD", "named_lessons", "answer_cell", "setup_failure"]
 
 #: the notebook metadata field naming its learner: ``{"backprop_course": {"learner": "..."}}``
 LEARNER_FIELD = ("backprop_course", "learner")
@@ -35,29 +41,82 @@ LEARNER_FIELD = ("backprop_course", "learner")
 
 @dataclass(frozen=True)
 class LessonSpec:
-    """A lesson: its name (the notebook's file name without .ipynb) and its exercises with points."""
+    """A lesson: its name (the notebook's file name without .ipynb), its exercises with points, and
+    the sources of its other code cells (whitespace-normalised: the lesson's own, not a learner's)."""
     name: str
     exercises: tuple[tuple[str, float], ...]
+    cells: frozenset = frozenset()
 
     @property
     def grade_ids(self) -> set[str]:
         return {gid for gid, _ in self.exercises}
 
 
+def _normal(source: str) -> str:
+    return " ".join(source.split())
+
+
 def load_lessons(folder: str | Path) -> tuple[list[LessonSpec], list[str]]:
     """``(lessons, problems)``: the lessons with at least one exercise in ``folder``, and a line for
-    each notebook there that could not be read (its lesson is then unknown to the grader)."""
+    each notebook there that could not be read (its lesson is then unknown to the grader). Points
+    follow ``course.points``' rule (the answer cell's, or its nbgrader tests cells' when they carry
+    some; 1 when neither does)."""
     lessons, problems = [], []
     for path in notebook_paths(folder):
         try:
-            found = exercises(read_notebook(path), name=str(path))
+            nb = read_notebook(path)
+            found = exercise_points(nb, name=str(path))
         except (ValueError, TypeError, OSError) as exc:
             problems.append(f"{path} could not be read, so notebooks of that lesson cannot be graded ({exc})")
             continue
         if found:
-            lessons.append(LessonSpec(path.stem, tuple((e.grade_id, 1 if e.points is None else e.points)
-                                                       for e in found)))
+            answers = {e.cell for e in found}
+            shared = frozenset(_normal(source_text(c.get("source", ""))) for i, c in enumerate(nb.cells)
+                               if c.get("cell_type") == "code" and i not in answers)
+            lessons.append(LessonSpec(path.stem, tuple((e.grade_id, e.points) for e in found), shared))
     return lessons, problems
+
+
+def named_lessons(file_name: str, lessons: list[LessonSpec]) -> list[LessonSpec]:
+    """The lessons whose full name (``02_loss``) is part of the file's name, longest first."""
+    stem = Path(file_name).stem.lower()
+    return sorted((lesson for lesson in lessons if lesson.name.lower() in stem), key=lambda s: -len(s.name))
+
+
+def answer_cell(nb: Any, index: int, name: str, lesson: LessonSpec) -> int:
+    """The cell holding the learner's answer to the exercise whose cell is ``index``: the last code
+    cell below it that defines ``name`` again at its top level (an answer written in a new cell),
+    unless that cell is one of the lesson's own; else ``index``. With ``index`` -1 (the exercise
+    cell is gone), the last such cell anywhere, or -1."""
+    found = index
+    for i in range(index + 1, len(nb.cells)):
+        cell = nb.cells[i]
+        if cell.cell_type != "code" or not re.search(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b",
+                                                     cell.source, re.MULTILINE):
+            continue
+        if _normal(cell.source) in lesson.cells or nbgrader_meta(cell).get("grade_id"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError):
+            continue
+        if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+               for node in tree.body):
+            found = i
+    return found
+
+
+_IMPORTS_COURSE = re.compile(r"^[ \t]*(?:from|import)[ \t]+backprop_helpers\b", re.MULTILINE)
+
+
+def setup_failure(nb: Any, index: int, error: str) -> bool:
+    """Whether the error ("Name: message") that cell ``index`` raised means the notebook's set-up
+    failed: an import that failed anywhere, or any error in the set-up cell (the first code cell
+    that imports the course)."""
+    name = error.partition(":")[0].strip()
+    first = next((i for i, cell in enumerate(nb.cells)
+                  if cell.cell_type == "code" and _IMPORTS_COURSE.search(cell.source)), None)
+    return name in ("ImportError", "ModuleNotFoundError") or index == first
 
 
 def parse(data: bytes, name: str) -> tuple[Any, str | None]:
@@ -157,6 +216,9 @@ def identify(found: set[str], file_name: str, lessons: list[LessonSpec], *,
 
 _SEPARATORS = " _-.,;()[]"
 _NBGRADER_FOLDERS = {"submitted", "autograded", "feedback", "release", "source", "downloaded"}
+# folders that name no learner: a course checkout's, a Jupyter image's home and work folders
+_USUAL_FOLDERS = {"lessons", "solutions", "notebooks", "work", "home", "jovyan", "users", "tmp",
+                  "submissions", "collected", "backprop-course", "backprop_course"}
 
 
 def learner_id(nb: Any, path: Path, root: Path | None, lesson: str | None,
@@ -168,7 +230,9 @@ def learner_id(nb: Any, path: Path, root: Path | None, lesson: str | None,
        and ``02_loss-alice.ipynb`` are both ``alice``), when something is left;
     3. else the first folder under ``root`` (the folder given to ``grade``) on the way to the file,
        passing over nbgrader's own folder names (``submitted``, ``autograded``, ...):
-       ``submitted/alice/ps2/02_loss.ipynb`` (nbgrader's layout) is ``alice``;
+       ``submitted/alice/ps2/02_loss.ipynb`` (nbgrader's layout) is ``alice``; for a file given by
+       name (no ``root``), the nearest folder above it that is not a usual one (``lessons``,
+       ``work``, ``jovyan``, ``home``, ...): ``/home/alice/lessons/02_loss.ipynb`` is ``alice``;
     4. else the file name.
     """
     if nb is not None:
@@ -195,6 +259,10 @@ def learner_id(nb: Any, path: Path, root: Path | None, lesson: str | None,
         folders = [part for part in parts[:-1] if part not in _NBGRADER_FOLDERS]
         if folders:
             return folders[0]
+    else:       # a file given by name, e.g. /home/alice/lessons/02_loss.ipynb: the nearest folder
+        for part in reversed([p for p in path.parts[:-1] if p not in (path.anchor, ".", "..")]):
+            if part not in _NBGRADER_FOLDERS and part.lower() not in _USUAL_FOLDERS:
+                return part
     return stem
 
 

@@ -236,6 +236,10 @@ class Judge:
             self._memo[id(fn)] = (fn, self.exercise.results(fn, self.exercise.case_list(self.seed)))
         return self._memo[id(fn)][1]
 
+    def reference_outputs(self) -> list:
+        """The reference's outputs on this run's cases."""
+        return self._outputs_of(self.exercise.reference)
+
     def verdict(self, outputs: list | None, used: list | tuple = ()) -> CheckResult:
         """The CheckResult for the learner's ``outputs`` (None: the function is not done yet);
         ``used``: what the kernel's watch saw the function reach (then the verdict is "not yours")."""
