@@ -551,6 +551,20 @@ class DropoutForwardExercise(EffectExercise):
     def difference_hint(self, got, want, case):
         return self.explain_difference(got, want, case, values=False)
 
+    def matching_mistake(self, got, want, outputs_of):
+        """As the catalogue says; failing that, a mask that does not follow rng is named from the two
+        observations that show it, since a catalogued answer drawing from a generator of its own never
+        gives the same numbers twice (so matching by its outputs would depend on chance)."""
+        found = super().matching_mistake(got, want, outputs_of)
+        if found is not None:
+            return found
+        by_name = {m.name: m for m in self.mistakes}
+        for key, name in ((_REPEAT, "mask not drawn from rng"), (_OTHER_SEED, "mask from a generator of its own")):
+            if any(isinstance(g, dict) and isinstance(w, dict) and key in w
+                   and not same_output(g.get(key), w[key], self.rtol, self.atol) for g, w in zip(got, want)):
+                return by_name[name]
+        return None
+
 
 INVERTED_DROPOUT_FORWARD = DropoutForwardExercise(
     "inverted_dropout_forward", reference.inverted_dropout_forward, _dropout_cases,
