@@ -286,7 +286,7 @@ class NodeExercise(Exercise):
             hint = f"{lead}: {self.explain_node(node, got[first], want[first], case, values=False)}{tail}"
         notes = ""
         if node != self.nodes[-1]:
-            notes += "\n  Every row below the first wrong one is computed from it: fix that one first."
+            notes += "\n  Rows below the first wrong one may be computed from it: fix that one first, then check again."
         if raised:
             i = raised[0]
             notes += f"\n  On case '{cases[i].label}' it raised {_error(got[i])}"
@@ -415,8 +415,9 @@ def _generic_mistakes(twice, forgotten, sign):
                     "divided by the number of terms.", forgotten,
                     effect=_scaled(lambda case, want: float(_batch(case)))),
         NodeMistake("sign lost", "this gradient has the wrong sign (every value is minus the expected "
-                    "one): look for a minus sign dropped or doubled on the way to it, in the loss or in "
-                    "a local derivative such as d(1/x) = -1/x**2.", sign,
+                    "one): a minus sign was dropped or doubled in the step that made it. Look at that "
+                    "step's local derivative: a difference gives -1 to what is subtracted (xmu = X - "
+                    "mean, so d xmu / d mean = -1), and d(1/x) = -1/x**2.", sign,
                     effect=_scaled(lambda case, want: -1.0)),
     ]
 
