@@ -1,10 +1,12 @@
-"""Helpers for the real-browser test (tests/test_browser.py): servers, the browser, and the page.
+"""Helpers for the real-browser tests (test_browser.py, test_browser_explorers.py,
+test_browser_playground.py): servers, the browser, and the page.
 
 Nothing here is collected as a test. The servers (JupyterLab, Voila) run in a process group of their
 own on 127.0.0.1 with a token, in an isolated HOME, and are stopped by their process group id.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,9 +23,18 @@ from pathlib import Path
 
 __all__ = [
     "BROWSER_ARGS", "ERROR_TEXTS", "FALLBACK_TEXT", "Server", "copy_through_last_widget",
-    "find_chromium", "free_port", "isolated_env", "notebooks_with_widgets", "start_server",
-    "widget_console_errors",
+    "find_chromium", "free_port", "isolated_env", "launched_chromium", "notebooks_with_widgets",
+    "skip_or_fail", "start_lab", "start_server", "widget_console_errors",
 ]
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip the calling test module with ``reason``; fail instead under CI, which installs what the
+    browser tests need (.ci/run)."""
+    import pytest
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI is set but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,6 +187,32 @@ def start_server(command: list[str], *, env: dict[str, str], cwd: Path, port: in
     server.stop()
     raise RuntimeError(f"{command[:3]} did not answer {status_path} within {timeout:.0f} s:\n"
                        + server.log_tail())
+
+
+def start_lab(base: Path) -> "Server":
+    """JupyterLab on 127.0.0.1 serving ``base/notebooks``, with ``base/home`` as its home and a token
+    that stays off the command line; its log is ``base/lab.log``."""
+    env = isolated_env(base / "home")
+    token = new_token()
+    env["JUPYTER_TOKEN"] = token
+    port = free_port()
+    command = jupyter_command("lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                              "--ServerApp.port_retries=0", f"--ServerApp.root_dir={base / 'notebooks'}",
+                              *root_flags())
+    return start_server(command, env=env, cwd=base / "notebooks", port=port, token=token,
+                        status_path="/api/status", log=base / "lab.log")
+
+
+@contextlib.contextmanager
+def launched_chromium():
+    """Debian's chromium, headless, launched by Playwright (never a browser of Playwright's own)."""
+    from playwright import sync_api
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def new_token() -> str:

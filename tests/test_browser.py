@@ -22,7 +22,6 @@ under CI (``CI=true``, as .ci/run runs) that is an error instead.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -32,27 +31,20 @@ from pathlib import Path
 import pytest
 
 from browser_support import (
-    BROWSER_ARGS, ERROR_TEXTS, FALLBACK_TEXT, Server, copy_through_last_widget, find_chromium,
-    free_port, isolated_env, jupyter_command, new_token, notebooks_with_widgets, root_flags,
-    start_server, widget_console_errors,
+    ERROR_TEXTS, FALLBACK_TEXT, copy_through_last_widget, find_chromium, free_port, isolated_env,
+    jupyter_command, launched_chromium, new_token, notebooks_with_widgets, Server, skip_or_fail,
+    start_lab, start_server, widget_console_errors,
 )
-
-
-def _skip_or_fail(reason: str) -> None:
-    """Skip the module with ``reason``; fail instead under CI, which installs what the test needs."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI is set but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
 
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None:
-    _skip_or_fail("the browser test needs Debian's chromium (/usr/bin/chromium or chromium on PATH): "
+    skip_or_fail("the browser test needs Debian's chromium (/usr/bin/chromium or chromium on PATH): "
                   "install it with `apt-get install chromium` (.ci/run does)")
 try:
     from playwright import sync_api
 except ImportError as error:
-    _skip_or_fail(f"the browser test needs playwright for Python (in requirements.txt): {error}")
+    skip_or_fail(f"the browser test needs playwright for Python (in requirements.txt): {error}")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "browser" / "slider_and_play.ipynb"
@@ -98,16 +90,7 @@ def workdir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def lab(workdir) -> Server:
     """JupyterLab on 127.0.0.1 with a token, serving the copied notebooks, for the whole module."""
-    env = isolated_env(workdir / "home")
-    token = new_token()
-    env["JUPYTER_TOKEN"] = token  # read by the server; the token stays off the command line
-    port = free_port()
-    command = jupyter_command(
-        "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0", f"--ServerApp.root_dir={workdir / 'notebooks'}",
-        *root_flags())
-    server = start_server(command, env=env, cwd=workdir / "notebooks", port=port, token=token,
-                          status_path="/api/status", log=workdir / "lab.log")
+    server = start_lab(workdir)
     yield server
     server.stop()
 
@@ -115,10 +98,8 @@ def lab(workdir) -> Server:
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium, headless, launched by Playwright (never a browser of Playwright's own)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Console:

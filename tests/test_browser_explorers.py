@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import random
 import re
 import shutil
@@ -36,27 +35,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser_support import (BROWSER_ARGS, FOCUSED_JS, SHOWN_IMAGE_JS, Server, find_chromium, free_port,
-                             isolated_env, jupyter_command, new_token, root_flags, start_server, write_notebook)
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI is set but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+from browser_support import (
+    FOCUSED_JS, SHOWN_IMAGE_JS, find_chromium, launched_chromium, Server, skip_or_fail, start_lab,
+    write_notebook,
+)
 
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None:
-    _skip_or_fail("the browser test needs Debian's chromium (/usr/bin/chromium or chromium on PATH)")
+    skip_or_fail("the browser test needs Debian's chromium (/usr/bin/chromium or chromium on PATH)")
 try:
-    from playwright import sync_api
+    from playwright import sync_api  # noqa: F401  (installed? the fixtures launch it)
 except ImportError as error:
-    _skip_or_fail(f"the browser test needs playwright for Python (in requirements.txt): {error}")
+    skip_or_fail(f"the browser test needs playwright for Python (in requirements.txt): {error}")
 try:
     import anywidget  # noqa: F401  (the explorers' page helper: slider names, keyboard, pixel ratio)
 except ImportError as error:
-    _skip_or_fail(f"the explorers' accessibility in the browser needs anywidget: {error}")
+    skip_or_fail(f"the explorers' accessibility in the browser needs anywidget: {error}")
 
 from test_browser import (Console, assert_no_widget_console_errors, assert_widgets_render,  # noqa: E402
                           open_in_lab, run_all_cells, save_page, shut_down_kernels, stable_shot)
@@ -95,25 +90,15 @@ def lab(tmp_path_factory) -> Server:
     cells.append("print(json.dumps({name: explorer.settings() for name, explorer in ["
                  + ", ".join(f"({name!r}, explorer_{name})" for name, _ in EXPLORER_CELLS) + "]}))")
     write_notebook(base / "notebooks" / NOTEBOOK, cells)
-    env = isolated_env(base / "home")
-    token = new_token()
-    env["JUPYTER_TOKEN"] = token
-    port = free_port()
-    command = jupyter_command("lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                              "--ServerApp.port_retries=0", f"--ServerApp.root_dir={base / 'notebooks'}",
-                              *root_flags())
-    server = start_server(command, env=env, cwd=base / "notebooks", port=port, token=token,
-                          status_path="/api/status", log=base / "lab.log")
+    server = start_lab(base)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def new_page(browser, artifacts: Path, ratio: int):

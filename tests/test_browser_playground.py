@@ -27,7 +27,6 @@ Skipped, with the reason, without chromium or playwright; under CI (``CI=true``)
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -36,26 +35,20 @@ from pathlib import Path
 import pytest
 
 from browser_support import (
-    BROWSER_ARGS, ERROR_TEXTS, EXPECTED_CONSOLE, FALLBACK_TEXT, PLAYGROUND_STATS_JS, UNNAMED_CONTROLS_JS,
-    find_chromium, free_port, isolated_env, jupyter_command, kernel_exists, new_token, outside_requests,
-    root_flags, start_playground_page, start_server, svg_path_midpoint,
+    ERROR_TEXTS, EXPECTED_CONSOLE, FALLBACK_TEXT, PLAYGROUND_STATS_JS, UNNAMED_CONTROLS_JS,
+    find_chromium, kernel_exists, launched_chromium, outside_requests, skip_or_fail, start_lab,
+    start_playground_page, svg_path_midpoint,
 )
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI is set but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
 
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None:
-    _skip_or_fail("the browser test needs Debian's chromium (/usr/bin/chromium or chromium on PATH)")
+    skip_or_fail("the browser test needs Debian's chromium (/usr/bin/chromium or chromium on PATH)")
 try:
-    from playwright import sync_api
+    from playwright import sync_api  # noqa: F401  (installed? the fixtures launch it)
     from playwright.sync_api import expect
 except ImportError as error:
-    _skip_or_fail(f"the browser test needs playwright for Python (in requirements.txt): {error}")
+    skip_or_fail(f"the browser test needs playwright for Python (in requirements.txt): {error}")
 pytest.importorskip("anywidget")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,10 +97,8 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Recorder:
@@ -436,16 +427,8 @@ def shoot_at_scale_2(browser, url: str, where: str, artifacts: Path) -> list[str
 # ------------------------------------------------------------------------------------------ tests
 
 def test_playground_in_jupyterlab(browser, workdir, artifacts, measurements):
-    env = isolated_env(workdir / "home")
-    token = new_token()
-    env["JUPYTER_TOKEN"] = token
-    port = free_port()
-    command = jupyter_command("lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                              "--ServerApp.port_retries=0", f"--ServerApp.root_dir={workdir / 'notebooks'}",
-                              *root_flags())
-    lab = start_server(command, env=env, cwd=workdir / "notebooks", port=port, token=token,
-                       status_path="/api/status", log=workdir / "lab.log")
-    url = f"{lab.url}/lab/tree/playground.ipynb?reset&token={token}"
+    lab = start_lab(workdir)
+    url = f"{lab.url}/lab/tree/playground.ipynb?reset&token={lab.token}"
     context, recorder = new_context(browser)
     try:
         page = context.new_page()
