@@ -158,7 +158,7 @@ def test_feedback_has_verdicts_points_mistakes_and_hints(graded):
     assert "Subtract each row's maximum first" in bob                   # the mistake's explanation
     assert "**`mean_squared_error`**: loss differs from the expected value" in bob
     erin = (graded["out"] / "feedback" / "Erin_Example.md").read_text(encoding="utf-8")
-    assert "| `softmax` | … not done yet | 0/1 |" in erin and "Replace the `raise NotImplementedError()`" in erin
+    assert "| `softmax` | … not done yet | 0/1 |" in erin and "Replace the two placeholder lines" in erin
 
 
 def test_feedback_shows_no_value_of_the_hidden_cases(graded):

@@ -397,7 +397,8 @@ class Exercise:
     def not_done(self) -> CheckResult:
         """The verdict on a function that still raises ``NotImplementedError``."""
         message = (f"… {self.name}: not done yet (it still raises NotImplementedError). "
-                   f"Replace the `raise NotImplementedError()` line with your code.")
+                   f"Replace the two placeholder lines (`# YOUR CODE HERE` and `raise NotImplementedError()`) "
+                   f"with your code.")
         return CheckResult(self.name, "not done", message, hint=message)
 
     def not_yours(self, findings) -> CheckResult:
