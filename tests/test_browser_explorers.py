@@ -168,20 +168,24 @@ def explorer_settings(page) -> dict:
 
 
 def random_move(output, rng: random.Random) -> str:
-    """One move of a random usable control, by keyboard (sliders) or mouse (dropdowns, buttons)."""
-    handles = [h for h in output.locator(".noUi-handle").filter(visible=True).all()
-               if h.get_attribute("aria-disabled") != "true"]
+    """One move of a random usable control, by keyboard (sliders) or mouse (dropdowns, buttons).
+
+    The slider handles are taken as element handles, fixed to their nodes: a locator would be
+    resolved again at each use, and the previous move may still be changing which sliders show."""
+    handles = [h for h in output.locator(".noUi-handle").element_handles()
+               if h.is_visible() and h.get_attribute("aria-disabled") != "true"]
     selects = output.locator("select").filter(visible=True).all()
     buttons = [b for b in output.locator("button").filter(visible=True).all() if b.is_enabled()]
     kind = rng.choice(["slider"] * 3 * bool(handles) + ["select"] * bool(selects) + ["button"] * bool(buttons))
     if kind == "slider":
         handle = rng.choice(handles)
+        label = handle.get_attribute("aria-label")
         keys = [rng.choice(["ArrowRight", "ArrowLeft", "PageUp", "PageDown", "Home", "End"])
                 for _ in range(rng.randint(1, 3))]
         handle.focus()
         for key in keys:
             handle.press(key)
-        return f"{handle.get_attribute('aria-label')}: {'+'.join(keys)}"
+        return f"{label}: {'+'.join(keys)}"
     if kind == "select":
         select = rng.choice(selects)
         choice = rng.choice(select.locator("option").all_inner_texts())
