@@ -20,9 +20,8 @@ Target (issue 4): <= 15 ms median per move for ours. The garbage collector stays
 kernel has it on); wall-clock times move with the load of the shared machine, so the CPU time of each
 move (``time.process_time``) is recorded beside them.
 
-``python bench/bench_widgets.py --browser [--before DIR]`` measures the whole loop instead, in
-Debian's chromium: from a key press on a slider's handle to the figure's new picture, at device pixel
-ratios 1 and 2, optionally beside an older copy of the package (:func:`browser_latency`).
+``python bench/bench_widgets_browser.py`` measures the whole loop instead, in Debian's chromium: from
+a key press on a slider's handle to the figure's new picture, each explorer in its lesson's page.
 """
 from __future__ import annotations
 
@@ -39,7 +38,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["TARGET_MS", "run", "markdown", "targets", "browser_latency"]
+__all__ = ["TARGET_MS", "run", "markdown", "targets"]
 
 TARGET_MS = 15.0
 MOVES_PER_ROUND = {"ours": 8, "ours_1x": 8, "full_draw": 3, "naive": 1}
@@ -334,161 +333,6 @@ def markdown(section: dict) -> str:
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------- in the browser: key -> picture
-
-#: explorer cell, the slider moved by the arrow keys (a pattern on its label), for the browser measurement
-BROWSER_CASES = (
-    ("neuron (01)", "neuron_explorer()", r"w1"),
-    ("loss (02)", "loss_explorer()", r"prediction ŷ"),
-    ("step size (03)", "step_size_explorer()", r"(step )?h"),
-    ("step-through (04)", "step_through_explorer()", r"x1"),
-    ("descent (06)", "descent_explorer()", r"learning rate η"),
-)
-BLOCK = 5                                     # presses in a row on one page before the next page's turn
-
-_RECORDER = """(output, key) => {
-    const img = output.querySelector('img');
-    window.__bench = window.__bench || {};
-    const record = window.__bench[key] = {keys: [], pictures: []};
-    output.addEventListener('keydown', () => record.keys.push(performance.now()), true);
-    img.addEventListener('load', () => record.pictures.push(performance.now()));
-}"""
-
-
-def _lab(bs, work, name: str, pythonpath: str | None):
-    """A JupyterLab server for one version of the package (``pythonpath``: where an older copy is)."""
-    home = work / f"home-{name}"
-    home.mkdir()
-    env = bs.isolated_env(home)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath            # the kernel imports that copy of backprop_helpers
-    token = bs.new_token()
-    env["JUPYTER_TOKEN"] = token
-    port = bs.free_port()
-    command = bs.jupyter_command("lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                                 "--ServerApp.port_retries=0", f"--ServerApp.root_dir={work / 'nb'}",
-                                 *bs.root_flags())
-    return bs.start_server(command, env=env, cwd=work / "nb", port=port, token=token,
-                           status_path="/api/status", log=work / f"lab-{name}.log")
-
-
-def browser_latency(ratios=(1, 2), presses: int = 40, before: str | None = None, out_dir=None,
-                    cases: tuple[int, ...] | None = None) -> dict:
-    """Median time from a key press on a slider's handle to the new picture on screen, in Chromium.
-
-    JupyterLab runs a notebook with one explorer per cell; for each, the arrow keys move one slider
-    (right, then left, back and forth) and the page records the time of each key press (a
-    ``keydown`` listener) and of the ``load`` event of the figure's ``<img>`` with the new PNG (decoded,
-    ready to paint; a frame callback after it would not run on pages that are not in front).
-    Each press waits for its picture (and 0.12 s more) before the next. One page per device pixel
-    ratio in ``ratios``; with ``before`` (a folder holding an older ``backprop_helpers``, e.g. the
-    last commit's, from ``git archive``), a second JupyterLab whose kernels import that copy, and
-    pages for it too. The pages take turns, ``BLOCK`` presses each, so that every contender meets the
-    same load of the shared machine.
-    """
-    import re
-    import shutil
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root / "tests"))
-    import browser_support as bs
-    from playwright import sync_api
-
-    work = Path(tempfile.mkdtemp(prefix="bench-browser-"))
-    (work / "nb").mkdir()
-    chosen = [case for index, case in enumerate(BROWSER_CASES) if cases is None or index in cases]
-    cells = ["from backprop_helpers.widgets import (neuron_explorer, loss_explorer, step_size_explorer,"
-             " step_through_explorer, descent_explorer)"] + [code for _, code, _ in chosen]
-    bs.write_notebook(work / "nb" / "bench.ipynb", cells)
-    versions = {"after": None, **({"before": str(Path(before).resolve())} if before else {})}
-    servers = {}
-    rows = []
-    try:
-        for name, path in versions.items():
-            servers[name] = _lab(bs, work, name, path)
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=bs.find_chromium(), args=bs.BROWSER_ARGS)
-            pages = {}
-            for version, server in servers.items():
-                for ratio in ratios:
-                    context = browser.new_context(viewport={"width": 1280, "height": 1100},
-                                                  device_scale_factor=ratio)
-                    page = context.new_page()
-                    page.set_default_timeout(60_000)
-                    page.goto(f"{server.url}/lab/tree/bench.ipynb?reset&token={server.token}")
-                    page.locator(".jp-NotebookPanel").first.wait_for()
-                    sync_api.expect(page.locator("#jp-main-statusbar")).to_contain_text(
-                        re.compile(r"\|\s*Idle"), timeout=60_000)
-                    page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile(r"^Run$")).click()
-                    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').filter(visible=True).click()
-                    outputs = page.locator(".jp-OutputArea-output:has(> .jupyter-widgets)"
-                                           ":not(.jupyter-widgets .jp-OutputArea-output)")
-                    sync_api.expect(outputs).to_have_count(len(chosen), timeout=240_000)
-                    pages[(version, ratio)] = (page, outputs)
-            time.sleep(3.0)
-            for index, (name, _, label) in enumerate(chosen):
-                handles, times, missed = {}, {key: [] for key in pages}, {key: 0 for key in pages}
-                for key, (page, outputs) in pages.items():
-                    output = outputs.nth(index)
-                    output.scroll_into_view_if_needed()
-                    output.evaluate(_RECORDER, index)
-                    slider = output.locator(".widget-slider").filter(
-                        has=page.locator(".widget-label", has_text=re.compile(f"^{label}$"))).first
-                    handles[key] = slider.locator(".noUi-handle").first
-                for block in range(presses // BLOCK + 1):       # the first block of each page warms up
-                    for key, (page, _) in pages.items():
-                        handles[key].focus()
-                        for k in range(BLOCK):
-                            press = block * BLOCK + k
-                            before_count = page.evaluate(f"window.__bench[{index}].pictures.length")
-                            page.keyboard.press("ArrowRight" if (press // 4) % 2 == 0 else "ArrowLeft")
-                            try:
-                                page.wait_for_function(
-                                    f"window.__bench[{index}].pictures.length > {before_count}", timeout=10_000)
-                            except sync_api.TimeoutError:     # no new picture (counted, not timed)
-                                missed[key] += 1
-                                continue
-                            time.sleep(0.12)              # let echoes settle: one move at a time
-                            record = page.evaluate(f"window.__bench[{index}]")
-                            if block:
-                                times[key].append(record["pictures"][before_count] - record["keys"][-1])
-                for (version, ratio), measured in times.items():
-                    if out_dir is not None:
-                        page, outputs = pages[(version, ratio)]
-                        outputs.nth(index).screenshot(
-                            path=str(Path(out_dir) / f"bench-{index}-{version}-ratio{ratio:g}.png"))
-                    rows.append({"explorer": name, "version": version, "ratio": ratio,
-                                 "median_ms": statistics.median(measured),
-                                 "p90_ms": sorted(measured)[int(0.9 * (len(measured) - 1))],
-                                 "presses": len(measured), "no_picture": missed[(version, ratio)]})
-                    print(f"{name:20s} {version:6s} ratio {ratio:g}: median {rows[-1]['median_ms']:.1f} ms, "
-                          f"p90 {rows[-1]['p90_ms']:.1f} ms", flush=True)
-            browser.close()
-    finally:
-        for server in servers.values():
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return {"rows": rows, "load_average_1min": round(os.getloadavg()[0], 2)}
-
-
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--browser", action="store_true", help="time key press -> picture in Chromium")
-    parser.add_argument("--ratios", default="1,2", help="device pixel ratios, e.g. 1,2")
-    parser.add_argument("--presses", type=int, default=40)
-    parser.add_argument("--before", default=None,
-                        help="a folder holding an older backprop_helpers to measure beside this one")
-    parser.add_argument("--shots", default=None, help="folder for a screenshot of each explorer")
-    parser.add_argument("--cases", default=None, help="which explorers (indices of BROWSER_CASES), e.g. 3,4")
-    args = parser.parse_args()
-    if args.browser:
-        print(f"1-min load average before: {os.getloadavg()[0]:.2f}")
-        result = browser_latency(tuple(float(r) for r in args.ratios.split(",")), args.presses, args.before,
-                                 args.shots, None if args.cases is None else
-                                 tuple(int(c) for c in args.cases.split(",")))
-        print(f"1-min load average after: {result['load_average_1min']}")
+    raise SystemExit("run it through bench/run.py (--only widgets); the browser's latency is "
+                     "bench/bench_widgets_browser.py")

@@ -123,6 +123,7 @@ LESSONS_OF_TEST_MODULE = {
     "test_widgets_descent.py": (6,),
     "test_widgets_playground.py": (8,),
     "test_widgets_sequences.py": (1, 2, 3, 4, 6),   # every explorer after any sequence of moves
+    "test_widgets_ahead.py": (1, 2, 3, 4, 6),       # pictures drawn ahead of the next key presses
     "test_palette.py": WIDGET_LESSONS + (7,),       # the one palette of every figure and explorer
     # lesson 00 runs the doctor and shows the learner's progress
     "test_doctor.py": (0,),

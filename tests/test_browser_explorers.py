@@ -347,3 +347,75 @@ def test_explorers_are_named_and_work_by_keyboard_alone_at_ratio_1(browser, lab,
         save_page(page)
         shut_down_kernels(lab)
         context.close()
+
+
+#: in the page before its scripts: the time of each kernel message, and of each key press
+RECORD_MESSAGES_JS = """(() => {
+  window.__seen = {keys: [], messages: [], pictures: []};
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => window.__seen.messages.push(performance.now()));
+    }
+  };
+  document.addEventListener("keydown", () => window.__seen.keys.push(performance.now()), true);
+})();"""
+
+#: every picture the figure loads, as its pixels (a data URL of a canvas holding it), with its time
+RECORD_PICTURES_JS = """(output) => {
+  output.addEventListener("load", (event) => {
+    const img = event.target;
+    if (img.tagName !== "IMG" || !img.classList.contains("bp-figure")) return;
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext("2d").drawImage(img, 0, 0);
+    window.__seen.pictures.push([performance.now(), canvas.toDataURL()]);
+  }, true);
+}"""
+
+
+def test_a_key_press_shows_the_picture_drawn_ahead_before_the_kernel_answers(browser, lab, artifacts):
+    """After a slider move the kernel draws the pictures of the next key presses ahead (ahead.py): the
+    next press shows one of them before any message of the kernel arrives, and it is the very picture
+    the kernel then sends for those settings."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1100}, device_scale_factor=1)
+    context.add_init_script(RECORD_MESSAGES_JS)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.console = Console(page)
+    page.artifact = artifacts / "explorers-ahead"
+    failures = []
+    try:
+        outputs = open_explorers(page, lab)
+        for (name, _), output in zip(EXPLORER_CELLS, outputs):
+            output.scroll_into_view_if_needed()
+            output.evaluate(RECORD_PICTURES_JS)
+            handle = next(h for h in output.locator(".noUi-handle").element_handles()
+                          if h.is_visible() and h.get_attribute("aria-disabled") != "true")
+            label = handle.get_attribute("aria-label")
+            handle.focus()
+            for number, key in enumerate(["ArrowRight", "ArrowRight", "ArrowLeft", "ArrowLeft"]):
+                page.evaluate("window.__seen.keys = []; window.__seen.messages = []; window.__seen.pictures = []")
+                handle.press(key)
+                settle(page, output)
+                seen = page.evaluate("window.__seen")
+                if number == 0:                 # the first move: nothing was drawn ahead yet
+                    continue
+                pressed = seen["keys"][0]
+                answered = min((t for t in seen["messages"] if t >= pressed), default=float("inf"))
+                pictures = [p for p in seen["pictures"] if p[0] >= pressed]
+                where = f"{name}, slider {label}, press {number + 1} ({key})"
+                if not pictures or pictures[0][0] >= answered:
+                    failures.append(f"{where}: no picture before the kernel's first message "
+                                    f"({len(pictures)} pictures after the key)")
+                elif decode(base64.b64decode(pictures[0][1].split(",", 1)[1])).tobytes() != \
+                        decode(base64.b64decode(pictures[-1][1].split(",", 1)[1])).tobytes():
+                    failures.append(f"{where}: the picture shown at once differs from the kernel's")
+        assert_no_widget_console_errors(page, NOTEBOOK)
+        assert not failures, "\n".join(failures)
+    finally:
+        save_page(page)
+        shut_down_kernels(lab)
+        context.close()

@@ -431,7 +431,7 @@ def test_the_page_helper_follows_the_displays_pixel_ratio():
     assert explorer.view.pixel_ratio == 2.0 and explorer.view.image_array().shape[:2] == (860, 1080)
     for behaviour in ('"aria-label"', '"aria-valuetext"', '"aria-pressed"', '"data-lm-suppress-shortcuts"',
                       '"alt"', '".bp-alt"', '"aria-live"', "devicePixelRatio"):
-        assert behaviour in _PAGE_HELPER_ESM
+        assert behaviour in _PAGE_HELPER_ESM.read_text(encoding="utf-8")
 
 
 def test_heatmap_takes_a_new_colormap():

@@ -2,7 +2,8 @@
 
 Each explorer is a model (pure functions, in its module) and a view; the factory functions build
 the views. Display one by ending a notebook cell with it. The rendering path they share, and why it
-was chosen, is described in ``render.py``.
+was chosen, is described in ``render.py``; ``ahead.py`` draws the pictures of the next key presses
+before they are asked for.
 
 - lesson 01 ``neuron``, lesson 02 ``loss_curve``, lesson 03 ``step_size``,
   lessons 04-05 ``step_through`` (on ``graph_walk``), lesson 06 ``descent`` (on ``surfaces``),

@@ -285,3 +285,6 @@ def descent_explorer(surface: str = "ravine", optimizer: str = "sgd", lr: float 
         raise ValueError(f"{fn}: start must lie in the {name} window x in [{s.xlim[0]:g}, {s.xlim[1]:g}], "
                          f"y in [{s.ylim[0]:g}, {s.ylim[1]:g}], got {tuple(start)}")
     return DescentExplorer(name, optimizer, lr, momentum, (float(start[0]), float(start[1])), steps)
+
+
+DescentExplorer.factory = staticmethod(descent_explorer)      # rebuilds it from settings() (the twin of ahead.py)

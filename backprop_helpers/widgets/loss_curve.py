@@ -276,3 +276,6 @@ def loss_explorer(kind: str = "mse", *, prediction: float = 1.5, target: float =
     values["label"] = label
     _, _, others = _params(fn, "cross_entropy", 0.0, other_scores)
     return LossExplorer(kind, others, values)
+
+
+LossExplorer.factory = staticmethod(loss_explorer)      # rebuilds it from settings() (the twin of ahead.py)

@@ -283,3 +283,6 @@ def neuron_explorer(w1: float = 1.0, w2: float = -1.0, b: float = 0.0, activatio
     activation = check_choice(fn, "activation", activation, NEURON_ACTIVATIONS)
     X, y = _data(fn, data, seed)
     return NeuronExplorer(X, y, float(w1), float(w2), float(b), activation, data=data, seed=seed)
+
+
+NeuronExplorer.factory = staticmethod(neuron_explorer)      # rebuilds it from settings() (the twin of ahead.py)

@@ -55,8 +55,17 @@ figure has a text alternative that each explorer computes from its state (:meth:
 describe`), kept in a visually hidden paragraph under the figure and in its ``alt``. ipywidgets
 cannot name a slider's handle (its label is not tied to it) nor keep JupyterLab's command-mode
 shortcuts (the arrow keys select cells) away from a dropdown, so each explorer holds a small
-invisible :func:`page_helper` (an anywidget ES module, written out below) that does both, and
+invisible :func:`page_helper` (an anywidget ES module, ``page_helper.js``) that does both, and
 reports the display's pixel ratio. Without anywidget the explorers work as before, without those.
+
+**Ahead of the kernel.** A key press's round trip to the kernel costs 20-25 ms in a lesson's page on
+the course's 2-core machine before anything is drawn, and drawing while the browser draws its own
+frame 15-25 ms more: 40-50 ms from the key to the picture. So after every slider move the kernel also
+draws the pictures of the next two key presses (the slider one step either way) and sends them to the
+page helper, which shows one the moment its move happens, before any message leaves the page; the
+kernel's own picture follows and replaces it with the same pixels. That takes a key press to its
+picture in 10-12 ms (``bench/README.md``). How, and why it never shows a picture for other settings
+than its own: :mod:`.ahead`.
 """
 from __future__ import annotations
 
@@ -65,6 +74,7 @@ import io
 import math
 import struct
 import zlib
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import matplotlib
@@ -75,6 +85,8 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from .ahead import Ahead, value_controls
 
 __all__ = ["DEFAULT_PIXEL_RATIO", "ExplorerView", "FigureView", "Heatmap", "display_pixel_ratio", "new_figure",
            "page_helper", "png_bytes", "small_text", "text_block"]
@@ -414,8 +426,8 @@ def small_text(markup: str) -> str:
 _VISUALLY_HIDDEN = ("position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; "
                     "clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0")
 
-# The page helper's front end (an ES module for anywidget). It finds the explorer it sits in (the
-# element with the class bp-explorer) and, whenever the explorer's DOM changes:
+# The page helper's front end (page_helper.js, an ES module for anywidget). It finds the explorer it
+# sits in (the element with the class bp-explorer) and, whenever the explorer's DOM changes:
 # - names each slider's handle after the slider's label (aria-label) and gives it the slider's
 #   readout as its value text (aria-valuetext: "1.0e-05", not the exponent a log slider moves);
 # - names each group of toggle buttons after its label and says which button is pressed;
@@ -427,79 +439,9 @@ _VISUALLY_HIDDEN = ("position: absolute; width: 1px; height: 1px; padding: 0; ma
 #   screen readers (it would be read twice);
 # - marks the message area as a polite live region.
 # It also reports the display's device pixel ratio, and again when it changes (a window moved to
-# another screen, a zoom).
-_PAGE_HELPER_ESM = r"""
-function set(element, name, value) {
-  if (element.getAttribute(name) !== value) element.setAttribute(name, value);
-}
-
-function label(root, model) {
-  for (const slider of root.querySelectorAll(".widget-slider")) {
-    const name = (slider.querySelector(":scope > .widget-label")?.textContent || "").trim();
-    const value = (slider.querySelector(":scope > .widget-readout")?.textContent || "").trim();
-    const disabled = slider.querySelector(".slider[disabled]") !== null;
-    for (const handle of slider.querySelectorAll(".noUi-handle")) {
-      if (name) set(handle, "aria-label", name);
-      if (value) set(handle, "aria-valuetext", value);
-      set(handle, "aria-disabled", disabled ? "true" : "false");
-    }
-  }
-  for (const group of root.querySelectorAll(".widget-toggle-buttons")) {
-    const name = (group.querySelector(":scope > .widget-label")?.textContent || "").trim();
-    set(group, "role", "group");
-    if (name) set(group, "aria-label", name);
-    for (const button of group.querySelectorAll("button")) {
-      set(button, "aria-pressed", button.classList.contains("mod-active") ? "true" : "false");
-    }
-  }
-  for (const control of root.querySelectorAll("select, button, input, .noUi-handle, .widget-readout")) {
-    set(control, "data-lm-suppress-shortcuts", "true");
-  }
-  const copy = root.querySelector(".bp-alt");
-  const alt = copy ? copy.textContent.replace(/^\s*Figure:\s*/, "").trim() : "";
-  for (const img of root.querySelectorAll("img.bp-figure")) set(img, "alt", alt);
-  if (copy) set(copy, "aria-hidden", "true");
-  for (const area of root.querySelectorAll(".bp-live")) set(area, "aria-live", "polite");
-}
-
-function render({ model, el }) {
-  el.style.display = "none";
-  let stopped = false, observer = null, root = null, tries = 0, media = null;
-  const relabel = () => { if (root) label(root, model); };
-  const attach = () => {
-    if (stopped) return;
-    root = el.closest(".bp-explorer");
-    if (!root) {                      // not in the page yet: look again at the next frame
-      tries += 1;
-      if (tries < 600) requestAnimationFrame(attach); else setTimeout(attach, 1000);
-      return;
-    }
-    observer = new MutationObserver(relabel);
-    observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true,
-                             attributeFilter: ["class", "disabled"] });
-    relabel();
-  };
-  const report = () => {
-    if (stopped) return;
-    const ratio = window.devicePixelRatio || 1;
-    if (model.get("device_pixel_ratio") !== ratio) {
-      model.set("device_pixel_ratio", ratio);
-      model.save_changes();
-    }
-    media = window.matchMedia(`(resolution: ${ratio}dppx)`);
-    media.addEventListener("change", report, { once: true });
-  };
-  attach();
-  report();
-  return () => {
-    stopped = true;
-    if (observer) observer.disconnect();
-    if (media) media.removeEventListener("change", report);
-  };
-}
-
-export default { render };
-"""
+# another screen, a zoom), and shows the pictures the kernel drew ahead of the next key presses
+# (ahead.py) when their move happens.
+_PAGE_HELPER_ESM = Path(__file__).resolve().with_name("page_helper.js")
 
 _PAGE_HELPER: Any = None
 
@@ -527,6 +469,8 @@ def page_helper() -> Any:
         class PageHelper(anywidget.AnyWidget):
             _esm = _PAGE_HELPER_ESM
             device_pixel_ratio = traitlets.Float(0.0).tag(sync=True)
+            controls = traitlets.List(traitlets.Unicode()).tag(sync=True)   # the explorer's controls
+            predictions = traitlets.Dict().tag(sync=True)                     # pictures ahead (ahead.py)
 
         _PAGE_HELPER = PageHelper
     return _PAGE_HELPER()
@@ -555,6 +499,9 @@ class ExplorerView:
         update_count: number of completed updates.
     """
 
+    #: the factory that built the explorer; ``factory(**settings())`` builds it again
+    factory: Any = None
+
     def __init__(self, view: FigureView) -> None:
         import ipywidgets
 
@@ -565,6 +512,7 @@ class ExplorerView:
         self.alt = ipywidgets.HTML("")
         self.alt_text = ""
         self.helper = page_helper()
+        self.ahead = None if self.helper is None else Ahead(self)
         self.widget: Any = None
         self.update_count = 0
 
@@ -619,8 +567,18 @@ class ExplorerView:
         return html.unescape(re.sub(r"<[^>]+>", "", self.message.value))
 
     def _watch(self, *controls: Any) -> None:
+        import ipywidgets
+
+        sliders = (ipywidgets.FloatSlider, ipywidgets.IntSlider, ipywidgets.FloatLogSlider)
         for control in controls:
             control.observe(self._on_change, names="value")
+            if isinstance(control, sliders):
+                control.observe(self._draw_ahead, names="value")
+
+    def _draw_ahead(self, change: Any) -> None:
+        """After a slider move, the pictures of its next moves, drawn ahead (see :mod:`.ahead`)."""
+        if self.ahead is not None:
+            self.ahead.schedule(change.owner)
 
     def _on_change(self, change: Any = None) -> None:
         self.safe_update()
@@ -647,6 +605,7 @@ class ExplorerView:
         box.add_class("bp-explorer")
         if self.helper is not None:
             box.children = (*box.children, self.helper)
+            self.helper.controls = [control.model_id for control in value_controls(box)]
             self.helper.observe(self._on_device_pixel_ratio, names="device_pixel_ratio")
         self.widget = box
 

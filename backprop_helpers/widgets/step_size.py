@@ -282,3 +282,6 @@ def step_size_explorer(function: str = "exp(x) sin(x)", h: float = 1e-5, dtype: 
     if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 1e-16 <= h <= 1e-1:
         raise ValueError(f"{fn}: h must be a number in [1e-16, 1e-1] (the slider's range), got {describe(h)}")
     return StepSizeExplorer(function, float(h), _dtype(fn, dtype), _x0(fn, x0))
+
+
+StepSizeExplorer.factory = staticmethod(step_size_explorer)      # rebuilds it from settings() (the twin of ahead.py)

@@ -401,3 +401,6 @@ def step_through_explorer(x1: float = 1.0, x2: float = -0.5, w1: float = 0.8, w2
         explorer.position = int(position)
         explorer.safe_update()
     return explorer
+
+
+StepThroughExplorer.factory = staticmethod(step_through_explorer)      # rebuilds it from settings() (the twin of ahead.py)
