@@ -145,3 +145,36 @@ def test_widgets_made_offstage_talk_to_no_front_end(monkeypatch):
     assert opened == [] and type(offstage_slider.comm) is comm.DummyComm
     ipywidgets.FloatSlider()                                      # after the block: the kernel's again
     assert opened and set(opened) == {"jupyter.widget"}              # the slider, its layout, its style
+
+
+def test_from_a_value_off_the_grid_a_press_lands_on_the_grid_as_the_page_does():
+    assert next_values(ipywidgets.FloatSlider(value=1.03, min=-3, max=3, step=0.05)) == [1.1, 1.0]
+    log = next_values(ipywidgets.FloatLogSlider(value=0.2, base=10, min=-4, max=1, step=0.05))
+    assert [math.log10(v) for v in log] == pytest.approx([-0.65, -0.75])
+
+
+@pytest.mark.parametrize("name", ["descent", "step_size", "neuron"])
+def test_a_value_a_hair_from_a_drawn_picture_takes_the_pictures_value_with_one_update(name):
+    """The page's arithmetic (noUiSlider's steps, the log slider's power) may land a few units in the
+    last place from the value a picture was drawn for: the kernel takes the picture's value, so that
+    what it then shows is exactly the picture the page has shown already, and it updates once."""
+    factory, _ = EXPLORERS[name]
+    explorer = on_a_page(factory())
+    slider = sliders(explorer)[0]
+    frame = explorer.ahead.run(slider)[0]
+    updates = explorer.update_count
+    slider.set_state({"value": frame["value"] * (1 + 3e-16) + 1e-17})    # what the page sends
+    assert slider.value == frame["value"] and explorer.update_count == updates + 1
+    assert (explorer.view.image_bytes(), explorer.alt_text) == (frame["png"], frame["alt"])
+    far = frame["value"] + 10 * frame["tolerance"] + 1e-9                # a value of its own: kept
+    slider.set_state({"value": far})
+    assert slider.value == far
+
+
+def test_a_tolerance_is_a_millionth_of_the_move_even_for_a_step_of_1e_16():
+    explorer = on_a_page(EXPLORERS["step_size"][0](h=1e-16))
+    frames = explorer.ahead.run(explorer.h)
+    assert all(f["tolerance"] <= 1e-6 * abs(f["value"] - 1e-16) * 1.01 for f in frames)
+    own = frames[0]["value"] * 0.9                                # a value of its own, not a hair away
+    explorer.h.set_state({"value": own})
+    assert explorer.h.value == own

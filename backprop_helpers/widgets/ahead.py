@@ -64,15 +64,26 @@ def value_controls(box: Any) -> list[Any]:
 
 
 def next_values(slider: Any) -> list[float]:
-    """The values one key press can give ``slider``: one step up and one step down, within its range."""
+    """The values one arrow key gives ``slider``, up then down, within its range.
+
+    The page's slider moves one step and lands on its grid (its minimum plus whole steps; a log
+    slider's grid is of exponents), so from a value off the grid (a factory's default, say) a press
+    goes to the grid point nearest one step away.
+    """
     import ipywidgets
 
-    value, step = slider.value, slider.step
-    if isinstance(slider, ipywidgets.FloatLogSlider):
-        exponent = math.log(value, slider.base)
-        exponents = [exponent + step, exponent - step]
-        return [slider.base ** e for e in exponents if slider.min - 1e-9 <= e <= slider.max + 1e-9]
-    return [value + k * step for k in (1, -1) if slider.min <= value + k * step <= slider.max]
+    def snap(x: float) -> float:
+        return slider.min + round((x - slider.min) / slider.step) * slider.step
+
+    log = isinstance(slider, ipywidgets.FloatLogSlider)
+    here = math.log(slider.value, slider.base) if log else slider.value
+    found = []
+    for there in (snap(here + slider.step), snap(here - slider.step)):
+        if slider.min - 1e-9 <= there <= slider.max + 1e-9 and abs(there - here) > 1e-9 * slider.step:
+            there = min(max(there, slider.min), slider.max)
+            found.append(slider.base ** there if log else
+                         int(round(there)) if isinstance(slider, ipywidgets.IntSlider) else round(there, 12))
+    return found
 
 
 class Ahead:
@@ -160,10 +171,18 @@ class Ahead:
                 differed = {key for key in explorers if explorers[key] != before.get(key)}
                 if (theirs[index].value == value and not twin.message_text and differed <= moved
                         and before.keys() == explorers.keys()):
-                    return {"slider": slider.model_id, "value": float(value),
-                            "tolerance": 1e-6 * abs(value - slider.value) + 1e-12,
+                    return {"slider": slider.model_id, "value": value,
+                            "tolerance": 1e-6 * abs(value - slider.value) + 1e-12 * abs(value),
                             "png": twin.view.image_bytes(), "alt": twin.alt_text}
             self.close()
+        return None
+
+    def drawn_value(self, slider: Any, value: float) -> float | None:
+        """The value of the last set's picture for ``slider`` within its tolerance of ``value``, if any."""
+        helper = self.explorer.helper
+        for frame in ((helper.predictions or {}) if helper is not None else {}).get("frames", ()):
+            if frame["slider"] == slider.model_id and abs(frame["value"] - value) <= frame["tolerance"]:
+                return frame["value"]
         return None
 
     def base(self) -> dict[str, list]:
@@ -187,6 +206,7 @@ class Ahead:
             if twin.helper is not None:
                 twin.helper.close()
                 twin.helper = None
+            twin.ahead = None                          # a twin draws nothing ahead itself
             self.twin = twin
         if self.twin.view.pixel_ratio != explorer.view.pixel_ratio:
             self.twin.view.set_pixel_ratio(explorer.view.pixel_ratio)

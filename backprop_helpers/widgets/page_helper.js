@@ -35,7 +35,8 @@ function label(root, model) {
 // sends the pictures of that slider's next moves (one step up, one step down) with what every control
 // held when they were drawn (base). When a control changes here and the change is one of those moves,
 // the picture is shown at once, before any message leaves the page; the kernel's own picture of the
-// same settings follows and replaces it. A set is used at most once, and dropped when the page's
+// same settings follows and replaces it (the page's arithmetic may land a hair from the value the
+// picture was drawn for; the kernel then takes the picture's value). A set is used at most once, and dropped when the page's
 // controls no longer hold its base or when any other picture arrives.
 function ahead(model, root) {
   const controls = new Map();                  // model id -> the control's model in this page
@@ -45,7 +46,7 @@ function ahead(model, root) {
   let stopped = false;
 
   const equal = (a, b) => a === b || (typeof a === "number" && typeof b === "number"
-                                      && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b)));
+                                      && Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)));
   const holds = (base, except) => Object.entries(base).every(([id, [name, value]]) => {
     if (id === except) return true;
     const control = controls.get(id);

@@ -513,6 +513,7 @@ class ExplorerView:
         self.alt_text = ""
         self.helper = page_helper()
         self.ahead = None if self.helper is None else Ahead(self)
+        self._replaced: Any = None
         self.widget: Any = None
         self.update_count = 0
 
@@ -571,17 +572,32 @@ class ExplorerView:
 
         sliders = (ipywidgets.FloatSlider, ipywidgets.IntSlider, ipywidgets.FloatLogSlider)
         for control in controls:
-            control.observe(self._on_change, names="value")
+            if isinstance(control, sliders):
+                control.observe(self._take_drawn_value, names="value")
+            control.observe(self._changed, names="value")
             if isinstance(control, sliders):
                 control.observe(self._draw_ahead, names="value")
 
-    def _draw_ahead(self, change: Any) -> None:
-        """After a slider move, the pictures of its next moves, drawn ahead (see :mod:`.ahead`)."""
-        if self.ahead is not None:
-            self.ahead.schedule(change.owner)
+    def _changed(self, change: Any) -> None:
+        if change is not self._replaced:
+            self._on_change(change)
 
     def _on_change(self, change: Any = None) -> None:
         self.safe_update()
+
+    def _take_drawn_value(self, change: Any) -> None:
+        """A slider's new value a hair (far below a step) from the value of a picture drawn ahead: the
+        page's arithmetic missed the picture's value; the slider takes it, so the explorer's picture
+        is the one the page has shown already (see :mod:`.ahead`)."""
+        value = None if self.ahead is None else self.ahead.drawn_value(change.owner, change.new)
+        if value is not None and value != change.new:
+            self._replaced = change                    # the rest of this change's observers stand down
+            change.owner.value = value
+
+    def _draw_ahead(self, change: Any) -> None:
+        """After a slider move, the pictures of its next moves, drawn ahead (see :mod:`.ahead`)."""
+        if self.ahead is not None and change is not self._replaced:
+            self.ahead.schedule(change.owner)
 
     def _assemble(self, controls: Sequence[Any], extras: Sequence[Any] = (), *,
                   controls_width: str = "300px") -> None:
