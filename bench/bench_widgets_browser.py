@@ -12,11 +12,15 @@ waits for its picture, then 0.15 s, before the next: one move at a time, as a le
 
 Contenders: the package as it is and, with ``--before DIR`` (a folder holding an older
 ``backprop_helpers``, and optionally its ``lessons/``, e.g. from ``git archive <commit> backprop_helpers
-lessons``), a second JupyterLab whose kernels import that copy. The pages of one lesson (versions x
-ratios) are open together and take turns, ``BLOCK`` presses each, so that they meet the same load of the
-shared machine; a lesson's kernels are shut down before the next lesson's pages open. A small
-``floor`` case, a slider that swaps two ready-made 20x20 PNGs in an ``ipywidgets.Image``, measures
-what the round trip costs with no drawing at all.
+lessons``), a second JupyterLab whose kernels import that copy; with ``--beside-without-ahead``, the
+same code with nothing drawn ahead of the kernel (``ahead.py`` switched off in that page's kernel). The
+pages of one lesson at one ratio, one per contender, each in a browser of its own, are open together
+and take turns, ``BLOCK`` presses each, so that they meet the same load of the shared machine; their
+kernels are shut down before the next pages open. (Pages of one browser share its renderer, and more
+pages open at once slow every one of them down: four lesson pages took 66-100 ms where one took 45.)
+A small ``floor`` case, a slider that swaps two ready-made 20x20 PNGs in an ``ipywidgets.Image``,
+measures what the round trip costs with no drawing at all. ``--drags N`` drags the slider with the
+mouse instead and counts the pictures shown per second.
 
 Per press, besides the total: the first message from the kernel (its "busy" status: how long the
 key's message took to reach the kernel and the kernel's answer to come back, with the page's own work
@@ -225,7 +229,7 @@ NO_AHEAD = ("import backprop_helpers.widgets.ahead as _ahead\n"
 
 def _drag(pages: dict, name: str, label: str, drags: int) -> list[dict]:
     """Drag the slider labelled ``label`` with the mouse, back and forth, in every page in turns: the
-    pictures shown per second during a drag, and the time from the release to the last picture."""
+    pictures shown per second during a drag."""
     handles, tracks = {}, {}
     for key, (_, page, output) in pages.items():
         output.scroll_into_view_if_needed()
@@ -234,7 +238,7 @@ def _drag(pages: dict, name: str, label: str, drags: int) -> list[dict]:
             has=page.locator(".widget-label", has_text=re.compile(f"^({label})$"))).first
         handles[key] = slider.locator(".noUi-handle").first
         tracks[key] = slider.locator(".noUi-target").first
-    rates, tails = {key: [] for key in pages}, {key: [] for key in pages}
+    rates = {key: [] for key in pages}
     for number in range(drags + 1):                 # the first drag of each page warms up
         for key, (_, page, _) in pages.items():
             track = tracks[key].bounding_box()
@@ -258,15 +262,12 @@ def _drag(pages: dict, name: str, label: str, drags: int) -> list[dict]:
             if number:
                 during = [t for t in pictures if began <= t <= released]
                 rates[key].append(len(during) / ((released - began) / 1000))
-                tails[key].append(max(pictures) - released if pictures else math.nan)
     rows = []
     for (version, ratio) in pages:
         row = {"explorer": name, "version": version, "ratio": ratio,
-               "pictures_per_s": statistics.median(rates[(version, ratio)]),
-               "release_to_last_ms": statistics.median(tails[(version, ratio)])}
+               "pictures_per_s": statistics.median(rates[(version, ratio)])}
         rows.append(row)
-        print(f"{name:20s} {version:9s} ratio {ratio:g}: drag: {row['pictures_per_s']:.1f} pictures/s, "
-              f"last picture {row['release_to_last_ms']:.0f} ms after the release", flush=True)
+        print(f"{name:20s} {version:9s} ratio {ratio:g}: drag: {row['pictures_per_s']:.1f} pictures/s", flush=True)
     return rows
 
 
