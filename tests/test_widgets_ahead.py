@@ -140,6 +140,7 @@ def test_widgets_made_offstage_talk_to_no_front_end(monkeypatch):
         return comm.DummyComm(**kwargs)
 
     monkeypatch.setattr(comm, "create_comm", kernels_comm)
+    monkeypatch.setattr("backprop_helpers.widgets.ahead._KERNELS_CREATE_COMM", None)
     with offstage():
         offstage_slider = ipywidgets.FloatSlider()
     assert opened == [] and type(offstage_slider.comm) is comm.DummyComm
@@ -178,3 +179,29 @@ def test_a_tolerance_is_a_millionth_of_the_move_even_for_a_step_of_1e_16():
     own = frames[0]["value"] * 0.9                                # a value of its own, not a hair away
     explorer.h.set_state({"value": own})
     assert explorer.h.value == own
+
+
+def test_widgets_made_in_another_thread_meanwhile_keep_the_kernels_comm(monkeypatch):
+    """JupyterLab runs widget messages in a kernel subshell (a thread) beside the cells: a twin built
+    there must not take the comm of a widget a cell makes at the same moment."""
+    import threading
+
+    import comm
+
+    monkeypatch.setattr(comm, "create_comm", lambda **kwargs: ("kernel's", kwargs.get("target_name")))
+    monkeypatch.setattr("backprop_helpers.widgets.ahead._KERNELS_CREATE_COMM", None)   # restored after
+    inside, go_on, made = threading.Event(), threading.Event(), []
+
+    def cell():
+        inside.wait(10)
+        made.append(comm.create_comm(target_name="jupyter.widget"))       # while the block is open
+        go_on.set()
+
+    thread = threading.Thread(target=cell)
+    thread.start()
+    with offstage():
+        inside.set()
+        go_on.wait(10)
+        assert type(comm.create_comm(target_name="jupyter.widget")) is comm.DummyComm
+    thread.join(10)
+    assert made == [("kernel's", "jupyter.widget")]

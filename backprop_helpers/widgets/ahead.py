@@ -25,22 +25,42 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from typing import Any, Iterator
 
 __all__ = ["Ahead", "offstage", "next_values", "value_controls"]
 
 
-@contextlib.contextmanager
-def offstage() -> Iterator[None]:
-    """Widgets created inside this block talk to no front end (their comms are ``comm.DummyComm``)."""
+_OFFSTAGE = threading.local()            # depth of offstage() blocks in this thread
+_KERNELS_CREATE_COMM: Any = None         # the comm factory the kernel installed (comm.create_comm)
+
+
+def _create_comm(*args: Any, **kwargs: Any) -> Any:
+    """``comm.create_comm`` while offstage() is in use: a DummyComm inside an offstage block of this
+    thread, the kernel's comm everywhere else (another thread may be making real widgets meanwhile:
+    JupyterLab runs widget messages in a kernel subshell, beside the cells)."""
     import comm
 
-    saved = comm.create_comm
-    comm.create_comm = comm.DummyComm
+    if getattr(_OFFSTAGE, "depth", 0):
+        return comm.DummyComm(*args, **kwargs)
+    return _KERNELS_CREATE_COMM(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def offstage() -> Iterator[None]:
+    """Widgets created inside this block, in this thread, talk to no front end (their comms are
+    ``comm.DummyComm``); widgets created in other threads meanwhile are not affected."""
+    global _KERNELS_CREATE_COMM
+    import comm
+
+    if comm.create_comm is not _create_comm:
+        _KERNELS_CREATE_COMM = comm.create_comm
+        comm.create_comm = _create_comm
+    _OFFSTAGE.depth = getattr(_OFFSTAGE, "depth", 0) + 1
     try:
         yield
     finally:
-        comm.create_comm = saved
+        _OFFSTAGE.depth -= 1
 
 
 def value_controls(box: Any) -> list[Any]:
