@@ -164,17 +164,20 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[int(q * (len(ordered) - 1))]
 
 
+def _slider(output, page, label: str):
+    """The slider labelled ``label`` in the explorer's ``output`` (watched for pictures from now on)."""
+    output.scroll_into_view_if_needed()
+    output.evaluate(_WATCH_PICTURES)
+    return output.locator(".widget-slider").filter(
+        has=page.locator(".widget-label", has_text=re.compile(f"^({label})$"))).first
+
+
 def _press(pages: dict, name: str, label: str, presses: int, shots: str | None, notebook: str) -> list[dict]:
     """Press the arrow keys on the slider labelled ``label`` in every page, in turns; one row per page."""
     from playwright import sync_api
 
-    handles = {}
-    for key, (_, page, output) in pages.items():
-        output.scroll_into_view_if_needed()
-        output.evaluate(_WATCH_PICTURES)
-        slider = output.locator(".widget-slider").filter(
-            has=page.locator(".widget-label", has_text=re.compile(f"^({label})$"))).first
-        handles[key] = slider.locator(".noUi-handle").first
+    handles = {key: _slider(output, page, label).locator(".noUi-handle").first
+               for key, (_, page, output) in pages.items()}
     marks = {key: {"total": [], "first": [], "picture": []} for key in pages}
     missed = {key: 0 for key in pages}
     for block in range(presses // BLOCK + 1):       # the first block of each page warms up
@@ -232,10 +235,7 @@ def _drag(pages: dict, name: str, label: str, drags: int) -> list[dict]:
     pictures shown per second during a drag."""
     handles, tracks = {}, {}
     for key, (_, page, output) in pages.items():
-        output.scroll_into_view_if_needed()
-        output.evaluate(_WATCH_PICTURES)
-        slider = output.locator(".widget-slider").filter(
-            has=page.locator(".widget-label", has_text=re.compile(f"^({label})$"))).first
+        slider = _slider(output, page, label)
         handles[key] = slider.locator(".noUi-handle").first
         tracks[key] = slider.locator(".noUi-target").first
     rates = {key: [] for key in pages}

@@ -24,6 +24,7 @@ Skipped, with the reason, when chromium, playwright or anywidget is missing; und
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import random
@@ -101,13 +102,24 @@ def browser():
         yield chromium
 
 
-def new_page(browser, artifacts: Path, ratio: int):
+@contextlib.contextmanager
+def explorer_page(browser, lab, artifacts: Path, ratio: int, name: str | None = None,
+                  init_script: str | None = None):
+    """A page at device pixel ratio ``ratio`` (with ``init_script`` run before its scripts); afterwards
+    its state is saved as an artifact, the kernels are shut down and the page closed."""
     context = browser.new_context(viewport={"width": 1280, "height": 1100}, device_scale_factor=ratio)
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.console = Console(page)
-    page.artifact = artifacts / f"explorers-ratio{ratio}"
-    return context, page
+    page.artifact = artifacts / (name or f"explorers-ratio{ratio}")
+    try:
+        yield page
+    finally:
+        save_page(page)
+        shut_down_kernels(lab)
+        context.close()
 
 
 # ------------------------------------------------------------------------------------ page helpers
@@ -234,9 +246,8 @@ def test_explorers_after_random_moves_show_the_fresh_picture_sharp_at_ratio_2(br
     from backprop_helpers import widgets
     from backprop_helpers.widgets.surfaces import SURFACES
 
-    context, page = new_page(browser, artifacts, 2)
     failures, done = [], {}
-    try:
+    with explorer_page(browser, lab, artifacts, 2) as page:
         outputs = open_explorers(page, lab)
         for (name, _), output in zip(EXPLORER_CELLS, outputs):
             rng = random.Random(f"browser-{name}")
@@ -283,15 +294,10 @@ def test_explorers_after_random_moves_show_the_fresh_picture_sharp_at_ratio_2(br
                             f"the surface's start {suggested.start}, {suggested.steps} steps, η = {suggested.lr}")
         assert_no_widget_console_errors(page, NOTEBOOK)
         assert not failures, "\n".join(failures)
-    finally:
-        save_page(page)
-        shut_down_kernels(lab)
-        context.close()
 
 
 def test_explorers_are_named_and_work_by_keyboard_alone_at_ratio_1(browser, lab, artifacts):
-    context, page = new_page(browser, artifacts, 1)
-    try:
+    with explorer_page(browser, lab, artifacts, 1) as page:
         outputs = open_explorers(page, lab)
         for (name, factory), output in zip(EXPLORER_CELLS, outputs):
             output.scroll_into_view_if_needed()
@@ -343,10 +349,6 @@ def test_explorers_are_named_and_work_by_keyboard_alone_at_ratio_1(browser, lab,
             wait_for_new_picture(output, before, f"{name}: {target['name']!r} changed by a key")
             settle(page, output)
         assert_no_widget_console_errors(page, NOTEBOOK)
-    finally:
-        save_page(page)
-        shut_down_kernels(lab)
-        context.close()
 
 
 #: in the page before its scripts: the time of each kernel message, and of each key press
@@ -380,14 +382,8 @@ def test_a_key_press_shows_the_picture_drawn_ahead_before_the_kernel_answers(bro
     """After a slider move the kernel draws the pictures of the next key presses ahead (ahead.py): the
     next press shows one of them before any message of the kernel arrives, and it is the very picture
     the kernel then sends for those settings."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1100}, device_scale_factor=1)
-    context.add_init_script(RECORD_MESSAGES_JS)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.console = Console(page)
-    page.artifact = artifacts / "explorers-ahead"
     failures = []
-    try:
+    with explorer_page(browser, lab, artifacts, 1, "explorers-ahead", RECORD_MESSAGES_JS) as page:
         outputs = open_explorers(page, lab)
         for (name, _), output in zip(EXPLORER_CELLS, outputs):
             output.scroll_into_view_if_needed()
@@ -415,7 +411,3 @@ def test_a_key_press_shows_the_picture_drawn_ahead_before_the_kernel_answers(bro
                     failures.append(f"{where}: the picture shown at once differs from the kernel's")
         assert_no_widget_console_errors(page, NOTEBOOK)
         assert not failures, "\n".join(failures)
-    finally:
-        save_page(page)
-        shut_down_kernels(lab)
-        context.close()

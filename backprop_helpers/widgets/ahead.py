@@ -1,7 +1,7 @@
 """Pictures ahead of the kernel: the pictures of the next key presses, drawn before they are asked for.
 
 A key press on a slider has to travel from the page to the kernel and back with the new picture: in a
-lesson's page on the course's 2-core machine that round trip alone costs 25-30 ms, with no drawing at
+lesson's page on the course's 2-core machine that round trip alone costs 17-24 ms, with no drawing at
 all, and drawing while the browser draws its own frame costs 15-25 ms more (``bench/README.md``).
 So after every slider move, once the move's own picture has gone out, the kernel draws the pictures of
 the two moves a key press can make next (the same slider one step up and one step down) and sends them

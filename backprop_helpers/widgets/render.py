@@ -58,7 +58,7 @@ shortcuts (the arrow keys select cells) away from a dropdown, so each explorer h
 invisible :func:`page_helper` (an anywidget ES module, ``page_helper.js``) that does both, and
 reports the display's pixel ratio. Without anywidget the explorers work as before, without those.
 
-**Ahead of the kernel.** A key press's round trip to the kernel costs 20-25 ms in a lesson's page on
+**Ahead of the kernel.** A key press's round trip to the kernel costs 17-24 ms in a lesson's page on
 the course's 2-core machine before anything is drawn, and drawing while the browser draws its own
 frame 15-25 ms more: 40-50 ms from the key to the picture. So after every slider move the kernel also
 draws the pictures of the next two key presses (the slider one step either way) and sends them to the
